@@ -1,0 +1,3 @@
+pub fn demo_files() -> Vec<()> {
+    vec![]
+}

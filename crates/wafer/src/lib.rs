@@ -1,0 +1,74 @@
+//! Waferscope's wafer data model and tester file formats.
+//!
+//! Pure Rust with no file system, threads or clocks, so the same code runs natively, in the
+//! browser and in the Cloudflare Worker (`wasm32-unknown-unknown`). Input is bytes or any
+//! [`std::io::Read`]; compression is detected from magic bytes.
+//!
+//! - [`model`]: [`TestFile`], [`Wafer`], [`DieTable`] (dies as a struct of arrays).
+//! - [`stdf`]: the STDF V4 decoder, record scanner and writer.
+//! - [`decompress`]: gzip / bzip2 / xz / zip detection and streaming.
+//! - [`demo`]: realistic synthetic wafers, written as STDF.
+//!
+//! ```
+//! let bytes = wafer::demo::demo_files()[0].bytes.clone();
+//! let file = wafer::read(&bytes).unwrap();
+//! assert!(!file.wafers[0].dies.is_empty());
+//! ```
+
+pub mod decompress;
+pub mod demo;
+pub mod error;
+pub mod model;
+pub mod stdf;
+
+use std::io::{ErrorKind, Read};
+
+pub use error::{Location, ReadError, ReadErrorKind, Warning, WarningKind};
+pub use model::*;
+
+/// Size of the streaming window: comfortably above the largest record ([`stdf::MAX_RECORD`]).
+const WINDOW: usize = 1 << 20;
+
+/// Read a tester file held in memory (compressed or not).
+///
+/// Uncompressed bytes are decoded in place, with no copy.
+pub fn read(bytes: &[u8]) -> Result<TestFile, ReadError> {
+    if decompress::detect(bytes) != Compression::None {
+        return read_from(bytes);
+    }
+    let mut d = stdf::Decoder::new(Compression::None);
+    let used = d.feed(bytes)?;
+    d.finish(&bytes[used..])
+}
+
+/// Read a tester file from a stream (compressed or not) through a fixed window, so memory stays
+/// flat however large the file.
+pub fn read_from<R: Read>(r: R) -> Result<TestFile, ReadError> {
+    read_from_with_progress(r, |_| {})
+}
+
+/// [`read_from`], calling `progress` with the count of (decompressed) bytes decoded so far after
+/// each window.
+pub fn read_from_with_progress<R: Read>(
+    r: R,
+    mut progress: impl FnMut(u64),
+) -> Result<TestFile, ReadError> {
+    let (compression, mut src) = decompress::open(r)?;
+    let mut d = stdf::Decoder::new(compression);
+    let mut buf = vec![0u8; WINDOW];
+    let mut filled = 0;
+    loop {
+        match src.read(&mut buf[filled..]) {
+            Ok(0) => return d.finish(&buf[..filled]),
+            Ok(n) => {
+                filled += n;
+                let used = d.feed(&buf[..filled])?;
+                buf.copy_within(used..filled, 0);
+                filled -= used;
+                progress(d.bytes_read());
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return d.finish_with_error(&buf[..filled], e.to_string()),
+        }
+    }
+}
