@@ -36,7 +36,17 @@ pub fn open<'a, R: Read + 'a>(r: R) -> Result<(Compression, Box<dyn Read + 'a>),
     if outer == Compression::None {
         return Ok((outer, inner));
     }
-    let (_, inner) = open_one(inner)?;
+    // A failure while peeking into the decompressed data is the outer format's corruption.
+    let (_, inner) = open_one(inner).map_err(|mut e| {
+        if let ReadErrorKind::Io(message) = e.kind {
+            e.kind = ReadErrorKind::Decompress {
+                format: outer.name(),
+                message,
+            };
+            e.at.decompressed = true;
+        }
+        e
+    })?;
     Ok((outer, inner))
 }
 
