@@ -1,1 +1,158 @@
-fn main() {}
+//! `waferscope`: inspect, export and generate STDF wafer files from the command line.
+//!
+//! Exit status: 0 for a clean read, 3 for a partial read (output printed, warnings say where it
+//! stopped), 2 for an unreadable file (one line on stderr: file, offset, reason), 1 for usage or
+//! output errors.
+
+mod export;
+mod info;
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use wafer::TestFile;
+
+#[derive(Parser)]
+#[command(
+    name = "waferscope",
+    version,
+    about = "Wafer maps from tester files (STDF V4, compressed or not)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Summarise a file: records, wafers, dies, bins, yield, warnings.
+    Info {
+        file: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the final dies with bins and test values.
+    Export {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Only this wafer (by WAFER_ID); default: every wafer, then parts outside any wafer.
+        #[arg(long)]
+        wafer: Option<String>,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Write a few realistic synthetic wafer files (several bins, defect patterns, parametric
+    /// tests, retests, one big-endian file, one gzipped).
+    Demo {
+        #[arg(short, long, default_value = "demo")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// Exit status for a partial read.
+const PARTIAL: u8 = 3;
+/// Exit status for an unreadable file.
+const UNREADABLE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Info { file, json } => with_file(&file, |f| {
+            let out = if json {
+                let mut s = serde_json::to_string_pretty(&info::json(&file, f))
+                    .expect("JSON values serialise");
+                s.push('\n');
+                s
+            } else {
+                info::human(&file, f)
+            };
+            io::stdout().write_all(out.as_bytes())
+        }),
+        Command::Export {
+            file,
+            format,
+            wafer,
+            output,
+        } => with_file(&file, |f| {
+            if let Some(id) = &wafer
+                && f.wafer(id).is_none()
+            {
+                let ids: Vec<&str> = f.wafers.iter().map(|w| w.id.as_str()).collect();
+                return Err(io::Error::other(format!(
+                    "no wafer {id:?}; wafers: {ids:?}"
+                )));
+            }
+            let sink: Box<dyn Write> = match &output {
+                Some(p) => Box::new(File::create(p)?),
+                None => Box::new(io::stdout().lock()),
+            };
+            let mut out = BufWriter::new(sink);
+            export::write(f, format, wafer.as_deref(), &mut out)?;
+            out.flush()
+        }),
+        Command::Demo { output } => match demo(&output) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("waferscope: {}: {e}", output.display());
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// Read `path`, run `act` on it, and map the outcome to the documented exit status.
+fn with_file(path: &Path, act: impl FnOnce(&TestFile) -> io::Result<()>) -> ExitCode {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("waferscope: {}: offset 0: cannot open: {e}", path.display());
+            return ExitCode::from(UNREADABLE);
+        }
+    };
+    let parsed = match wafer::read_from(BufReader::with_capacity(1 << 16, file)) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("waferscope: {}: {e}", path.display());
+            return ExitCode::from(UNREADABLE);
+        }
+    };
+    if let Err(e) = act(&parsed) {
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("waferscope: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    for w in &parsed.warnings {
+        if w.kind.stops_read() {
+            eprintln!("waferscope: {}: partial read: {w}", path.display());
+        }
+    }
+    if parsed.is_partial() {
+        ExitCode::from(PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn demo(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for f in wafer::demo::demo_files() {
+        let path = dir.join(&f.name);
+        std::fs::write(&path, &f.bytes)?;
+        println!("{} ({} bytes)", path.display(), f.bytes.len());
+    }
+    Ok(())
+}

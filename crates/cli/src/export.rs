@@ -1,0 +1,175 @@
+//! `waferscope export`: the final dies with bins and test values, as CSV or JSON.
+//!
+//! Written row by row (never building the whole document), so a million dies with a thousand
+//! tests each stream out in constant memory.
+
+use std::io::{self, Write};
+
+use wafer::{DieTable, TestFile, Verdict};
+
+use crate::ExportFormat;
+
+/// The tables to export: (wafer id, dies).
+fn tables<'a>(f: &'a TestFile, only: Option<&str>) -> Vec<(&'a str, &'a DieTable)> {
+    let mut v: Vec<(&str, &DieTable)> = f
+        .wafers
+        .iter()
+        .filter(|w| only.is_none_or(|id| w.id == id))
+        .map(|w| (w.id.as_str(), &w.dies))
+        .collect();
+    if only.is_none() && !f.loose_parts.is_empty() {
+        v.push(("", &f.loose_parts));
+    }
+    v
+}
+
+/// Catalogue indexes of tests with at least one value in the exported tables.
+fn columns(f: &TestFile, tables: &[(&str, &DieTable)]) -> Vec<usize> {
+    (0..f.tests.tests.len())
+        .filter(|&t| tables.iter().any(|(_, d)| d.has_test(t)))
+        .collect()
+}
+
+fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Fail => "fail",
+        Verdict::Unknown => "unknown",
+    }
+}
+
+pub fn write(
+    f: &TestFile,
+    format: ExportFormat,
+    only: Option<&str>,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let tables = tables(f, only);
+    let cols = columns(f, &tables);
+    match format {
+        ExportFormat::Csv => csv(f, &tables, &cols, out),
+        ExportFormat::Json => json(f, &tables, &cols, out),
+    }
+}
+
+fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
+fn csv(
+    f: &TestFile,
+    tables: &[(&str, &DieTable)],
+    cols: &[usize],
+    out: &mut impl Write,
+) -> io::Result<()> {
+    write!(
+        out,
+        "wafer,x,y,hard_bin,soft_bin,verdict,head,site,part_id,attempts"
+    )?;
+    for &t in cols {
+        let info = &f.tests.tests[t];
+        let mut h = format!("{}:{}", info.number, info.name);
+        if !info.units.is_empty() {
+            h += &format!(" [{}]", info.units);
+        }
+        write!(out, ",{}", csv_field(&h))?;
+    }
+    writeln!(out)?;
+    for (id, d) in tables {
+        let id = csv_field(id);
+        for i in 0..d.len() {
+            write!(
+                out,
+                "{id},{},{},{},{},{},{},{},{},{}",
+                d.x[i],
+                d.y[i],
+                d.hard_bin[i],
+                d.soft_bin[i],
+                verdict(d.verdict[i]),
+                d.head[i],
+                d.site[i],
+                csv_field(d.part_id.get(i)),
+                d.attempts[i]
+            )?;
+            for &t in cols {
+                let v = d.value(t, i);
+                if v.is_finite() {
+                    write!(out, ",{v}")?;
+                } else {
+                    out.write_all(b",")?;
+                }
+            }
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+fn js(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialise")
+}
+
+fn opt(v: Option<f32>) -> String {
+    v.filter(|v| v.is_finite())
+        .map_or("null".into(), |v| v.to_string())
+}
+
+fn json(
+    f: &TestFile,
+    tables: &[(&str, &DieTable)],
+    cols: &[usize],
+    out: &mut impl Write,
+) -> io::Result<()> {
+    writeln!(out, "{{\"tests\": [")?;
+    for (k, &t) in cols.iter().enumerate() {
+        let i = &f.tests.tests[t];
+        writeln!(
+            out,
+            "  {{\"number\": {}, \"name\": {}, \"units\": {}, \"lo_limit\": {}, \"hi_limit\": {}}}{}",
+            i.number,
+            js(&i.name),
+            js(&i.units),
+            opt(i.lo_limit),
+            opt(i.hi_limit),
+            if k + 1 < cols.len() { "," } else { "" }
+        )?;
+    }
+    writeln!(out, "], \"dies\": [")?;
+    let mut first = true;
+    for (id, d) in tables {
+        let id = js(id);
+        for i in 0..d.len() {
+            if !first {
+                writeln!(out, ",")?;
+            }
+            first = false;
+            write!(
+                out,
+                "  {{\"wafer\": {id}, \"x\": {}, \"y\": {}, \"hard_bin\": {}, \"soft_bin\": {}, \"verdict\": \"{}\", \"head\": {}, \"site\": {}, \"part_id\": {}, \"attempts\": {}, \"values\": {{",
+                d.x[i],
+                d.y[i],
+                d.hard_bin[i],
+                d.soft_bin[i],
+                verdict(d.verdict[i]),
+                d.head[i],
+                d.site[i],
+                js(d.part_id.get(i)),
+                d.attempts[i]
+            )?;
+            let mut sep = "";
+            for &t in cols {
+                let v = d.value(t, i);
+                if v.is_finite() {
+                    write!(out, "{sep}\"{}\": {v}", f.tests.tests[t].number)?;
+                    sep = ", ";
+                }
+            }
+            write!(out, "}}}}")?;
+        }
+    }
+    writeln!(out, "\n]}}")
+}

@@ -1,0 +1,137 @@
+//! The `waferscope` binary as a user runs it: output shapes and exit statuses.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn corpus(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/stdf")
+        .join(name);
+    assert!(
+        p.is_file(),
+        "corpus file missing: {} (../shared/corpus is required)",
+        p.display()
+    );
+    p
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_waferscope"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn info_json(path: &Path) -> (Value, i32) {
+    let out = run(&["info", "--json", path.to_str().unwrap()]);
+    let v = serde_json::from_slice(&out.stdout).expect("info --json prints JSON");
+    (v, out.status.code().unwrap())
+}
+
+#[test]
+fn info_json_has_the_documented_shape() {
+    let (v, code) = info_json(&corpus("lot2.stdf.gz"));
+    assert_eq!(code, 0);
+    assert_eq!(v["format"], "stdf");
+    assert_eq!(v["byte_order"], "big");
+    assert_eq!(v["records_total"], 58020);
+    assert_eq!(v["records"]["PTR"], 52403);
+    let w = &v["wafers"][0];
+    assert_eq!(w["id"], "GAL-LOT-02");
+    assert_eq!(
+        (w["parts"].as_u64(), w["dies"].as_u64()),
+        (Some(1569), Some(1456))
+    );
+    assert_eq!(w["x_range"], serde_json::json!([4, 45]));
+    assert_eq!(w["y_range"], serde_json::json!([-45, -3]));
+    assert_eq!(w["hard_bins"]["1"], 1389);
+    let y = w["yield"].as_f64().unwrap();
+    assert!(y > 0.9 && y < 1.0, "{y}");
+    assert_eq!(v["parts_without_wafer"], 0);
+    assert_eq!(v["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn a_final_test_file_has_parts_without_wafer() {
+    let (v, code) = info_json(&corpus("rabbi.stdf"));
+    assert_eq!(code, 0);
+    assert_eq!(v["wafers"], serde_json::json!([]));
+    assert_eq!(v["parts_without_wafer"], 400);
+}
+
+#[test]
+fn a_truncated_file_prints_its_summary_and_exits_3() {
+    let (v, code) = info_json(&corpus("STS_001SRAM_8435_-30c_Nov_10_23h05m08s.stdf"));
+    assert_eq!(code, 3);
+    assert_eq!(v["partial"], true);
+    let w = v["warnings"][0].as_str().unwrap();
+    assert!(w.contains("offset 2217") && w.contains("29285"), "{w}");
+}
+
+#[test]
+fn an_unreadable_file_is_one_line_on_stderr_and_exit_2() {
+    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    for path in [readme.to_str().unwrap(), "/no/such/file.stdf"] {
+        let out = run(&["info", path]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(path) && err.contains("offset 0"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn export_csv_of_one_wafer_has_a_row_per_final_die() {
+    let out = run(&[
+        "export",
+        corpus("a595.stdf").to_str().unwrap(),
+        "--format",
+        "csv",
+        "--wafer",
+        "03",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("wafer,x,y,hard_bin,soft_bin,verdict"),
+        "{header}"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 112);
+    assert!(rows.iter().all(|r| r.starts_with("03,")));
+    let cols = header.split(',').count();
+    assert!(cols > 20, "parametric columns present: {cols}");
+}
+
+#[test]
+fn export_json_is_valid_and_an_unknown_wafer_is_an_error() {
+    let path = corpus("lot2.stdf.bz2");
+    let out = run(&["export", path.to_str().unwrap(), "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["dies"].as_array().unwrap().len(), 1456);
+    assert_eq!(v["tests"].as_array().unwrap().len(), 74, "tests with values");
+    let out = run(&["export", path.to_str().unwrap(), "--wafer", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GAL-LOT-02"));
+}
+
+#[test]
+fn demo_writes_files_that_read_back_cleanly() {
+    let dir = std::env::temp_dir().join(format!("waferscope-demo-{}", std::process::id()));
+    let out = run(&["demo", "-o", dir.to_str().unwrap()]);
+    assert!(out.status.success());
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let (v, code) = info_json(&e.unwrap().path());
+        assert_eq!(code, 0);
+        assert!(!v["wafers"].as_array().unwrap().is_empty());
+        n += 1;
+    }
+    assert_eq!(n, 3);
+    std::fs::remove_dir_all(dir).unwrap();
+}
