@@ -114,7 +114,11 @@ fn export_json_is_valid_and_an_unknown_wafer_is_an_error() {
     let out = run(&["export", path.to_str().unwrap(), "--format", "json"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["dies"].as_array().unwrap().len(), 1456);
-    assert_eq!(v["tests"].as_array().unwrap().len(), 74, "tests with values");
+    assert_eq!(
+        v["tests"].as_array().unwrap().len(),
+        74,
+        "tests with values"
+    );
     let out = run(&["export", path.to_str().unwrap(), "--wafer", "nope"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("GAL-LOT-02"));
