@@ -1,1 +1,302 @@
-fn main() {}
+//! Project automation: `cargo xtask run | test | bench | fuzz`.
+//!
+//! Each command installs what it is missing first (rustup targets, pinned tools), so the README's
+//! two commands work on a fresh machine, and prints how long each phase took.
+//!
+//! Not for: anything a plain `cargo` command already does well on its own.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("run") => run(),
+        Some("test") => test(),
+        Some("bench") => bench(),
+        Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\
+                 \n  run     build and show Waferscope with demo data\
+                 \n  test    every check CI runs: fmt, clippy, tests, wasm32 build, docs\
+                 \n  bench   reader throughput (native and wasm32), peak memory\
+                 \n  fuzz [SECONDS]  fuzz the STDF reader with cargo fuzz (nightly)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root (xtask lives one level below it).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+fn corpus() -> PathBuf {
+    env::var_os("WAFERSCOPE_CORPUS").map_or_else(|| root().join("../shared/corpus"), PathBuf::from)
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Run a command, failing with its description if it fails.
+fn sh(mut c: Command) -> Result {
+    let what = format!("{c:?}");
+    let status = c.status().map_err(|e| format!("{what}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+fn output(mut c: Command) -> Result<String> {
+    let what = format!("{c:?}");
+    let out = c.output().map_err(|e| format!("{what}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Times named phases and prints a table at the end.
+struct Phases {
+    start: Instant,
+    done: Vec<(String, f64, bool)>,
+}
+
+impl Phases {
+    fn new() -> Self {
+        Phases {
+            start: Instant::now(),
+            done: Vec::new(),
+        }
+    }
+    fn run(&mut self, name: &str, f: impl FnOnce() -> Result) -> Result {
+        println!("\n==> {name}");
+        let t = Instant::now();
+        let r = f();
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "<== {name}: {} in {secs:.1} s",
+            if r.is_ok() { "ok" } else { "FAILED" }
+        );
+        self.done.push((name.to_string(), secs, r.is_ok()));
+        r
+    }
+    fn summary(&self) {
+        println!("\nphase timings:");
+        for (name, secs, ok) in &self.done {
+            println!(
+                "  {:7.1} s  {}  {name}",
+                secs,
+                if *ok { "ok  " } else { "FAIL" }
+            );
+        }
+        println!("  {:7.1} s  total", self.start.elapsed().as_secs_f64());
+    }
+}
+
+/// Make sure the wasm32 target is installed (the reader must build for the browser and Worker).
+fn ensure_wasm_target() -> Result {
+    let installed = output({
+        let mut c = Command::new("rustup");
+        c.args(["target", "list", "--installed"]);
+        c
+    })?;
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        let mut c = Command::new("rustup");
+        c.args(["target", "add", "wasm32-unknown-unknown"]);
+        sh(c)?;
+    }
+    Ok(())
+}
+
+fn ensure_corpus() -> Result {
+    let c = corpus();
+    if c.join("stdf-facts.json").is_file() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the real-data corpus is missing at {} (expected ../shared/corpus beside the repo, or set \
+             WAFERSCOPE_CORPUS): the tests read it and must not pass without it",
+            c.display()
+        ))
+    }
+}
+
+fn test() -> Result {
+    let mut p = Phases::new();
+    let result = (|| {
+        p.run("set-up: corpus present, wasm32 target installed", || {
+            ensure_corpus()?;
+            ensure_wasm_target()
+        })?;
+        p.run("cargo fmt --check", || {
+            let mut c = cargo();
+            c.args(["fmt", "--all", "--", "--check"]);
+            sh(c)
+        })?;
+        p.run("cargo clippy --all-targets -D warnings", || {
+            let mut c = cargo();
+            c.args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]);
+            sh(c)
+        })?;
+        p.run(
+            "cargo test (unit, corpus facts, rust-stdf cross-check, robustness, CLI)",
+            || {
+                let mut c = cargo();
+                c.args(["test", "--workspace"]);
+                sh(c)
+            },
+        )?;
+        p.run("wasm32 build of crates/wafer", || {
+            let mut c = cargo();
+            c.args(["build", "-p", "wafer", "--target", "wasm32-unknown-unknown"]);
+            sh(c)
+        })?;
+        p.run("cargo doc (warnings are errors)", || {
+            let mut c = cargo();
+            c.args(["doc", "--workspace", "--no-deps"])
+                .env("RUSTDOCFLAGS", "-D warnings");
+            sh(c)
+        })
+    })();
+    p.summary();
+    result
+}
+
+/// Until the app exists: write the demo wafers and print their summaries.
+fn run() -> Result {
+    let dir = target_dir().join("demo");
+    let mut c = cargo();
+    c.args(["build", "--release", "--bin", "waferscope"]);
+    sh(c)?;
+    let bin = target_dir().join("release/waferscope");
+    let mut c = Command::new(&bin);
+    c.arg("demo").arg("-o").arg(&dir);
+    sh(c)?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    for f in files {
+        println!();
+        let mut c = Command::new(&bin);
+        c.arg("info").arg(&f);
+        sh(c)?;
+    }
+    println!(
+        "\nThe viewer is not built yet; these demo files are in {}.",
+        dir.display()
+    );
+    Ok(())
+}
+
+fn bench() -> Result {
+    ensure_corpus()?;
+    ensure_wasm_target()?;
+    let mut p = Phases::new();
+    let flex = corpus().join("stdf/Teradyne_Flex_3.stdf.xz");
+    let result = (|| {
+        p.run("native: criterion, waferscope vs rust-stdf", || {
+            let mut c = cargo();
+            c.args(["bench", "-p", "wafer", "--bench", "read"]);
+            sh(c)
+        })?;
+        p.run("wasm32: the reader under Node on the same bytes", || {
+            let mut c = cargo();
+            c.args(["build", "--profile", "wasm", "-p", "wasm-reader-bench"]);
+            c.args(["--target", "wasm32-unknown-unknown"]);
+            sh(c)?;
+            let wasm = target_dir().join("wasm32-unknown-unknown/wasm/wasm_reader_bench.wasm");
+            let mut c = Command::new("node");
+            c.arg(root().join("bench/wasm-reader/bench.mjs"))
+                .arg(wasm)
+                .arg(&flex)
+                .arg("15");
+            sh(c)
+        })?;
+        p.run("peak memory of `waferscope info` on the xz file", || {
+            let mut c = cargo();
+            c.args(["build", "--release", "--bin", "waferscope"]);
+            sh(c)?;
+            let mut c = Command::new("/usr/bin/time");
+            c.arg("-v")
+                .arg(target_dir().join("release/waferscope"))
+                .arg("info")
+                .arg(&flex);
+            let out = c
+                .output()
+                .map_err(|e| format!("/usr/bin/time: {e} (apt-get install time)"))?;
+            let err = String::from_utf8_lossy(&out.stderr);
+            for line in err.lines() {
+                if line.contains("Maximum resident") || line.contains("Elapsed (wall") {
+                    println!("  {}", line.trim());
+                }
+            }
+            Ok(())
+        })
+    })();
+    p.summary();
+    result
+}
+
+fn fuzz(secs: &str) -> Result {
+    let has_fuzz = Command::new("cargo")
+        .args(["+nightly", "fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_fuzz {
+        let mut c = Command::new("cargo");
+        c.args(["+nightly", "install", "cargo-fuzz", "--locked"]);
+        sh(c)?;
+    }
+    let mut c = Command::new("cargo");
+    c.current_dir(root().join("fuzz"));
+    c.args([
+        "+nightly",
+        "fuzz",
+        "run",
+        "read",
+        "--",
+        &format!("-max_total_time={secs}"),
+    ]);
+    sh(c)
+}

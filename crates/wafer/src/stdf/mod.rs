@@ -2,7 +2,7 @@
 //!
 //! The reader ([`read`](crate::read), [`Decoder`]) decodes records straight into the columns of
 //! the model; [`Records`] is the zero-copy record scanner underneath it, public so tests and tools
-//! can walk raw records; [`Fields`] decodes one record's fields. The writer ([`write`]) exists so
+//! can walk raw records; [`Fields`] decodes one record's fields. The writer ([`write`](mod@write)) exists so
 //! the project can generate demo wafers and fixtures.
 //!
 //! Not for: ATDF or any other format.
