@@ -257,3 +257,20 @@ fn the_corrupt_file_keeps_the_records_before_the_damage() {
     assert_eq!(f.bytes_read, 2217);
     assert_eq!(f.meta.byte_order, wafer::ByteOrder::Little);
 }
+
+#[test]
+fn implausible_or_missing_wcr_centres_fall_back_to_the_die_grid() {
+    let dir = common::corpus().join("stdf");
+    let read = |n: &str| wafer::read(&std::fs::read(dir.join(n)).unwrap()).unwrap();
+    // WS_Virgo writes CENTER_X 270 for dies at x 0..15, and CENTER_Y -32768.
+    let virgo = read("WS_Virgo_7OLT36325_7OLT36325.25E4_PS1_20190110_20h59m18s.stdf");
+    assert_eq!(virgo.wafers[0].center(), (7.5, 9.0));
+    // lot2's WCR says 128, 128 for dies at x 4..45, y -45..-3.
+    let lot2 = read("lot2.stdf.gz");
+    assert_eq!(lot2.wafers[0].center(), (24.5, -24.0));
+    assert_eq!(lot2.wafers[0].diameter_in_dies(), 43.0);
+    // a595's WCR says 15 cm / 0.439 cm = 34 dies across, but its dies span 12 with no centre
+    // given: an outline nearly 3x the grid with nowhere to put it would mislead, so the grid wins.
+    let a595 = read("a595.stdf");
+    assert_eq!(a595.wafers[0].diameter_in_dies(), 12.0);
+}
