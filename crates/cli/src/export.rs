@@ -30,6 +30,32 @@ fn columns(f: &TestFile, tables: &[(&str, &DieTable)]) -> Vec<usize> {
         .collect()
 }
 
+/// One exported cell of the fixed per-die fields.
+enum Cell<'a> {
+    Num(i64),
+    Text(&'a str),
+}
+
+/// The fixed per-die fields, in export order (test values follow).
+const DIE_FIELDS: [&str; 9] = [
+    "x", "y", "hard_bin", "soft_bin", "verdict", "head", "site", "part_id", "attempts",
+];
+
+fn die_fields(d: &DieTable, i: usize) -> [Cell<'_>; 9] {
+    use Cell::*;
+    [
+        Num(d.x[i].into()),
+        Num(d.y[i].into()),
+        Num(d.hard_bin[i].into()),
+        Num(d.soft_bin[i].into()),
+        Text(verdict(d.verdict[i])),
+        Num(d.head[i].into()),
+        Num(d.site[i].into()),
+        Text(d.part_id.get(i)),
+        Num(d.attempts[i].into()),
+    ]
+}
+
 fn verdict(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "pass",
@@ -82,19 +108,13 @@ fn csv(
     for (id, d) in tables {
         let id = csv_field(id);
         for i in 0..d.len() {
-            write!(
-                out,
-                "{id},{},{},{},{},{},{},{},{},{}",
-                d.x[i],
-                d.y[i],
-                d.hard_bin[i],
-                d.soft_bin[i],
-                verdict(d.verdict[i]),
-                d.head[i],
-                d.site[i],
-                csv_field(d.part_id.get(i)),
-                d.attempts[i]
-            )?;
+            out.write_all(id.as_bytes())?;
+            for cell in die_fields(d, i) {
+                match cell {
+                    Cell::Num(n) => write!(out, ",{n}")?,
+                    Cell::Text(t) => write!(out, ",{}", csv_field(t))?,
+                }
+            }
             for &t in cols {
                 let v = d.value(t, i);
                 if v.is_finite() {
@@ -147,19 +167,14 @@ fn json(
                 writeln!(out, ",")?;
             }
             first = false;
-            write!(
-                out,
-                "  {{\"wafer\": {id}, \"x\": {}, \"y\": {}, \"hard_bin\": {}, \"soft_bin\": {}, \"verdict\": \"{}\", \"head\": {}, \"site\": {}, \"part_id\": {}, \"attempts\": {}, \"values\": {{",
-                d.x[i],
-                d.y[i],
-                d.hard_bin[i],
-                d.soft_bin[i],
-                verdict(d.verdict[i]),
-                d.head[i],
-                d.site[i],
-                js(d.part_id.get(i)),
-                d.attempts[i]
-            )?;
+            write!(out, "  {{\"wafer\": {id}")?;
+            for (name, cell) in DIE_FIELDS.iter().zip(die_fields(d, i)) {
+                match cell {
+                    Cell::Num(n) => write!(out, ", \"{name}\": {n}")?,
+                    Cell::Text(t) => write!(out, ", \"{name}\": {}", js(t))?,
+                }
+            }
+            write!(out, ", \"values\": {{")?;
             let mut sep = "";
             for &t in cols {
                 let v = d.value(t, i);

@@ -387,27 +387,19 @@ pub fn write_lot<E: Endian>(lot: &LotInfo, wafers: &[DemoWafer], seed: u64) -> V
     }
     for &(bin, name, pass) in &BINS {
         let count = hard_counts[bin as usize];
-        let head = 255;
-        let site = 255;
-        w.bin(&BinRecord {
-            hard: true,
-            head,
-            site,
-            bin,
-            count,
-            pass,
-            name,
-        });
-        let bin = bin * 100 + !pass as u16;
-        w.bin(&BinRecord {
-            hard: false,
-            head,
-            site,
-            bin,
-            count,
-            pass,
-            name,
-        });
+        // The hard bin, and one soft bin under it (x00 for pass, x01 for the failing flavour).
+        for (hard, bin) in [(true, bin), (false, bin * 100 + !pass as u16)] {
+            let (head, site) = (255, 255);
+            w.bin(&BinRecord {
+                hard,
+                head,
+                site,
+                bin,
+                count,
+                pass,
+                name,
+            });
+        }
     }
     w.mrr(t);
     w.into_bytes()
