@@ -47,6 +47,21 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Draw a wafer map to PNG with the CPU rasterizer.
+    Render {
+        file: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Which wafer (by WAFER_ID); default: the first.
+        #[arg(long)]
+        wafer: Option<String>,
+        /// hbin, sbin or test:NUMBER.
+        #[arg(long, default_value = "hbin")]
+        layer: String,
+        /// Width and height in pixels.
+        #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(16..=8192))]
+        size: u32,
+    },
     /// Write a few realistic synthetic wafer files (several bins, defect patterns, parametric
     /// tests, retests, one big-endian file, one gzipped).
     Demo {
@@ -101,6 +116,28 @@ fn main() -> ExitCode {
             let mut out = BufWriter::new(sink);
             export::write(f, format, wafer.as_deref(), &mut out)?;
             out.flush()
+        }),
+        Command::Render {
+            file,
+            output,
+            wafer,
+            layer,
+            size,
+        } => with_file(&file, |f| {
+            let w = match &wafer {
+                Some(id) => f.wafer(id),
+                None => f.wafers.first(),
+            };
+            let Some(w) = w else {
+                let ids: Vec<&str> = f.wafers.iter().map(|w| w.id.as_str()).collect();
+                return Err(io::Error::other(format!("no such wafer; wafers: {ids:?}")));
+            };
+            let layer = paint::Layer::parse(&layer, f).map_err(io::Error::other)?;
+            let colors = paint::Coloring::new(f, &w.dies, layer, &Default::default());
+            let g = paint::MapGeometry::new(w);
+            let style = paint::Style::default();
+            let canvas = paint::raster::render(&g, &w.dies, &colors, size, size, &style);
+            std::fs::write(&output, canvas.encode_png())
         }),
         Command::Demo { output } => match demo(&output) {
             Ok(()) => ExitCode::SUCCESS,

@@ -377,7 +377,7 @@ pub fn write_lot<E: Endian>(lot: &LotInfo, wafers: &[DemoWafer], seed: u64) -> V
         units: SizeUnit::Millimeters,
         wafer_size: Some(200.0),
         die_width: Some(200.0 / wafers[0].diameter as f32),
-        die_height: Some(200.0 / wafers[0].diameter as f32 * 0.8),
+        die_height: Some(200.0 / wafers[0].diameter as f32),
         center_x: Some(wafers[0].diameter / 2),
         center_y: Some(wafers[0].diameter / 2),
     };
