@@ -222,9 +222,11 @@ mod tests {
     #[test]
     fn axis_directions_decide_where_dies_go_on_screen() {
         let dies = table(&[(0, 0), (2, 1)]);
-        let mut g = WaferGeometry::default();
-        g.x_direction = AxisDirection::Positive;
-        g.y_direction = AxisDirection::Positive; // y up
+        let mut g = WaferGeometry {
+            x_direction: AxisDirection::Positive,
+            y_direction: AxisDirection::Positive, // y up
+            ..WaferGeometry::default()
+        };
         let m = MapGeometry::for_dies(&dies, &g, (1.0, 0.5));
         assert_eq!(
             m.die_rect(0, 0),
