@@ -140,6 +140,39 @@ fn ensure_wasm_target() -> Result {
     Ok(())
 }
 
+/// Install Debian packages that are missing (`dpkg -s` says which). Needs root, as on CI.
+fn ensure_apt(packages: &[&str]) -> Result {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| {
+            !Command::new("dpkg")
+                .args(["-s", p])
+                .output()
+                .is_ok_and(|o| {
+                    o.status.success()
+                        && String::from_utf8_lossy(&o.stdout)
+                            .contains("Status: install ok installed")
+                })
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("installing Debian packages: {}", missing.join(" "));
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-qq"]);
+    sh(update)?;
+    let mut c = Command::new("apt-get");
+    c.args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&missing);
+    c.env("DEBIAN_FRONTEND", "noninteractive");
+    sh(c)
+}
+
+/// Mesa's lavapipe: a CPU Vulkan driver, so GPU tests run on machines without a GPU.
+const GPU_PACKAGES: [&str; 2] = ["mesa-vulkan-drivers", "libvulkan1"];
+
 fn ensure_corpus() -> Result {
     let c = corpus();
     if c.join("stdf-facts.json").is_file() {
@@ -156,10 +189,14 @@ fn ensure_corpus() -> Result {
 fn test() -> Result {
     let mut p = Phases::new();
     let result = (|| {
-        p.run("set-up: corpus present, wasm32 target installed", || {
-            ensure_corpus()?;
-            ensure_wasm_target()
-        })?;
+        p.run(
+            "set-up: corpus, wasm32 target, lavapipe (CPU Vulkan)",
+            || {
+                ensure_corpus()?;
+                ensure_wasm_target()?;
+                ensure_apt(&GPU_PACKAGES)
+            },
+        )?;
         p.run("cargo fmt --check", || {
             let mut c = cargo();
             c.args(["fmt", "--all", "--", "--check"]);
