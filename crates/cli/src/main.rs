@@ -4,7 +4,6 @@
 //! stopped), 2 for an unreadable file (one line on stderr: file, offset, reason), 1 for usage or
 //! output errors.
 
-mod export;
 mod info;
 
 use std::fs::File;
@@ -71,9 +70,18 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-pub enum ExportFormat {
+enum ExportFormat {
     Csv,
     Json,
+}
+
+impl From<ExportFormat> for wafer::export::ExportFormat {
+    fn from(f: ExportFormat) -> Self {
+        match f {
+            ExportFormat::Csv => wafer::export::ExportFormat::Csv,
+            ExportFormat::Json => wafer::export::ExportFormat::Json,
+        }
+    }
 }
 
 /// Exit status for a partial read.
@@ -114,7 +122,7 @@ fn main() -> ExitCode {
                 None => Box::new(io::stdout().lock()),
             };
             let mut out = BufWriter::new(sink);
-            export::write(f, format, wafer.as_deref(), &mut out)?;
+            wafer::export::write(f, format.into(), wafer.as_deref(), &mut out)?;
             out.flush()
         }),
         Command::Render {

@@ -40,7 +40,7 @@ pub fn open<'a, R: Read + 'a>(r: R) -> Result<(Compression, Box<dyn Read + 'a>),
     let (_, inner) = open_one(inner).map_err(|mut e| {
         if let ReadErrorKind::Io(message) = e.kind {
             e.kind = ReadErrorKind::Decompress {
-                format: outer.name(),
+                format: outer,
                 message,
             };
             e.at.decompressed = true;
@@ -83,7 +83,7 @@ fn io_error(e: io::Error, c: Compression) -> ReadError {
     let kind = match c {
         Compression::None => ReadErrorKind::Io(e.to_string()),
         c => ReadErrorKind::Decompress {
-            format: c.name(),
+            format: c,
             message: e.to_string(),
         },
     };

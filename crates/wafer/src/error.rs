@@ -7,10 +7,12 @@
 
 use std::fmt;
 
+use crate::model::Compression;
 use crate::stdf::RecordType;
 
 /// Where in the data a problem was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Location {
     /// Byte offset in the STDF stream (after decompression, for compressed files).
     pub offset: u64,
@@ -35,6 +37,7 @@ impl fmt::Display for Location {
 
 /// Why a file could not be read at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ReadErrorKind {
     /// Zero bytes (after decompression).
     Empty,
@@ -44,7 +47,7 @@ pub enum ReadErrorKind {
     UnsupportedVersion(u8),
     /// The compressed container is broken before any STDF could be read.
     Decompress {
-        format: &'static str,
+        format: Compression,
         message: String,
     },
     /// The zip archive has no file entry we can read.
@@ -55,6 +58,7 @@ pub enum ReadErrorKind {
 
 /// A file that could not be read at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ReadError {
     pub at: Location,
     pub kind: ReadErrorKind,
@@ -78,7 +82,7 @@ impl fmt::Display for ReadError {
                 write!(f, "STDF version {v} is not supported (only V4)")
             }
             ReadErrorKind::Decompress { format, message } => {
-                write!(f, "{format} data is corrupt: {message}")
+                write!(f, "{} data is corrupt: {message}", format.name())
             }
             ReadErrorKind::Zip(m) => write!(f, "zip archive: {m}"),
             ReadErrorKind::Io(m) => write!(f, "read failed: {m}"),
@@ -90,6 +94,7 @@ impl std::error::Error for ReadError {}
 
 /// What went wrong, for a [`Warning`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum WarningKind {
     /// The data ends inside a record: its header claims more bytes than are left.
     Truncated { claimed: usize, available: usize },
@@ -97,7 +102,7 @@ pub enum WarningKind {
     TruncatedHeader { available: usize },
     /// The decompressor failed part-way; everything before was kept.
     Decompress {
-        format: &'static str,
+        format: Compression,
         message: String,
     },
     /// Reading the input failed part-way.
@@ -129,6 +134,7 @@ impl WarningKind {
 
 /// A problem met while reading that did not stop the read of what came before it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Warning {
     pub at: Location,
     pub kind: WarningKind,
@@ -148,7 +154,8 @@ impl fmt::Display for Warning {
             ),
             WarningKind::Decompress { format, message } => write!(
                 f,
-                "{format} data is corrupt ({message}); reading stopped here"
+                "{} data is corrupt ({message}); reading stopped here",
+                format.name()
             ),
             WarningKind::Io(m) => write!(f, "read failed ({m}); reading stopped here"),
             WarningKind::CpuTypeMismatch { cpu_type } => write!(

@@ -18,7 +18,10 @@
 pub mod decompress;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod model;
+#[cfg(feature = "pack")]
+pub mod pack;
 pub mod stdf;
 
 use std::io::{ErrorKind, Read};

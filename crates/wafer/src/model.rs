@@ -12,6 +12,7 @@ use crate::error::Warning;
 
 /// Which container format the file was read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Format {
     Stdf,
 }
@@ -26,6 +27,7 @@ impl Format {
 
 /// Byte order of the file's numeric fields (STDF: from the FAR record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ByteOrder {
     #[default]
     Little,
@@ -43,6 +45,7 @@ impl ByteOrder {
 
 /// The compression the bytes arrived in, found from magic bytes (never the file name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Compression {
     #[default]
     None,
@@ -66,6 +69,7 @@ impl Compression {
 
 /// Lot-level facts from the file header records (STDF: FAR, MIR, MRR).
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Metadata {
     pub byte_order: ByteOrder,
     pub compression: Compression,
@@ -94,6 +98,7 @@ pub struct Metadata {
 /// Pass/fail verdict of a part, from PRR PART_FLG (or, when the flag is marked invalid, the bin's
 /// pass/fail from HBR).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(u8)]
 pub enum Verdict {
     Fail = 0,
@@ -108,6 +113,7 @@ pub const NO_BIN: u16 = 65535;
 
 /// A column of short strings stored in one buffer (no `String` per die).
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StrColumn {
     bytes: String,
     spans: Vec<(u32, u32)>,
@@ -148,6 +154,7 @@ impl StrColumn {
 /// (valid) result. A test never run on this table has an empty column, to save memory on
 /// multi-wafer files.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DieTable {
     pub x: Vec<i16>,
     pub y: Vec<i16>,
@@ -205,6 +212,7 @@ impl DieTable {
 
 /// Which way the wafer's flat or notch points, from WCR WF_FLAT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum FlatDirection {
     Up,
     #[default]
@@ -217,6 +225,7 @@ pub enum FlatDirection {
 
 /// Direction in which a coordinate grows, from WCR POS_X / POS_Y.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum AxisDirection {
     /// x grows to the right, or y grows upwards.
     #[default]
@@ -226,6 +235,7 @@ pub enum AxisDirection {
 
 /// Units of WCR sizes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SizeUnit {
     #[default]
     Unknown,
@@ -252,6 +262,7 @@ impl SizeUnit {
 /// Tester files often leave WCR fields 0, blank or -32768. The raw values are kept; the
 /// `effective_*` methods give what a viewer should use.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct WaferGeometry {
     /// Whether a WCR record was present at all.
     pub from_wcr: bool,
@@ -308,6 +319,7 @@ impl WaferGeometry {
 
 /// One wafer: its identity, geometry and final dies.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Wafer {
     /// WAFER_ID from WIR (may be empty: some testers leave it blank).
     pub id: String,
@@ -373,6 +385,7 @@ impl Wafer {
 
 /// Counts from a WRR record, as written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct WrrCounts {
     pub part_count: u32,
     pub retest_count: u32,
@@ -383,6 +396,7 @@ pub struct WrrCounts {
 
 /// One hard or soft bin's definition and tester-reported count.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BinInfo {
     pub name: String,
     /// From HBIN_PF / SBIN_PF: Some(true) for 'P', Some(false) for 'F', None otherwise.
@@ -393,6 +407,7 @@ pub struct BinInfo {
 
 /// Hard and soft bin definitions from HBR/SBR.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BinTable {
     pub hard: BTreeMap<u16, BinInfo>,
     pub soft: BTreeMap<u16, BinInfo>,
@@ -400,6 +415,7 @@ pub struct BinTable {
 
 /// What kind of test a catalogue entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum TestKind {
     /// PTR: one value per part; has a value column.
     Parametric,
@@ -413,6 +429,7 @@ pub enum TestKind {
 
 /// One test: number, name, units and limits from the first PTR (or TSR) that gave them.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TestInfo {
     pub number: u32,
     pub name: String,
@@ -431,6 +448,7 @@ pub struct TestInfo {
 
 /// Tests by number. Parametric tests' indexes are the value columns of every [`DieTable`].
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TestCatalogue {
     pub tests: Vec<TestInfo>,
 }
@@ -445,6 +463,7 @@ impl TestCatalogue {
 
 /// Everything read from one tester file.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TestFile {
     pub format: Option<Format>,
     pub meta: Metadata,

@@ -487,7 +487,10 @@ fn a_cut_gzip_stream_keeps_what_was_decompressed() {
     assert!(f.is_partial());
     assert!(matches!(
         f.warnings.last().unwrap().kind,
-        WarningKind::Decompress { format: "gzip", .. }
+        WarningKind::Decompress {
+            format: wafer::Compression::Gzip,
+            ..
+        }
     ));
     let n = f.wafers[0].dies.len();
     assert!(n > 1000 && n < full.wafers[0].dies.len(), "{n} dies kept");

@@ -708,19 +708,13 @@ impl Decoder {
             let at = self.at(self.offset + rest.len() as u64, None);
             let kind = match self.compression {
                 Compression::None => ReadErrorKind::Io(message),
-                c => ReadErrorKind::Decompress {
-                    format: c.name(),
-                    message,
-                },
+                c => ReadErrorKind::Decompress { format: c, message },
             };
             return Err(ReadError { at, kind });
         }
         let kind = match self.compression {
             Compression::None => WarningKind::Io(message),
-            c => WarningKind::Decompress {
-                format: c.name(),
-                message,
-            },
+            c => WarningKind::Decompress { format: c, message },
         };
         // Where the good data ends: after the last whole record.
         self.warn(self.offset, None, kind);

@@ -20,6 +20,7 @@ use std::fmt;
 
 /// A record's (REC_TYP, REC_SUB).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RecordType {
     pub typ: u8,
     pub sub: u8,

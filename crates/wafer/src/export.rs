@@ -1,13 +1,19 @@
-//! `waferscope export`: the final dies with bins and test values, as CSV or JSON.
+//! The final dies with bins and test values, as CSV or JSON (`waferscope export`, and the app's
+//! "export CSV").
 //!
 //! Written row by row (never building the whole document), so a million dies with a thousand
 //! tests each stream out in constant memory.
 
 use std::io::{self, Write};
 
-use wafer::{DieTable, TestFile, Verdict};
+use crate::{DieTable, TestFile, Verdict};
 
-use crate::ExportFormat;
+/// Export format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
 
 /// The tables to export: (wafer id, dies).
 fn tables<'a>(f: &'a TestFile, only: Option<&str>) -> Vec<(&'a str, &'a DieTable)> {
@@ -129,8 +135,23 @@ fn csv(
     Ok(())
 }
 
+/// A JSON string literal.
 fn js(s: &str) -> String {
-    serde_json::to_string(s).expect("strings serialise")
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn opt(v: Option<f32>) -> String {
@@ -187,4 +208,21 @@ fn json(
         }
     }
     writeln!(out, "\n]}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(js("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"");
+    }
+
+    #[test]
+    fn csv_fields_with_commas_or_quotes_are_quoted() {
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("plain"), "plain");
+    }
 }
