@@ -12,7 +12,6 @@
 //! with the classifier), or deciding colours and positions (that is `paint`).
 
 use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
 
 use bytemuck::{Pod, Zeroable};
 use paint::{Canvas, Coloring, MapGeometry, Rgba, Style, View, palette, raster};
@@ -44,7 +43,9 @@ fn color(c: Rgba) -> [f32; 4] {
     c.map(|v| v as f32 / 255.0)
 }
 
-/// A wgpu renderer of one wafer map at a time.
+/// A wgpu renderer of one wafer map at a time. Cloning is cheap (wgpu handles are shared), and a
+/// clone draws the same map: an async readback can hold one while the page keeps drawing.
+#[derive(Clone)]
 pub struct Renderer {
     device: wgpu::Device,
     queue: wgpu::Queue,
@@ -227,6 +228,11 @@ impl Renderer {
     /// The device this renderer draws with.
     pub fn device(&self) -> &wgpu::Device {
         &self.device
+    }
+
+    /// The queue this renderer submits to.
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.queue
     }
 
     /// Upload die positions (world origins, from `paint`'s geometry).
@@ -439,31 +445,14 @@ impl Renderer {
         );
         self.queue.submit([encoder.finish()]);
 
-        let done = Arc::new(Mutex::new((None, None::<Waker>)));
+        let done: MapResult = Arc::new(Mutex::new(None));
         let signal = done.clone();
         buffer.map_async(wgpu::MapMode::Read, .., move |r| {
-            let mut s = signal.lock().expect("not poisoned");
-            s.0 = Some(r);
-            if let Some(w) = s.1.take() {
-                w.wake();
-            }
+            *signal.lock().expect("not poisoned") = Some(r);
         });
-        #[cfg(not(target_arch = "wasm32"))]
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| format!("GPU poll failed: {e}"))?;
-        std::future::poll_fn(|cx| {
-            let mut s = done.lock().expect("not poisoned");
-            match s.0.take() {
-                Some(r) => Poll::Ready(r),
-                None => {
-                    s.1 = Some(cx.waker().clone());
-                    Poll::Pending
-                }
-            }
-        })
-        .await
-        .map_err(|e| format!("GPU readback failed: {e}"))?;
+        wait_for(&self.device, done)
+            .await?
+            .map_err(|e| format!("GPU readback failed: {e}"))?;
 
         let data = buffer
             .slice(..)
@@ -488,6 +477,43 @@ impl Renderer {
         buffer.unmap();
         Ok(canvas)
     }
+}
+
+type MapResult = Arc<Mutex<Option<Result<(), wgpu::BufferAsyncError>>>>;
+
+/// Wait for a `map_async` callback. Natively, block in `poll`. In the browser, WebGPU delivers
+/// the callback from its own event loop, but WebGL2 (wgpu-core) only from `poll`, which must not
+/// block there: poll, then yield to the browser, until it arrives (or 10 s pass).
+#[cfg(not(target_arch = "wasm32"))]
+async fn wait_for(
+    device: &wgpu::Device,
+    done: MapResult,
+) -> Result<Result<(), wgpu::BufferAsyncError>, String> {
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| format!("GPU poll failed: {e}"))?;
+    let r = done.lock().expect("not poisoned").take();
+    r.ok_or_else(|| "GPU readback never completed".to_string())
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn wait_for(
+    device: &wgpu::Device,
+    done: MapResult,
+) -> Result<Result<(), wgpu::BufferAsyncError>, String> {
+    for _ in 0..2000 {
+        let _ = device.poll(wgpu::PollType::Poll);
+        if let Some(r) = done.lock().expect("not poisoned").take() {
+            return Ok(r);
+        }
+        let tick = js_sys::Promise::new(&mut |resolve, _| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 5);
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(tick).await;
+    }
+    Err("GPU readback timed out".into())
 }
 
 fn srgb_to_linear(c: f32) -> f32 {

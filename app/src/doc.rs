@@ -1,0 +1,128 @@
+//! An open file and what the views derive from it: die lookup by coordinates, the stacked map of
+//! all wafers, and the maps a view can show.
+
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap};
+
+use paint::{Coloring, Layer, MapGeometry};
+use wafer::{DieTable, TestFile, Verdict};
+
+/// What the map shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Wafer(usize),
+    /// Fail percentage per (x, y) over every wafer of the file.
+    Stack,
+}
+
+pub struct Doc {
+    pub name: String,
+    pub file: TestFile,
+    /// Per wafer: (x, y) -> row.
+    index: Vec<HashMap<(i16, i16), usize>>,
+    stack: OnceCell<Stack>,
+}
+
+/// The stacked map: one row per (x, y) seen on any wafer.
+pub struct Stack {
+    pub dies: DieTable,
+    pub fail_pct: Vec<f32>,
+    pub wafers: Vec<u32>,
+    index: HashMap<(i16, i16), usize>,
+}
+
+impl Doc {
+    pub fn new(name: String, file: TestFile) -> Doc {
+        let index = file
+            .wafers
+            .iter()
+            .map(|w| {
+                w.dies
+                    .x
+                    .iter()
+                    .zip(&w.dies.y)
+                    .enumerate()
+                    .map(|(i, (&x, &y))| ((x, y), i))
+                    .collect()
+            })
+            .collect();
+        Doc {
+            name,
+            file,
+            index,
+            stack: OnceCell::new(),
+        }
+    }
+
+    pub fn stack(&self) -> &Stack {
+        self.stack.get_or_init(|| {
+            let mut acc: BTreeMap<(i16, i16), (u32, u32)> = BTreeMap::new();
+            for w in &self.file.wafers {
+                for i in 0..w.dies.len() {
+                    let e = acc.entry((w.dies.x[i], w.dies.y[i])).or_default();
+                    e.0 += (w.dies.verdict[i] == Verdict::Fail) as u32;
+                    e.1 += 1;
+                }
+            }
+            let mut dies = DieTable::default();
+            let mut fail_pct = Vec::new();
+            let mut wafers = Vec::new();
+            let mut index = HashMap::new();
+            for (i, (&(x, y), &(fails, n))) in acc.iter().enumerate() {
+                dies.x.push(x);
+                dies.y.push(y);
+                fail_pct.push(100.0 * fails as f32 / n as f32);
+                wafers.push(n);
+                index.insert((x, y), i);
+            }
+            Stack {
+                dies,
+                fail_pct,
+                wafers,
+                index,
+            }
+        })
+    }
+
+    /// The die table a subject shows.
+    pub fn dies(&self, s: Subject) -> &DieTable {
+        match s {
+            Subject::Wafer(i) => &self.file.wafers[i].dies,
+            Subject::Stack => &self.stack().dies,
+        }
+    }
+
+    pub fn geometry(&self, s: Subject) -> MapGeometry {
+        match s {
+            Subject::Wafer(i) => MapGeometry::new(&self.file.wafers[i]),
+            Subject::Stack => {
+                let first = self.file.wafers.first();
+                let g = first.map(|w| w.geometry.clone()).unwrap_or_default();
+                let st = self.stack();
+                let ([x0, x1], [y0, y1]) = st.dies.ranges().unwrap_or(([0, 0], [0, 0]));
+                let center = ((x0 as f32 + x1 as f32) / 2.0, (y0 as f32 + y1 as f32) / 2.0);
+                MapGeometry::for_dies(&st.dies, &g, center)
+            }
+        }
+    }
+
+    pub fn coloring(
+        &self,
+        s: Subject,
+        layer: Layer,
+        hidden: &std::collections::BTreeSet<u16>,
+    ) -> Coloring {
+        match s {
+            Subject::Wafer(_) => Coloring::new(&self.file, self.dies(s), layer, hidden),
+            Subject::Stack => Coloring::values(&self.stack().fail_pct, Some(0.0), Some(100.0)),
+        }
+    }
+
+    /// Row of the die at (x, y) in a subject's table.
+    pub fn row_at(&self, s: Subject, xy: (i16, i16)) -> Option<usize> {
+        match s {
+            Subject::Wafer(i) => self.index[i].get(&xy).copied(),
+            Subject::Stack => self.stack().index.get(&xy).copied(),
+        }
+    }
+}

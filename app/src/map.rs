@@ -1,0 +1,427 @@
+//! The interactive map: a canvas drawn by the wgpu renderer, with pan (drag, arrows), zoom (wheel,
+//! pinch, +/-, around the cursor), fit (F, 0, double-click), hover and click-to-pin.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use paint::{Style, View};
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlCanvasElement, KeyboardEvent, PointerEvent, WheelEvent};
+
+use crate::gpu::Gpu;
+use crate::state::{St, now_ms};
+
+/// What is uploaded to the GPU, so a frame re-uploads only when the map or its colours change.
+#[derive(PartialEq, Clone)]
+struct Uploaded {
+    doc: usize,
+    subject: crate::doc::Subject,
+    coloring: usize,
+}
+
+#[derive(Default)]
+struct MapState {
+    gpu: Option<Gpu>,
+    uploaded: Option<Uploaded>,
+    drag: Option<Drag>,
+    /// The canvas the map is drawn on. Made here, not by the view: after a lost WebGPU device
+    /// the fallback needs a fresh element (a canvas keeps its first context type), and the view
+    /// layer would reuse the old one.
+    canvas: Option<HtmlCanvasElement>,
+    webgpu_failed: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Drag {
+    last: (f64, f64),
+    moved: f64,
+}
+
+fn dpr() -> f64 {
+    web_sys::window().map_or(1.0, |w| w.device_pixel_ratio())
+}
+
+/// The current view, fitted if none yet.
+pub fn current_view(st: St, w: u32, h: u32) -> Option<View> {
+    st.view.get_untracked().or_else(|| {
+        let (doc, s) = st.shown()?;
+        Some(View::fit(&doc.geometry(s), w, h))
+    })
+}
+
+/// Copy handles to everything the map's event handlers and frames need.
+#[derive(Clone, Copy)]
+struct Ctx {
+    st: St,
+    ms: StoredValue<MapState, LocalStorage>,
+    frame: NodeRef<leptos::html::Div>,
+    frame_pending: StoredValue<bool, LocalStorage>,
+}
+
+/// Size the canvas's backing store to its CSS box.
+fn fit_canvas(c: &HtmlCanvasElement) -> (u32, u32) {
+    let r = dpr();
+    let w = ((c.client_width() as f64) * r).round().max(1.0) as u32;
+    let h = ((c.client_height() as f64) * r).round().max(1.0) as u32;
+    if c.width() != w || c.height() != h {
+        c.set_width(w);
+        c.set_height(h);
+    }
+    (w, h)
+}
+
+impl Ctx {
+    fn draw_now(self) {
+        let st = self.st;
+        let Some(canvas) = self.canvas() else { return };
+        let (w, h) = fit_canvas(&canvas);
+        let Some((doc, subject)) = st.shown() else {
+            return;
+        };
+        let Some(coloring) = st.coloring.get_untracked() else {
+            return;
+        };
+        let lost = self
+            .ms
+            .try_update_value(|m| {
+                let gpu = m.gpu.as_mut()?;
+                gpu.resize(w, h);
+                let key = Uploaded {
+                    doc: Rc::as_ptr(&doc) as usize,
+                    subject,
+                    coloring: Rc::as_ptr(&coloring) as usize,
+                };
+                let g = doc.geometry(subject);
+                let same_map = m
+                    .uploaded
+                    .as_ref()
+                    .is_some_and(|u| u.doc == key.doc && u.subject == key.subject);
+                if !same_map {
+                    gpu.upload(&g, doc.dies(subject), &coloring);
+                } else if m.uploaded.as_ref() != Some(&key) {
+                    gpu.renderer.set_coloring(&coloring);
+                }
+                m.uploaded = Some(key);
+                let view = st
+                    .view
+                    .get_untracked()
+                    .unwrap_or_else(|| View::fit(&g, w, h));
+                let style = Style {
+                    hover: st.hover.get_untracked(),
+                    selected: st.selected.get_untracked(),
+                    ..Style::default()
+                };
+                let drawn = gpu.draw(&view, &style);
+                if drawn
+                    && st.first_frame_ms.get_untracked().is_none()
+                    && st.started_at.get_untracked() > 0.0
+                {
+                    st.first_frame_ms
+                        .set(Some(now_ms() - st.started_at.get_untracked()));
+                }
+                let lost = !drawn && gpu.is_lost();
+                if lost {
+                    m.gpu = None;
+                    m.uploaded = None;
+                    m.webgpu_failed = true;
+                }
+                Some(lost)
+            })
+            .flatten()
+            .unwrap_or(false);
+        if lost {
+            // Start over on a new canvas, without WebGPU this time.
+            st.backend
+                .set("WebGPU device lost: switching to WebGL2".into());
+            self.new_canvas();
+        }
+    }
+
+    fn canvas(self) -> Option<HtmlCanvasElement> {
+        self.ms.with_value(|m| m.canvas.clone())
+    }
+
+    /// Put a new canvas in the frame (replacing any old one) and set up the GPU on it.
+    fn new_canvas(self) {
+        let Some(frame) = self.frame.get_untracked() else {
+            return;
+        };
+        let Some(canvas) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.create_element("canvas").ok())
+            .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok())
+        else {
+            return;
+        };
+        canvas.set_id("map");
+        let old = self
+            .ms
+            .try_update_value(|m| m.canvas.replace(canvas.clone()))
+            .flatten();
+        let placed = match old {
+            Some(old) => frame.replace_child(&canvas, &old).map(|_| ()),
+            None => frame.prepend_with_node_1(&canvas),
+        };
+        if placed.is_ok() {
+            self.start_gpu(canvas);
+        }
+    }
+
+    /// Coalesce redraw requests into one per animation frame.
+    fn request_frame(self) {
+        if self.frame_pending.get_value() {
+            return;
+        }
+        self.frame_pending.set_value(true);
+        let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+            self.frame_pending.set_value(false);
+            self.draw_now();
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.request_animation_frame(cb.unchecked_ref());
+        }
+    }
+
+    /// Set up the GPU on the mounted canvas.
+    fn start_gpu(self, canvas: HtmlCanvasElement) {
+        let st = self.st;
+        let allow_webgpu = !self.ms.with_value(|m| m.webgpu_failed);
+        fit_canvas(&canvas);
+        spawn_local(async move {
+            let result = Gpu::init(canvas, allow_webgpu, move || self.request_frame()).await;
+            self.ms.update_value(|m| match result {
+                Ok(gpu) => {
+                    let label = format!("{} ({})", gpu.backend.label(), gpu.adapter_name);
+                    st.backend.set(if allow_webgpu {
+                        label
+                    } else {
+                        format!("{label}; WebGPU device was lost")
+                    });
+                    if st
+                        .error
+                        .get_untracked()
+                        .is_some_and(|e| e.starts_with("cannot draw maps"))
+                    {
+                        st.error.set(None);
+                    }
+                    m.gpu = Some(gpu);
+                    m.uploaded = None;
+                }
+                Err(e) => {
+                    st.backend.set("none".into());
+                    st.error.set(Some(format!("cannot draw maps: {e}")));
+                }
+            });
+            self.request_frame();
+        });
+    }
+}
+
+#[component]
+pub fn MapCanvas() -> impl IntoView {
+    let st = expect_context::<St>();
+    let ctx = Ctx {
+        st,
+        ms: StoredValue::new_local(MapState::default()),
+        frame: NodeRef::new(),
+        frame_pending: StoredValue::new_local(false),
+    };
+    let frame_ref = ctx.frame;
+    let ms = ctx.ms;
+
+    // Once the frame is mounted, give it a canvas.
+    Effect::new(move |_| {
+        if frame_ref.get().is_some() && ctx.canvas().is_none() {
+            ctx.new_canvas();
+        }
+    });
+    // Redraw on anything a frame shows.
+    Effect::new(move |_| {
+        st.doc.track();
+        st.subject.track();
+        st.coloring.track();
+        st.view.track();
+        st.hover.track();
+        st.selected.track();
+        ctx.request_frame();
+    });
+    // And when the window changes size.
+    let handle = window_event_listener(leptos::ev::resize, move |_| ctx.request_frame());
+    on_cleanup(move || handle.remove());
+    install_pixel_hook(ctx);
+
+    let canvas_size = move || {
+        ctx.canvas()
+            .map(|c| (c.width(), c.height()))
+            .unwrap_or((1, 1))
+    };
+    let to_canvas_px = move |e: &web_sys::MouseEvent| -> [f32; 2] {
+        let r = dpr();
+        [
+            (e.offset_x() as f64 * r) as f32,
+            (e.offset_y() as f64 * r) as f32,
+        ]
+    };
+    let pick = move |p: [f32; 2]| -> Option<usize> {
+        let (doc, s) = st.shown()?;
+        let (w, h) = canvas_size();
+        let view = current_view(st, w, h)?;
+        let g = doc.geometry(s);
+        let xy = g.die_at(view.to_world(p));
+        doc.row_at(s, xy)
+    };
+    let zoom = move |at: [f32; 2], factor: f32| {
+        let (w, h) = canvas_size();
+        if let Some(v) = current_view(st, w, h) {
+            st.view.set(Some(v.zoom_at(at, factor)));
+        }
+    };
+    let pan = move |dx: f32, dy: f32| {
+        let (w, h) = canvas_size();
+        if let Some(v) = current_view(st, w, h) {
+            st.view.set(Some(v.pan(dx, dy)));
+        }
+    };
+
+    let on_pointer_down = {
+        move |e: PointerEvent| {
+            if let Some(t) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            {
+                let _ = t.set_pointer_capture(e.pointer_id());
+            }
+            ms.update_value(|m| {
+                m.drag = Some(Drag {
+                    last: (e.client_x() as f64, e.client_y() as f64),
+                    moved: 0.0,
+                })
+            });
+        }
+    };
+    let on_pointer_move = {
+        move |e: PointerEvent| {
+            let drag = ms.with_value(|m| m.drag);
+            if let Some(d) = drag {
+                let (x, y) = (e.client_x() as f64, e.client_y() as f64);
+                let (dx, dy) = (x - d.last.0, y - d.last.1);
+                ms.update_value(|m| {
+                    m.drag = Some(Drag {
+                        last: (x, y),
+                        moved: d.moved + dx.abs() + dy.abs(),
+                    })
+                });
+                if d.moved + dx.abs() + dy.abs() > 3.0 {
+                    let r = dpr();
+                    pan((dx * r) as f32, (dy * r) as f32);
+                    st.hover.set(None);
+                    return;
+                }
+            }
+            st.pointer.set((e.offset_x() as f64, e.offset_y() as f64));
+            let hit = pick(to_canvas_px(&e));
+            if st.hover.get_untracked() != hit {
+                st.hover.set(hit);
+            }
+        }
+    };
+    let on_pointer_up = {
+        move |e: PointerEvent| {
+            let drag = ms.try_update_value(|m| m.drag.take()).flatten();
+            if drag.is_some_and(|d| d.moved <= 3.0) {
+                let hit = pick(to_canvas_px(&e));
+                st.selected.set(if hit == st.selected.get_untracked() {
+                    None
+                } else {
+                    hit
+                });
+            }
+        }
+    };
+    let on_wheel = move |e: WheelEvent| {
+        e.prevent_default();
+        // Trackpad pinch arrives as a wheel event with ctrlKey; it wants a stronger factor.
+        let k = if e.ctrl_key() { 0.01 } else { 0.0015 };
+        let delta = match e.delta_mode() {
+            1 => e.delta_y() * 16.0,
+            2 => e.delta_y() * 400.0,
+            _ => e.delta_y(),
+        };
+        zoom(to_canvas_px(&e), (-delta * k).exp() as f32);
+    };
+    let on_key = move |e: KeyboardEvent| {
+        let (w, h) = canvas_size();
+        let center = [w as f32 / 2.0, h as f32 / 2.0];
+        let step = 60.0 * dpr() as f32;
+        match e.key().as_str() {
+            "ArrowLeft" => pan(step, 0.0),
+            "ArrowRight" => pan(-step, 0.0),
+            "ArrowUp" => pan(0.0, step),
+            "ArrowDown" => pan(0.0, -step),
+            "+" | "=" => zoom(center, 1.25),
+            "-" | "_" => zoom(center, 0.8),
+            "f" | "F" | "0" => st.view.set(None),
+            "Escape" => st.selected.set(None),
+            _ => return,
+        }
+        e.prevent_default();
+    };
+
+    // Handlers sit on the frame; events from the canvas bubble up to them.
+    view! {
+        <div class="map-frame" tabindex="0" node_ref=frame_ref
+            on:keydown=on_key
+            on:pointerdown=on_pointer_down
+            on:pointermove=on_pointer_move
+            on:pointerup=on_pointer_up
+            on:pointerleave=move |_| st.hover.set(None)
+            on:wheel=on_wheel
+            on:dblclick=move |_| st.view.set(None)>
+            <crate::panels::Tooltip/>
+        </div>
+    }
+}
+
+/// `window.waferscope_read_pixel(cssX, cssY)`: the pixel of the current view as the app's own GPU
+/// device draws it, read back from an offscreen render. Tests use it where a screenshot cannot
+/// see the canvas (headless WebGPU); it is the path "export" would take on the GPU.
+fn install_pixel_hook(ctx: Ctx) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let read = wasm_bindgen::closure::Closure::<dyn Fn(f64, f64) -> js_sys::Promise>::new(
+        move |x: f64, y: f64| {
+            wasm_bindgen_futures::future_to_promise(async move {
+                let st = ctx.st;
+                let err = |m: &str| wasm_bindgen::JsValue::from_str(m);
+                let canvas = ctx.canvas().ok_or_else(|| err("no canvas"))?;
+                let (w, h) = (canvas.width(), canvas.height());
+                let view = current_view(st, w, h).ok_or_else(|| err("nothing shown"))?;
+                let style = Style {
+                    hover: st.hover.get_untracked(),
+                    selected: st.selected.get_untracked(),
+                    ..Style::default()
+                };
+                // A clone of the renderer (shared GPU handles), so the await holds no borrow.
+                let renderer = ctx
+                    .ms
+                    .with_value(|m| m.gpu.as_ref().map(|g| g.renderer.clone()))
+                    .ok_or_else(|| err("no GPU"))?;
+                let r = dpr();
+                let (px, py) = ((x * r) as u32, (y * r) as u32);
+                let c = renderer
+                    .render_to_canvas(w, h, &view, &style)
+                    .await
+                    .map_err(|e| err(&e))?;
+                let p = c.get(px.min(w - 1), py.min(h - 1));
+                Ok(
+                    js_sys::Array::of4(&p[0].into(), &p[1].into(), &p[2].into(), &p[3].into())
+                        .into(),
+                )
+            })
+        },
+    );
+    let _ = js_sys::Reflect::set(&window, &"waferscope_read_pixel".into(), read.as_ref());
+    read.forget();
+}

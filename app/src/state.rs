@@ -1,0 +1,98 @@
+//! The app's state: one set of signals, shared through context.
+
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use paint::{Coloring, Layer, View};
+
+use crate::doc::{Doc, Subject};
+
+#[derive(Clone, Copy)]
+pub struct St {
+    pub doc: RwSignal<Option<Rc<Doc>>, LocalStorage>,
+    pub subject: RwSignal<Subject>,
+    /// The second wafer of a side-by-side compare.
+    pub compare: RwSignal<Option<usize>>,
+    pub layer: RwSignal<Layer>,
+    pub hidden: RwSignal<BTreeSet<u16>>,
+    /// None: fit the wafer on the next frame.
+    pub view: RwSignal<Option<View>>,
+    pub hover: RwSignal<Option<usize>>,
+    /// Pointer position in CSS pixels inside the map, for the tooltip.
+    pub pointer: RwSignal<(f64, f64)>,
+    pub selected: RwSignal<Option<usize>>,
+    pub progress: RwSignal<Option<f64>>,
+    pub loading: RwSignal<Option<String>>,
+    pub error: RwSignal<Option<String>>,
+    pub backend: RwSignal<String>,
+    pub coloring: RwSignal<Option<Rc<Coloring>>, LocalStorage>,
+    /// Milliseconds from choosing a file to its first frame (for the user and the benchmark).
+    pub first_frame_ms: RwSignal<Option<f64>>,
+    pub started_at: RwSignal<f64>,
+}
+
+pub fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+impl St {
+    pub fn new() -> St {
+        St {
+            doc: RwSignal::new_local(None),
+            subject: RwSignal::new(Subject::Wafer(0)),
+            compare: RwSignal::new(None),
+            layer: RwSignal::new(Layer::HardBin),
+            hidden: RwSignal::new(BTreeSet::new()),
+            view: RwSignal::new(None),
+            hover: RwSignal::new(None),
+            pointer: RwSignal::new((0.0, 0.0)),
+            selected: RwSignal::new(None),
+            progress: RwSignal::new(None),
+            loading: RwSignal::new(None),
+            error: RwSignal::new(None),
+            backend: RwSignal::new("starting".into()),
+            coloring: RwSignal::new_local(None),
+            first_frame_ms: RwSignal::new(None),
+            started_at: RwSignal::new(0.0),
+        }
+    }
+
+    pub fn begin(&self, name: &str) {
+        self.loading.set(Some(name.to_string()));
+        self.error.set(None);
+        self.progress.set(Some(0.0));
+        self.first_frame_ms.set(None);
+        self.started_at.set(now_ms());
+    }
+
+    pub fn fail(&self, name: &str, message: &str) {
+        self.loading.set(None);
+        self.error.set(Some(format!("{name}: {message}")));
+    }
+
+    pub fn open(&self, doc: Rc<Doc>) {
+        self.subject.set(Subject::Wafer(0));
+        self.compare.set(None);
+        self.layer.set(Layer::HardBin);
+        self.hidden.set(BTreeSet::new());
+        self.view.set(None);
+        self.hover.set(None);
+        self.selected.set(None);
+        self.loading.set(None);
+        self.doc.set(Some(doc));
+    }
+
+    /// The open document and the subject shown, when there is something to draw.
+    pub fn shown(&self) -> Option<(Rc<Doc>, Subject)> {
+        let doc = self.doc.get()?;
+        let s = self.subject.get();
+        match s {
+            Subject::Wafer(i) if i < doc.file.wafers.len() => Some((doc, s)),
+            Subject::Stack if !doc.file.wafers.is_empty() => Some((doc, s)),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The page layout, file opening (picker, drag-and-drop, demo), and hooks for scripted tests.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use web_sys::DragEvent;
+
+use crate::doc::Subject;
+use crate::loader::Loader;
+use crate::map::MapCanvas;
+use crate::panels::*;
+use crate::state::St;
+
+#[component]
+pub fn App() -> impl IntoView {
+    let st = St::new();
+    provide_context(st);
+    let loader: StoredValue<Option<Rc<Loader>>, LocalStorage> =
+        StoredValue::new_local(match Loader::new(st) {
+            Ok(l) => Some(Rc::new(l)),
+            Err(e) => {
+                st.error.set(Some(e));
+                None
+            }
+        });
+    let open_file = move |f: web_sys::File| {
+        if let Some(l) = loader.get_value() {
+            l.open_file(st, f);
+        }
+    };
+
+    // Recolour when the file, subject, layer or hidden bins change.
+    Effect::new(move |_| st.coloring.set(coloring_for(st).map(Rc::new)));
+    install_test_hooks(st);
+
+    let on_pick = move |e: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&e);
+        if let Some(f) = input.files().and_then(|l| l.get(0)) {
+            open_file(f);
+        }
+        input.set_value("");
+    };
+    let dragging = RwSignal::new(false);
+    let on_drop = move |e: DragEvent| {
+        e.prevent_default();
+        dragging.set(false);
+        if let Some(f) = e
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|l| l.get(0))
+        {
+            open_file(f);
+        }
+    };
+    let demo = move |i: usize| {
+        move |_| {
+            if let Some(l) = loader.get_value() {
+                l.open_demo(st, i);
+            }
+        }
+    };
+
+    view! {
+        <div class="app" class:dragging=move || dragging.get()
+            on:dragover=move |e: DragEvent| { e.prevent_default(); dragging.set(true); }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=on_drop>
+            <header>
+                <h1>"Waferscope"</h1>
+                <label class="button primary">"Open STDF file…"
+                    <input id="file-input" type="file" on:change=on_pick hidden />
+                </label>
+                <button id="demo" on:click=demo(0)>"Open demo wafer"</button>
+                <Exports/>
+                <span class="spacer"></span>
+                <span class="backend" id="backend" title="what draws the map">{move || st.backend.get()}</span>
+            </header>
+            <Progress/>
+            <Messages/>
+            <main>
+                <aside class="left">
+                    <WaferPicker/>
+                    <LayerPicker/>
+                    <Legend/>
+                    <Summary/>
+                    <Compare/>
+                </aside>
+                <section class="center">
+                    <FileTitle/>
+                    <MapCanvas/>
+                    <p class="hint">"Drag to pan · wheel or pinch to zoom · arrows and +/− · F or double-click to fit · click a die to pin it"</p>
+                </section>
+                <aside class="right"><Pinned/></aside>
+            </main>
+            <div class="drop-hint">"Drop an STDF file (.stdf, .std, .gz, .bz2, .xz, .zip) to open it"</div>
+            <Status/>
+        </div>
+    }
+}
+
+#[component]
+fn Progress() -> impl IntoView {
+    let st = expect_context::<St>();
+    move || {
+        let name = st.loading.get()?;
+        let p = st.progress.get().unwrap_or(0.0);
+        Some(view! {
+            <div class="progress" id="progress">
+                <span>{format!("Reading {name}… {:.0}%", p * 100.0)}</span>
+                <progress max="1" value=p></progress>
+            </div>
+        })
+    }
+}
+
+#[component]
+fn Messages() -> impl IntoView {
+    let st = expect_context::<St>();
+    let error = move || {
+        st.error
+            .get()
+            .map(|e| view! { <div class="error" id="error" role="alert">{e}</div> })
+    };
+    let warnings = move || {
+        let doc = st.doc.get()?;
+        let f = &doc.file;
+        let mut lines: Vec<String> = f.warnings.iter().map(|w| w.to_string()).collect();
+        if f.wafers.is_empty() {
+            lines.push(format!(
+                "{} has no wafer map: {} parts were tested outside any wafer (final test)",
+                doc.name,
+                f.loose_parts.len()
+            ));
+        }
+        if lines.is_empty() {
+            return None;
+        }
+        let title = if f.is_partial() {
+            "Partial file: showing everything read before the damage"
+        } else {
+            "Notes"
+        };
+        let items: Vec<_> = lines.into_iter().map(|l| view! { <li>{l}</li> }).collect();
+        Some(view! { <div class="warning" id="warnings"><b>{title}</b><ul>{items}</ul></div> })
+    };
+    view! { {error} {warnings} }
+}
+
+#[component]
+fn FileTitle() -> impl IntoView {
+    let st = expect_context::<St>();
+    move || {
+        let doc = st.doc.get()?;
+        let m = &doc.file.meta;
+        let what = match st.subject.get() {
+            Subject::Wafer(i) => doc
+                .file
+                .wafers
+                .get(i)
+                .map(|w| format!("wafer {}", w.id))
+                .unwrap_or_default(),
+            Subject::Stack => "all wafers".into(),
+        };
+        Some(view! {
+            <div class="file-title">
+                <b>{doc.name.clone()}</b>
+                <span class="muted">{format!(" · lot {} · {} · {} · {}", m.lot_id, m.part_type, m.tester_type, what)}</span>
+            </div>
+        })
+    }
+}
+
+/// Functions on `window` that the end-to-end tests call: where a die is on screen, and what a
+/// bin's palette colour is. (Reading GPU pixels back is registered by the map.)
+fn install_test_hooks(st: St) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let die_screen = Closure::<dyn Fn(i32, i32) -> JsValue>::new(move |x: i32, y: i32| {
+        let Some((doc, s)) = st.shown() else {
+            return JsValue::NULL;
+        };
+        let Some(canvas) = window_canvas() else {
+            return JsValue::NULL;
+        };
+        let (w, h) = (canvas.width(), canvas.height());
+        let Some(view) = crate::map::current_view(st, w, h) else {
+            return JsValue::NULL;
+        };
+        let g = doc.geometry(s);
+        let [x0, y0, x1, y1] = g.die_rect(x as i16, y as i16);
+        let p = view.to_pixel([(x0 + x1) / 2.0, (y0 + y1) / 2.0]);
+        let r = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+        js_sys::Array::of2(&(p[0] as f64 / r).into(), &(p[1] as f64 / r).into()).into()
+    });
+    let bin_color = Closure::<dyn Fn(u32, bool) -> JsValue>::new(move |bin: u32, hard: bool| {
+        let Some(doc) = st.doc.get_untracked() else {
+            return JsValue::NULL;
+        };
+        let table = if hard {
+            &doc.file.bins.hard
+        } else {
+            &doc.file.bins.soft
+        };
+        let c =
+            paint::palette::bin_color(bin as u16, table.get(&(bin as u16)).and_then(|b| b.pass));
+        js_sys::Array::of3(&c[0].into(), &c[1].into(), &c[2].into()).into()
+    });
+    let _ = js_sys::Reflect::set(
+        &window,
+        &"waferscope_die_screen".into(),
+        die_screen.as_ref(),
+    );
+    let _ = js_sys::Reflect::set(&window, &"waferscope_bin_color".into(), bin_color.as_ref());
+    die_screen.forget();
+    bin_color.forget();
+}
+
+pub fn window_canvas() -> Option<web_sys::HtmlCanvasElement> {
+    web_sys::window()?
+        .document()?
+        .get_element_by_id("map")?
+        .dyn_into()
+        .ok()
+}
