@@ -79,7 +79,7 @@ pub fn LayerPicker() -> impl IntoView {
         let Subject::Wafer(w) = st.subject.get() else {
             return None;
         };
-        let dies = &doc.file.wafers[w].dies;
+        let dies = &doc.file.wafers.get(w)?.dies;
         let q = query.get().to_lowercase();
         let tests: Vec<_> = doc
             .file
@@ -521,7 +521,10 @@ pub fn Status() -> impl IntoView {
         <div id="status" hidden
             data-state=move || {
                 if st.loading.get().is_some() { "loading" } else if st.error.get().is_some() { "error" }
-                else if st.doc.get().is_some() && st.first_frame_ms.get().is_some() { "ready" } else { "idle" }
+                else if let Some(doc) = st.doc.get() {
+                    // Ready once the map is on screen, or at once when there is no map to draw.
+                    if st.first_frame_ms.get().is_some() || doc.file.wafers.is_empty() { "ready" } else { "drawing" }
+                } else { "idle" }
             }
             data-backend=move || st.backend.get()
             data-wafer=attr(|st| {

@@ -483,7 +483,7 @@ type MapResult = Arc<Mutex<Option<Result<(), wgpu::BufferAsyncError>>>>;
 
 /// Wait for a `map_async` callback. Natively, block in `poll`. In the browser, WebGPU delivers
 /// the callback from its own event loop, but WebGL2 (wgpu-core) only from `poll`, which must not
-/// block there: poll, then yield to the browser, until it arrives (or 10 s pass).
+/// block there: poll, then yield to the browser, until it arrives (or 10 s pass: a lost device never answers).
 #[cfg(not(target_arch = "wasm32"))]
 async fn wait_for(
     device: &wgpu::Device,
@@ -501,7 +501,9 @@ async fn wait_for(
     device: &wgpu::Device,
     done: MapResult,
 ) -> Result<Result<(), wgpu::BufferAsyncError>, String> {
-    for _ in 0..2000 {
+    // A wall-clock deadline: browsers throttle timers, so counting ticks could wait for minutes.
+    let deadline = js_sys::Date::now() + 10_000.0;
+    while js_sys::Date::now() < deadline {
         let _ = device.poll(wgpu::PollType::Poll);
         if let Some(r) = done.lock().expect("not poisoned").take() {
             return Ok(r);

@@ -1,0 +1,188 @@
+// End-to-end tests of the browser app, in headless Chromium with WebGPU (--enable-unsafe-webgpu)
+// and without it (the WebGL2 fallback). Run by `cargo xtask test` after it builds the app.
+//
+// Facts about the files come from the native CLI (an independent parse), never from the page.
+// Screenshots of every case are saved under target/e2e/ as test artifacts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from './serve.mjs';
+import { decodePng } from './png.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = process.env.WAFERSCOPE_DIST ?? join(root, 'target/dist');
+const bin = process.env.WAFERSCOPE_BIN ?? join(root, 'target/release/waferscope');
+const corpus = process.env.WAFERSCOPE_CORPUS ?? join(root, '../shared/corpus');
+const artifacts = join(root, 'target/e2e');
+mkdirSync(artifacts, { recursive: true });
+const stdf = (name) => join(corpus, 'stdf', name);
+
+/** The CLI's view of a file: info JSON and the final dies of one wafer. */
+function cli(file, wafer) {
+  const info = JSON.parse(execFileSync(bin, ['info', '--json', file]).toString());
+  const csv = execFileSync(bin, ['export', file, '--format', 'csv', '--wafer', wafer]).toString().trim().split('\n');
+  const head = csv[0].split(',');
+  const dies = csv.slice(1).map((l) => Object.fromEntries(l.split(',').slice(0, 10).map((v, i) => [head[i], v])));
+  return { info, dies };
+}
+
+const green = ([r, g, b]) => g > r && g > b;
+const same = (a, b) => a.slice(0, 3).every((v, i) => Math.abs(v - b[i]) <= 1);
+
+let server;
+before(async () => { server = await serve(dist); });
+after(() => server?.close());
+
+for (const mode of ['webgl2', 'webgpu']) {
+  test(`viewer in ${mode} mode`, async (t) => {
+    const args = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+    // Playwright gives every launch a fresh, empty profile directory.
+    if (mode === 'webgpu') args.push('--enable-unsafe-webgpu');
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    const status = () => page.evaluate(() => ({ ...document.querySelector('#status').dataset }));
+    const shot = (name) => page.screenshot({ path: join(artifacts, `${mode}-${name}.png`) });
+    const ready = async (state = 'ready') =>
+      page.waitForFunction((s) => document.querySelector('#status')?.dataset.state === s, state, { timeout: 60000 });
+    const open = async (file) => {
+      await page.setInputFiles('#file-input', file);
+      await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('#status')?.dataset.state)
+        && !document.querySelector('#progress'), null, { timeout: 60000 });
+      // Let a lost WebGPU device (headless SwiftShader) fall back to WebGL2 and redraw.
+      await page.waitForTimeout(800);
+    };
+    /** The pixel at a die, as the screen shows it and as the app's GPU device renders it. */
+    const pixels = async (x, y) => {
+      const [sx, sy] = await page.evaluate(([x, y]) => window.waferscope_die_screen(x, y), [x, y]);
+      const box = await page.locator('#map').boundingBox();
+      const png = decodePng(await page.screenshot());
+      const screen = png.pixel(Math.round(box.x + sx), Math.round(box.y + sy));
+      const gpu = await page.evaluate(([x, y]) => window.waferscope_read_pixel(x, y), [sx, sy]);
+      return { screen, gpu, at: [box.x + sx, box.y + sy] };
+    };
+
+    await page.waitForFunction(() => !document.querySelector('#backend')?.textContent.includes('starting'));
+    const backend = await page.textContent('#backend');
+    await t.test('the UI says which GPU API draws the map', () => {
+      if (mode === 'webgpu') assert.match(backend, /^WebGPU/);
+      else assert.match(backend, /^WebGL2/);
+    });
+
+    await t.test('lot2.stdf.gz: wafer id, die count and yield as the CLI reads them', async () => {
+      const file = stdf('lot2.stdf.gz');
+      const { info, dies } = cli(file, 'GAL-LOT-02');
+      await open(file);
+      const s = await status();
+      assert.equal(s.state, 'ready');
+      assert.equal(s.wafer, 'GAL-LOT-02');
+      assert.equal(Number(s.dies), info.wafers[0].dies);
+      assert.equal(Number(s.yield).toFixed(4), info.wafers[0].yield.toFixed(4));
+      assert.match(await page.textContent('#yield'), new RegExp(`Yield ${(info.wafers[0].yield * 100).toFixed(2)}%`));
+      await shot('lot2');
+
+      // Known dies have their bin's palette colour, on screen and in the GPU's own picture.
+      const picks = [...dies.filter((d) => d.hard_bin !== '1').slice(0, 6), ...dies.filter((d) => d.hard_bin === '1').slice(0, 6)];
+      for (const d of picks) {
+        const want = await page.evaluate((b) => window.waferscope_bin_color(b, true), Number(d.hard_bin));
+        assert.equal(green(want), d.hard_bin === '1', `bin ${d.hard_bin} colour ${want} has the right family`);
+        const got = await pixels(Number(d.x), Number(d.y));
+        assert.ok(same(got.screen, want), `screen pixel of die ${d.x},${d.y} (bin ${d.hard_bin}) is ${got.screen}, want ${want}`);
+        assert.ok(same(got.gpu, want), `GPU pixel of die ${d.x},${d.y} (bin ${d.hard_bin}) is ${got.gpu}, want ${want}`);
+      }
+
+      // Hovering a die shows its coordinates and bins.
+      const d = picks[0];
+      const { at } = await pixels(Number(d.x), Number(d.y));
+      await page.mouse.move(at[0], at[1]);
+      await page.waitForSelector('#tooltip');
+      const tip = await page.textContent('#tooltip');
+      assert.match(tip, new RegExp(`x, y${d.x}, ${d.y}`));
+      assert.match(tip, new RegExp(`hard bin${d.hard_bin}\\b`));
+      assert.match(tip, new RegExp(`soft bin${d.soft_bin}\\b`));
+      await shot('lot2-hover');
+
+      // Clicking pins a die and lists all its test results.
+      const pass = picks.find((p) => p.hard_bin === '1');
+      const passAt = (await pixels(Number(pass.x), Number(pass.y))).at;
+      await page.mouse.click(passAt[0], passAt[1]);
+      await page.waitForSelector('#pinned');
+      const pinned = await page.textContent('#pinned');
+      assert.match(pinned, new RegExp(`x, y${pass.x}, ${pass.y}`));
+      assert.match(pinned, /1000 glxy_SS_IH/);
+
+      // Hiding bin 1 in the legend greys its dies.
+      await page.click('#legend tr[data-bin="1"]');
+      await page.waitForTimeout(300);
+      const hidden = await pixels(Number(pass.x), Number(pass.y));
+      assert.ok(!green(hidden.screen), `a hidden pass die is greyed: ${hidden.screen}`);
+      await page.click('#legend tr[data-bin="1"]');
+
+      // A parametric layer recolours the map.
+      await page.selectOption('#layer-select', 'test:0');
+      await page.waitForTimeout(500);
+      const before = await pixels(Number(pass.x), Number(pass.y));
+      assert.ok(!green(before.screen) || !same(before.screen, [44, 160, 44]), `test layer colour differs from the bin colour: ${before.screen}`);
+      assert.match(await page.textContent('#legend'), /1000 glxy_SS_IH/);
+      await shot('lot2-parametric');
+    });
+
+    await t.test('a595.stdf: three wafers, a wafer picker and the stacked map', async () => {
+      const file = stdf('a595.stdf');
+      const { info } = cli(file, '09');
+      await open(file);
+      assert.equal((await status()).wafer, '02');
+      const options = await page.$$eval('#wafer-select option', (o) => o.map((x) => x.value));
+      assert.deepEqual(options, ['0', '1', '2', 'stack']);
+      await page.selectOption('#wafer-select', '2');
+      await page.waitForTimeout(300);
+      const s = await status();
+      assert.equal(s.wafer, '09');
+      assert.equal(Number(s.dies), info.wafers[2].dies);
+      await page.selectOption('#wafer-select', 'stack');
+      await page.waitForTimeout(300);
+      assert.equal((await status()).wafer, '*');
+      await shot('a595-stacked');
+    });
+
+    await t.test('a corrupt file shows the error and keeps what was read', async () => {
+      await open(stdf('STS_001SRAM_8435_-30c_Nov_10_23h05m08s.stdf'));
+      const w = await page.textContent('#warnings');
+      assert.match(w, /offset 2217/);
+      assert.match(w, /reading stopped here/);
+      assert.match(w, /no wafer map/);
+      await shot('corrupt');
+
+      // lot2 cut at 60%: a partial map of the dies before the cut, with the warning.
+      const raw = gunzipSync(readFileSync(stdf('lot2.stdf.gz')));
+      await page.setInputFiles('#file-input', { name: 'lot2-cut.stdf', mimeType: 'application/octet-stream', buffer: raw.subarray(0, Math.floor(raw.length * 0.6)) });
+      await page.waitForFunction(() => document.querySelector('#status')?.dataset.partial === 'true', null, { timeout: 60000 });
+      await page.waitForTimeout(800);
+      const s = await status();
+      assert.equal(s.state, 'ready');
+      assert.ok(Number(s.dies) > 500 && Number(s.dies) < 1456, `${s.dies} dies before the cut`);
+      assert.match(await page.textContent('#warnings'), /Partial file/);
+      await shot('truncated');
+
+      // Not an STDF file at all: a clear error naming the file, and the app stays usable.
+      await page.setInputFiles('#file-input', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are not wafers') });
+      await page.waitForSelector('#error');
+      assert.match(await page.textContent('#error'), /notes\.txt: offset 0: not an STDF file/);
+      await page.click('#demo');
+      await ready();
+      assert.equal((await status()).wafer, 'WSDEMO1-01');
+      await shot('recovered');
+    });
+
+    assert.deepEqual(errors, [], 'no uncaught page errors');
+    await browser.close();
+  });
+}
