@@ -22,8 +22,8 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\
-                 \n  run     build and show Waferscope with demo data\
-                 \n  test    every check CI runs: fmt, clippy, tests, wasm32 build, docs\
+                 \n  run     build the app and serve it on http://127.0.0.1:8080 (demo one click away)\
+                 \n  test    every check CI runs: fmt, clippy, tests, GPU golden, wasm32, docs, app, browser\
                  \n  bench   reader throughput (native and wasm32), peak memory\
                  \n  fuzz [SECONDS]  fuzz the STDF reader with cargo fuzz (nightly)"
             );
@@ -173,6 +173,77 @@ fn ensure_apt(packages: &[&str]) -> Result {
 /// Mesa's lavapipe: a CPU Vulkan driver, so GPU tests run on machines without a GPU.
 const GPU_PACKAGES: [&str; 2] = ["mesa-vulkan-drivers", "libvulkan1"];
 
+/// Where pinned tools go: outside the clone, so CI's repeated fresh clones reuse them.
+fn tools_root() -> PathBuf {
+    env::var_os("WAFERSCOPE_TOOLS").map_or_else(
+        || {
+            PathBuf::from(env::var("HOME").unwrap_or_else(|_| "/root".into()))
+                .join(".cache/waferscope/tools")
+        },
+        PathBuf::from,
+    )
+}
+
+/// PATH with the pinned tools and npm's binaries (binaryen's wasm-opt) first.
+fn tool_path() -> String {
+    let mut parts = vec![
+        tools_root().join("bin").display().to_string(),
+        root().join("tests/node_modules/.bin").display().to_string(),
+    ];
+    parts.push(env::var("PATH").unwrap_or_default());
+    parts.join(":")
+}
+
+/// `cargo install` one pinned tool into [`tools_root`] unless that exact version is there.
+fn ensure_cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> Result {
+    let have = Command::new(tools_root().join("bin").join(bin))
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(version));
+    if have {
+        return Ok(());
+    }
+    println!(
+        "installing {krate} {version} (once; kept in {})",
+        tools_root().display()
+    );
+    let mut c = Command::new("cargo");
+    c.arg("install")
+        .arg("--root")
+        .arg(tools_root())
+        .args([krate, "--version", version]);
+    // wasm-bindgen-cli's own lockfile pins a crate this registry mirror lacks (TOOLCHAIN.md).
+    if locked {
+        c.arg("--locked");
+    }
+    // Its own target dir: never the workspace's (a tool build must not disturb ours).
+    c.env("CARGO_TARGET_DIR", tools_root().join("build"));
+    sh(c)
+}
+
+/// Everything the browser app's build and tests need: Trunk, wasm-bindgen-cli matching
+/// Cargo.lock, npm's binaryen (wasm-opt) and playwright-core, Debian's Chromium.
+fn ensure_app_tools() -> Result {
+    ensure_wasm_target()?;
+    ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", "0.2.130", false)?;
+    ensure_cargo_tool("trunk", "trunk", "0.21.14", true)?;
+    if !root().join("tests/node_modules/playwright-core").is_dir()
+        || !root().join("tests/node_modules/binaryen").is_dir()
+    {
+        let mut c = Command::new("npm");
+        c.current_dir(root().join("tests"))
+            .args(["ci", "--no-audit", "--no-fund"]);
+        sh(c)?;
+    }
+    ensure_apt(&["chromium"])
+}
+
+fn build_app() -> Result {
+    let mut c = Command::new(tools_root().join("bin/trunk"));
+    c.current_dir(root()).arg("build").env("PATH", tool_path());
+    sh(c)
+}
+
 fn ensure_corpus() -> Result {
     let c = corpus();
     if c.join("stdf-facts.json").is_file() {
@@ -232,38 +303,60 @@ fn test() -> Result {
             c.args(["doc", "--workspace", "--no-deps"])
                 .env("RUSTDOCFLAGS", "-D warnings");
             sh(c)
-        })
+        })?;
+        p.run(
+            "set-up: Trunk, wasm-bindgen, wasm-opt, playwright-core, Chromium",
+            ensure_app_tools,
+        )?;
+        p.run("app: wasm32 clippy", || {
+            let mut c = cargo();
+            c.args([
+                "clippy",
+                "-p",
+                "app",
+                "-p",
+                "render",
+                "--target",
+                "wasm32-unknown-unknown",
+            ]);
+            c.args(["--", "-D", "warnings"]);
+            sh(c)
+        })?;
+        p.run("app: trunk build (release)", build_app)?;
+        p.run(
+            "browser tests: headless Chromium, WebGPU and WebGL2",
+            browser_tests,
+        )
     })();
     p.summary();
     result
 }
 
-/// Until the app exists: write the demo wafers and print their summaries.
-fn run() -> Result {
-    let dir = target_dir().join("demo");
+/// The end-to-end tests, against the built app and the release CLI.
+fn browser_tests() -> Result {
     let mut c = cargo();
     c.args(["build", "--release", "--bin", "waferscope"]);
     sh(c)?;
-    let bin = target_dir().join("release/waferscope");
-    let mut c = Command::new(&bin);
-    c.arg("demo").arg("-o").arg(&dir);
+    let mut c = Command::new("node");
+    c.current_dir(root())
+        .args(["--test", "--test-reporter=spec", "tests/"]);
+    c.env("WAFERSCOPE_BIN", target_dir().join("release/waferscope"));
+    c.env("WAFERSCOPE_DIST", root().join("target/dist"));
+    c.env("WAFERSCOPE_CORPUS", corpus());
     sh(c)?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    files.sort();
-    for f in files {
-        println!();
-        let mut c = Command::new(&bin);
-        c.arg("info").arg(&f);
-        sh(c)?;
-    }
-    println!(
-        "\nThe viewer is not built yet; these demo files are in {}.",
-        dir.display()
-    );
+    println!("screenshots: {}", root().join("target/e2e").display());
     Ok(())
+}
+
+/// Build the app and serve it on http://127.0.0.1:8080 (the demo wafer is a click away).
+fn run() -> Result {
+    ensure_app_tools()?;
+    build_app()?;
+    println!("\nWaferscope: http://127.0.0.1:8080  (Ctrl-C to stop)");
+    let mut c = Command::new("node");
+    c.current_dir(root())
+        .args(["tests/serve.mjs", "target/dist", "8080"]);
+    sh(c)
 }
 
 fn bench() -> Result {
