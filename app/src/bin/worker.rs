@@ -1,6 +1,9 @@
 //! The parsing Web Worker: reads a tester file off the main thread and posts the parsed file back
 //! as a packed buffer (`wafer::pack`), with progress on the way, so the page never freezes.
 //!
+//! The file is read in 1 MiB slices and streamed through the decoder, so a 142 MB file never sits
+//! whole in the worker's memory.
+//!
 //! Messages in: `{kind: "file", file: File}` or `{kind: "demo", index: N}`.
 //! Messages out: `{kind: "progress", fraction}`, `{kind: "done", name, packed: Uint8Array}`
 //! (transferred, not copied), or `{kind: "error", name, message}`.
@@ -45,37 +48,69 @@ mod worker {
         }
     }
 
-    /// Counts bytes read from the file, to report progress against its size.
-    struct Counting<'a> {
-        inner: &'a [u8],
-        total: usize,
-        last_step: usize,
+    /// Slice size read from the file at a time: the file is streamed, never held whole.
+    const CHUNK: f64 = 1024.0 * 1024.0;
+
+    /// A `File` (or in-memory bytes) read in slices, reporting progress against its size.
+    struct Source<'a> {
+        file: Option<(&'a File, FileReaderSync)>,
+        bytes: &'a [u8],
+        size: f64,
+        pos: f64,
+        chunk: Vec<u8>,
+        at: usize,
+        last_step: u32,
     }
 
-    impl Read for Counting<'_> {
+    impl Read for Source<'_> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.inner.read(buf)?;
-            let done = self.total - self.inner.len();
-            let step = done * 100 / self.total.max(1);
-            if step != self.last_step {
-                self.last_step = step;
-                post(
-                    "progress",
-                    &[("fraction", (done as f64 / self.total as f64).into())],
-                    None,
-                );
+            if self.at == self.chunk.len() {
+                let Some((file, reader)) = &self.file else {
+                    let n = self.bytes.len().min(buf.len());
+                    buf[..n].copy_from_slice(&self.bytes[..n]);
+                    self.bytes = &self.bytes[n..];
+                    self.pos += n as f64;
+                    self.progress();
+                    return Ok(n);
+                };
+                if self.pos >= self.size {
+                    return Ok(0);
+                }
+                let end = (self.pos + CHUNK).min(self.size);
+                let slice = file
+                    .slice_with_f64_and_f64(self.pos, end)
+                    .and_then(|b| reader.read_as_array_buffer(&b))
+                    .map_err(|e| {
+                        std::io::Error::other(format!("the browser could not read the file: {e:?}"))
+                    })?;
+                self.chunk = Uint8Array::new(&slice).to_vec();
+                self.at = 0;
+                self.pos = end;
+                self.progress();
             }
+            let n = (self.chunk.len() - self.at).min(buf.len());
+            buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+            self.at += n;
             Ok(n)
         }
     }
 
-    fn parse(name: &str, bytes: &[u8]) {
-        let counting = Counting {
-            inner: bytes,
-            total: bytes.len(),
-            last_step: 0,
-        };
-        match wafer::read_from(counting) {
+    impl Source<'_> {
+        fn progress(&mut self) {
+            let step = (self.pos * 100.0 / self.size.max(1.0)) as u32;
+            if step != self.last_step {
+                self.last_step = step;
+                post(
+                    "progress",
+                    &[("fraction", (self.pos / self.size.max(1.0)).into())],
+                    None,
+                );
+            }
+        }
+    }
+
+    fn parse(name: &str, source: Source) {
+        match wafer::read_from(source) {
             Ok(f) => {
                 let packed = Uint8Array::from(&wafer::pack::encode(&f)[..]);
                 let buffer = packed.buffer();
@@ -93,6 +128,22 @@ mod worker {
         }
     }
 
+    fn source<'a>(
+        file: Option<(&'a File, FileReaderSync)>,
+        bytes: &'a [u8],
+        size: f64,
+    ) -> Source<'a> {
+        Source {
+            file,
+            bytes,
+            size,
+            pos: 0.0,
+            chunk: Vec::new(),
+            at: 0,
+            last_step: 0,
+        }
+    }
+
     fn on_message(e: MessageEvent) {
         let data = e.data();
         let kind = Reflect::get(&data, &"kind".into())
@@ -105,11 +156,11 @@ mod worker {
                     Err(_) => return,
                 };
                 let name = file.name();
-                let bytes = FileReaderSync::new()
-                    .and_then(|r| r.read_as_array_buffer(&file))
-                    .map(|b| Uint8Array::new(&b).to_vec());
-                match bytes {
-                    Ok(b) => parse(&name, &b),
+                match FileReaderSync::new() {
+                    Ok(reader) => {
+                        let size = file.size();
+                        parse(&name, source(Some((&file, reader)), &[], size));
+                    }
                     Err(err) => {
                         let message = format!("the browser could not read the file: {err:?}");
                         post(
@@ -127,7 +178,7 @@ mod worker {
                     .unwrap_or(0.0) as usize;
                 let files = wafer::demo::demo_files();
                 let f = &files[index.min(files.len() - 1)];
-                parse(&f.name, &f.bytes);
+                parse(&f.name, source(None, &f.bytes, f.bytes.len() as f64));
             }
             _ => {}
         }
