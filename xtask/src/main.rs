@@ -24,7 +24,7 @@ fn main() -> ExitCode {
                 "usage: cargo xtask <command>\n\
                  \n  run     build the app and serve it on http://127.0.0.1:8080 (demo one click away)\
                  \n  test    every check CI runs: fmt, clippy, tests, GPU golden, wasm32, docs, app, browser\
-                 \n  bench   reader throughput (native and wasm32), peak memory\
+                 \n  bench   reader throughput (native and wasm32), app size, peak memory\
                  \n  fuzz [SECONDS]  fuzz the STDF reader with cargo fuzz (nightly)"
             );
             return ExitCode::from(2);
@@ -385,6 +385,32 @@ fn bench() -> Result {
                 .arg("15");
             sh(c)
         })?;
+        p.run(
+            "app size: wasm and JS after wasm-opt, raw and gzip -9",
+            || {
+                ensure_app_tools()?;
+                build_app()?;
+                let dist = root().join("target/dist");
+                let mut files: Vec<PathBuf> = std::fs::read_dir(&dist)
+                    .map_err(|e| format!("{}: {e}", dist.display()))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "wasm" || x == "js"))
+                    .collect();
+                files.sort();
+                for f in files {
+                    let raw = std::fs::metadata(&f).map_err(|e| e.to_string())?.len();
+                    let gz = output({
+                        let mut c = Command::new("sh");
+                        c.arg("-c")
+                            .arg(format!("gzip -9c '{}' | wc -c", f.display()));
+                        c
+                    })?;
+                    let name = f.file_name().unwrap_or_default().to_string_lossy();
+                    println!("  {name:40} {raw:>10} bytes raw {:>10} gzip", gz.trim());
+                }
+                Ok(())
+            },
+        )?;
         p.run("peak memory of `waferscope info` on the xz file", || {
             let mut c = cargo();
             c.args(["build", "--release", "--bin", "waferscope"]);
