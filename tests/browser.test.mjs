@@ -83,7 +83,7 @@ for (const mode of ['webgl2', 'webgpu']) {
       const { info, dies } = cli(file, 'GAL-LOT-02');
       await open(file);
       const s = await status();
-      assert.equal(s.state, 'ready');
+      assert.equal(s.state, 'ready', await page.evaluate(() => document.querySelector('#error')?.textContent ?? ''));
       assert.equal(s.wafer, 'GAL-LOT-02');
       assert.equal(Number(s.dies), info.wafers[0].dies);
       assert.equal(Number(s.yield).toFixed(4), info.wafers[0].yield.toFixed(4));

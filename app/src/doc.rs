@@ -21,6 +21,9 @@ pub struct Doc {
     /// Per wafer: (x, y) -> row.
     index: Vec<HashMap<(i16, i16), usize>>,
     stack: OnceCell<Stack>,
+    /// Per wafer, then the stack: geometry walks every die, so it is computed once, not per
+    /// pointer move or frame.
+    geometry: Vec<OnceCell<MapGeometry>>,
 }
 
 /// The stacked map: one row per (x, y) seen on any wafer.
@@ -46,11 +49,13 @@ impl Doc {
                     .collect()
             })
             .collect();
+        let geometry = (0..=file.wafers.len()).map(|_| OnceCell::new()).collect();
         Doc {
             name,
             file,
             index,
             stack: OnceCell::new(),
+            geometry,
         }
     }
 
@@ -93,6 +98,14 @@ impl Doc {
     }
 
     pub fn geometry(&self, s: Subject) -> MapGeometry {
+        let slot = match s {
+            Subject::Wafer(i) => i,
+            Subject::Stack => self.file.wafers.len(),
+        };
+        *self.geometry[slot].get_or_init(|| self.compute_geometry(s))
+    }
+
+    fn compute_geometry(&self, s: Subject) -> MapGeometry {
         match s {
             Subject::Wafer(i) => MapGeometry::new(&self.file.wafers[i]),
             Subject::Stack => {

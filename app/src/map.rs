@@ -30,6 +30,9 @@ struct MapState {
     /// layer would reuse the old one.
     canvas: Option<HtmlCanvasElement>,
     webgpu_failed: bool,
+    /// Failed set-ups in a row: a WebGL2 context can fail right after a WebGPU device was lost
+    /// on the same page, so the fallback tries a fresh canvas a few times before giving up.
+    failures: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -190,6 +193,7 @@ impl Ctx {
         fit_canvas(&canvas);
         spawn_local(async move {
             let result = Gpu::init(canvas, allow_webgpu, move || self.request_frame()).await;
+            let mut retry = false;
             self.ms.update_value(|m| match result {
                 Ok(gpu) => {
                     let label = format!("{} ({})", gpu.backend.label(), gpu.adapter_name);
@@ -207,13 +211,25 @@ impl Ctx {
                     }
                     m.gpu = Some(gpu);
                     m.uploaded = None;
+                    m.failures = 0;
                 }
                 Err(e) => {
-                    st.backend.set("none".into());
-                    st.error.set(Some(format!("cannot draw maps: {e}")));
+                    m.failures += 1;
+                    if m.failures < 3 {
+                        // Next time without WebGPU, on a fresh canvas.
+                        m.webgpu_failed = true;
+                        retry = true;
+                    } else {
+                        st.backend.set("none".into());
+                        st.error.set(Some(format!("cannot draw maps: {e}")));
+                    }
                 }
             });
-            self.request_frame();
+            if retry {
+                self.new_canvas();
+            } else {
+                self.request_frame();
+            }
         });
     }
 }
