@@ -33,6 +33,7 @@ impl Loader {
                     let name = get(&data, "name").as_string().unwrap_or_default();
                     let bytes = Uint8Array::new(&get(&data, "packed")).to_vec();
                     st.progress.set(None);
+                    st.parse_ms.set(get(&data, "parse_ms").as_f64());
                     match wafer::pack::decode(&bytes) {
                         Ok(file) => st.open(Rc::new(Doc::new(name, file))),
                         Err(e) => st.fail(&name, &e.to_string()),

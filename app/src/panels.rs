@@ -538,6 +538,7 @@ pub fn Status() -> impl IntoView {
                 doc.file.wafers[i].yield_fraction().map(|y| format!("{:.4}", y))
             })
             data-first-frame-ms=attr(|st| st.first_frame_ms.get().map(|v| format!("{v:.1}")))
+            data-parse-ms=attr(|st| st.parse_ms.get().map(|v| format!("{v:.1}")))
             data-partial=attr(|st| st.doc.get().map(|d| d.file.is_partial().to_string()))
         ></div>
     }

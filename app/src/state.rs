@@ -29,6 +29,9 @@ pub struct St {
     pub coloring: RwSignal<Option<Rc<Coloring>>, LocalStorage>,
     /// Milliseconds from choosing a file to its first frame (for the user and the benchmark).
     pub first_frame_ms: RwSignal<Option<f64>>,
+    /// Milliseconds the worker spent reading and decoding the file (streaming and decompression
+    /// included, packing for the hand-over not).
+    pub parse_ms: RwSignal<Option<f64>>,
     pub started_at: RwSignal<f64>,
 }
 
@@ -56,6 +59,7 @@ impl St {
             backend: RwSignal::new("starting".into()),
             coloring: RwSignal::new_local(None),
             first_frame_ms: RwSignal::new(None),
+            parse_ms: RwSignal::new(None),
             started_at: RwSignal::new(0.0),
         }
     }
@@ -65,6 +69,7 @@ impl St {
         self.error.set(None);
         self.progress.set(Some(0.0));
         self.first_frame_ms.set(None);
+        self.parse_ms.set(None);
         self.started_at.set(now_ms());
     }
 

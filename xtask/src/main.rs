@@ -411,6 +411,39 @@ fn bench() -> Result {
                 Ok(())
             },
         )?;
+        p.run(
+            "viewer in headless Chromium: 1M dies and Flex_3, GPU vs Canvas2D",
+            || {
+                ensure_app_tools()?;
+                build_app()?;
+                let mut c = cargo();
+                c.args(["build", "--release", "--bin", "waferscope"]);
+                sh(c)?;
+                // A synthetic wafer of 1,001,010 dies (1137 across), written once.
+                let dir = target_dir().join("bench");
+                let big = dir.join("WSBENCH_d1137.stdf");
+                if !big.exists() {
+                    let mut c = Command::new(target_dir().join("release/waferscope"));
+                    c.args(["demo", "--big", "1137", "-o"]).arg(&dir);
+                    sh(c)?;
+                }
+                let mut c = Command::new("node");
+                c.current_dir(root())
+                    .arg("tests/bench.mjs")
+                    .arg(&big)
+                    .arg(&flex);
+                sh(c)
+            },
+        )?;
+        p.run(
+            "renderer natively: 1M-die frames on the Vulkan adapter vs the CPU rasterizer",
+            || {
+                let mut c = cargo();
+                c.args(["bench", "-p", "render", "--bench", "frames"]);
+                c.env("XDG_RUNTIME_DIR", env::temp_dir());
+                sh(c)
+            },
+        )?;
         p.run("peak memory of `waferscope info` on the xz file", || {
             let mut c = cargo();
             c.args(["build", "--release", "--bin", "waferscope"]);

@@ -5,7 +5,8 @@
 //! whole in the worker's memory.
 //!
 //! Messages in: `{kind: "file", file: File}` or `{kind: "demo", index: N}`.
-//! Messages out: `{kind: "progress", fraction}`, `{kind: "done", name, packed: Uint8Array}`
+//! Messages out: `{kind: "progress", fraction}`, `{kind: "done", name, packed: Uint8Array,
+//! parse_ms}`
 //! (transferred, not copied), or `{kind: "error", name, message}`.
 
 #[cfg(target_arch = "wasm32")]
@@ -109,14 +110,24 @@ mod worker {
         }
     }
 
+    fn now() -> f64 {
+        scope().performance().map_or(0.0, |p| p.now())
+    }
+
     fn parse(name: &str, source: Source) {
+        let t0 = now();
         match wafer::read_from(source) {
             Ok(f) => {
+                let parse_ms = now() - t0;
                 let packed = Uint8Array::from(&wafer::pack::encode(&f)[..]);
                 let buffer = packed.buffer();
                 post(
                     "done",
-                    &[("name", name.into()), ("packed", packed.into())],
+                    &[
+                        ("name", name.into()),
+                        ("packed", packed.into()),
+                        ("parse_ms", parse_ms.into()),
+                    ],
                     Some(&buffer),
                 );
             }

@@ -66,6 +66,10 @@ enum Command {
     Demo {
         #[arg(short, long, default_value = "demo")]
         output: PathBuf,
+        /// Instead, write one big wafer this many dies across (1130: a million dies), for
+        /// benchmarks.
+        #[arg(long, value_parser = clap::value_parser!(i16).range(4..=4000))]
+        big: Option<i16>,
     },
 }
 
@@ -147,7 +151,7 @@ fn main() -> ExitCode {
             let canvas = paint::raster::render(&g, &w.dies, &colors, size, size, &style);
             std::fs::write(&output, canvas.encode_png())
         }),
-        Command::Demo { output } => match demo(&output) {
+        Command::Demo { output, big } => match demo(&output, big) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("waferscope: {}: {e}", output.display());
@@ -192,9 +196,13 @@ fn with_file(path: &Path, act: impl FnOnce(&TestFile) -> io::Result<()>) -> Exit
     }
 }
 
-fn demo(dir: &Path) -> io::Result<()> {
+fn demo(dir: &Path, big: Option<i16>) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    for f in wafer::demo::demo_files() {
+    let files = match big {
+        Some(d) => vec![wafer::demo::big_wafer_file(d)],
+        None => wafer::demo::demo_files(),
+    };
+    for f in files {
         let path = dir.join(&f.name);
         std::fs::write(&path, &f.bytes)?;
         println!("{} ({} bytes)", path.display(), f.bytes.len());

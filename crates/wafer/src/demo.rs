@@ -218,6 +218,33 @@ pub fn demo_files() -> Vec<DemoFile> {
     ]
 }
 
+/// One big wafer of `diameter` dies across (about `0.78 * diameter^2` dies), for benchmarks:
+/// 1130 gives a million dies. Same tests, bins and multi-site order as the demo lots.
+pub fn big_wafer_file(diameter: i16) -> DemoFile {
+    let lot = LotInfo {
+        setup_time: 1_764_000_000,
+        start_time: 1_764_000_600,
+        lot_id: "WSBENCH".into(),
+        part_type: "WS-BENCH".into(),
+        tester_node: "demo-tester-01".into(),
+        tester_type: "Waferscope Synth".into(),
+        job_name: "WS_BENCH_PROBE".into(),
+        job_rev: "1.0".into(),
+        sublot_id: String::new(),
+        operator: "bench".into(),
+    };
+    let wafer = DemoWafer {
+        id: format!("WSBENCH-D{diameter}"),
+        diameter,
+        pattern: Pattern::EdgeRing,
+        random_fail: 0.03,
+    };
+    DemoFile {
+        name: format!("WSBENCH_d{diameter}.stdf"),
+        bytes: write_lot::<Le>(&lot, &[wafer], 7),
+    }
+}
+
 fn gzip(data: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
