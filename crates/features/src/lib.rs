@@ -1,0 +1,376 @@
+//! The classifier's input, defined once and used by training, the CLI, the browser and the edge:
+//! a wafer's final dies as a fixed [`SIZE`] x [`SIZE`] grid, and the [`FeatureHash`] of it that
+//! keys the edge's caches.
+//!
+//! # The grid (spec version [`SPEC_VERSION`])
+//! - Die (x, y) is column `x - x_min`, row `y - y_min` of the wafer's bounding box, as WM-811K's
+//!   `waferMap[row][col]`. Orientation (flat, axis directions) is ignored: the classes are
+//!   rotation- and mirror-invariant, and ignoring it keeps the grid the same for the same dies.
+//! - The box is scaled by `SIZE / max(rows, cols)` (aspect kept) and centred; the margins are
+//!   off-wafer.
+//! - Each cell looks at `k x k` points spread over its area in die space (`k = ceil(1/scale)`,
+//!   so 1 when a die is larger than a cell): points on no die are off-wafer; of the points on
+//!   dies, the failing fraction `f` gives the cell's byte.
+//! - Byte: 0 = no die (WM-811K's 0); otherwise `1 + round(254 f)`: 1 = all pass (WM-811K's 1),
+//!   255 = all fail (WM-811K's 2). Maps up to `SIZE` dies across use only 0, 1 and 255.
+//! - The network reads byte `b` as 0 for off-wafer and `(1 + (b - 1) / 254) / 2` otherwise:
+//!   0, 0.5 (pass) .. 1.0 (fail).
+//!
+//! # FeatureHash
+//! BLAKE3 of `"waferscope-features\0"`, the spec version (u16 LE), the grid size (u16 LE) and the
+//! `SIZE * SIZE` bytes, row by row. Two wafers with the same pattern on the same grid get the same
+//! hash, whatever file or lot they came from; a change to this spec bumps [`SPEC_VERSION`] and so
+//! every hash.
+
+use wafer::{DieTable, Verdict};
+
+/// Cells per side.
+pub const SIZE: usize = 64;
+
+/// Version of the rules above. Bump it on any change to how a grid is made.
+pub const SPEC_VERSION: u16 = 1;
+
+/// Byte of a cell with no die.
+pub const OFF_WAFER: u8 = 0;
+/// Byte of a cell whose dies all pass.
+pub const PASS: u8 = 1;
+/// Byte of a cell whose dies all fail.
+pub const FAIL: u8 = 255;
+
+/// A wafer map as the classifier sees it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FeatureGrid {
+    /// `SIZE * SIZE` bytes, row-major.
+    pub cells: Vec<u8>,
+}
+
+impl std::fmt::Debug for FeatureGrid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for row in self.cells.chunks(SIZE) {
+            let line: String = row
+                .iter()
+                .map(|&b| match b {
+                    OFF_WAFER => ' ',
+                    PASS => '.',
+                    FAIL => '#',
+                    _ => '+',
+                })
+                .collect();
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What one die is, as WM-811K codes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Die {
+    None = 0,
+    Pass = 1,
+    Fail = 2,
+}
+
+/// Why a map cannot become a grid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FeatureError {
+    /// No dies at all.
+    Empty,
+    /// Rows of different lengths, or a code other than 0, 1, 2.
+    Malformed(String),
+}
+
+impl std::fmt::Display for FeatureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FeatureError::Empty => write!(f, "the map has no dies"),
+            FeatureError::Malformed(why) => write!(f, "malformed map: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for FeatureError {}
+
+impl FeatureGrid {
+    /// The grid of a `rows x cols` die map given by `die(row, col)`.
+    pub fn from_fn(
+        rows: usize,
+        cols: usize,
+        die: impl Fn(usize, usize) -> Die,
+    ) -> Result<FeatureGrid, FeatureError> {
+        if rows == 0 || cols == 0 {
+            return Err(FeatureError::Empty);
+        }
+        let n = SIZE as f32;
+        let scale = n / rows.max(cols) as f32;
+        let off = [
+            (n - cols as f32 * scale) / 2.0,
+            (n - rows as f32 * scale) / 2.0,
+        ];
+        let k = (1.0 / scale).ceil().max(1.0) as usize;
+        let mut cells = vec![OFF_WAFER; SIZE * SIZE];
+        let mut any = false;
+        for i in 0..SIZE {
+            for j in 0..SIZE {
+                let (mut on, mut fail) = (0u32, 0u32);
+                for a in 0..k {
+                    let y = (i as f32 + (a as f32 + 0.5) / k as f32 - off[1]) / scale;
+                    if y < 0.0 || y >= rows as f32 {
+                        continue;
+                    }
+                    for b in 0..k {
+                        let x = (j as f32 + (b as f32 + 0.5) / k as f32 - off[0]) / scale;
+                        if x < 0.0 || x >= cols as f32 {
+                            continue;
+                        }
+                        match die(y as usize, x as usize) {
+                            Die::None => {}
+                            Die::Pass => on += 1,
+                            Die::Fail => {
+                                on += 1;
+                                fail += 1;
+                            }
+                        }
+                    }
+                }
+                if on > 0 {
+                    any = true;
+                    let f = fail as f32 / on as f32;
+                    cells[i * SIZE + j] = 1 + (254.0 * f).round() as u8;
+                }
+            }
+        }
+        if !any {
+            return Err(FeatureError::Empty);
+        }
+        Ok(FeatureGrid { cells })
+    }
+
+    /// The grid of a WM-811K style map: `map[row][col]` in 0 (no die), 1 (pass), 2 (fail).
+    pub fn from_wm811k(map: &[Vec<u8>]) -> Result<FeatureGrid, FeatureError> {
+        let cols = map.first().map_or(0, |r| r.len());
+        for (r, row) in map.iter().enumerate() {
+            if row.len() != cols {
+                return Err(FeatureError::Malformed(format!(
+                    "row {r} has {} columns, row 0 has {cols}",
+                    row.len()
+                )));
+            }
+            if let Some(c) = row.iter().position(|&v| v > 2) {
+                return Err(FeatureError::Malformed(format!(
+                    "row {r} column {c}: code {} (want 0, 1 or 2)",
+                    row[c]
+                )));
+            }
+        }
+        FeatureGrid::from_fn(map.len(), cols, |r, c| match map[r][c] {
+            1 => Die::Pass,
+            2 => Die::Fail,
+            _ => Die::None,
+        })
+    }
+
+    /// The grid of a wafer's final dies: a failing verdict is a fail, anything else a pass
+    /// (an unknown verdict was already resolved from the bin by the reader where it could be).
+    pub fn from_dies(dies: &DieTable) -> Result<FeatureGrid, FeatureError> {
+        let Some(([x0, x1], [y0, y1])) = dies.ranges() else {
+            return Err(FeatureError::Empty);
+        };
+        let (cols, rows) = ((x1 - x0) as usize + 1, (y1 - y0) as usize + 1);
+        let mut map = vec![Die::None; rows * cols];
+        for i in 0..dies.len() {
+            let (c, r) = ((dies.x[i] - x0) as usize, (dies.y[i] - y0) as usize);
+            map[r * cols + c] = if dies.verdict[i] == Verdict::Fail {
+                Die::Fail
+            } else {
+                Die::Pass
+            };
+        }
+        FeatureGrid::from_fn(rows, cols, |r, c| map[r * cols + c])
+    }
+
+    /// The network's input: one f32 per cell, row-major (see the module docs).
+    pub fn to_input(&self) -> Vec<f32> {
+        let mut v = Vec::with_capacity(SIZE * SIZE);
+        self.write_input(&mut v);
+        v
+    }
+
+    /// Append the network's input to `out` (batches are built this way without copies).
+    pub fn write_input(&self, out: &mut Vec<f32>) {
+        out.extend(self.cells.iter().map(|&b| {
+            if b == OFF_WAFER {
+                0.0
+            } else {
+                (1.0 + (b - 1) as f32 / 254.0) / 2.0
+            }
+        }));
+    }
+
+    /// Fraction of on-wafer cells that fail (weighted by each cell's fail fraction).
+    pub fn fail_fraction(&self) -> f32 {
+        let (mut on, mut f) = (0u32, 0f32);
+        for &b in &self.cells {
+            if b != OFF_WAFER {
+                on += 1;
+                f += (b - 1) as f32 / 254.0;
+            }
+        }
+        if on == 0 { 0.0 } else { f / on as f32 }
+    }
+
+    pub fn hash(&self) -> FeatureHash {
+        let mut h = blake3::Hasher::new();
+        h.update(b"waferscope-features\0");
+        h.update(&SPEC_VERSION.to_le_bytes());
+        h.update(&(SIZE as u16).to_le_bytes());
+        h.update(&self.cells);
+        FeatureHash(*h.finalize().as_bytes())
+    }
+}
+
+/// BLAKE3 of a [`FeatureGrid`] and the spec version: the edge's cache key for anything computed
+/// from a wafer's pattern.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FeatureHash(pub [u8; 32]);
+
+impl FeatureHash {
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn from_hex(s: &str) -> Option<FeatureHash> {
+        if s.len() != 64 || !s.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(FeatureHash(out))
+    }
+}
+
+impl std::fmt::Display for FeatureHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl std::fmt::Debug for FeatureHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FeatureHash({})", self.to_hex())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn disc(n: usize, fail: impl Fn(usize, usize) -> bool) -> Vec<Vec<u8>> {
+        let r = n as f32 / 2.0;
+        (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| {
+                        let (dx, dy) = (j as f32 + 0.5 - r, i as f32 + 0.5 - r);
+                        if (dx * dx + dy * dy).sqrt() > r {
+                            0
+                        } else if fail(i, j) {
+                            2
+                        } else {
+                            1
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_map_of_exactly_size_dies_is_copied_cell_for_cell() {
+        let m = disc(SIZE, |i, j| (i + j) % 7 == 0);
+        let g = FeatureGrid::from_wm811k(&m).unwrap();
+        for i in 0..SIZE {
+            for j in 0..SIZE {
+                let want = [OFF_WAFER, PASS, FAIL][m[i][j] as usize];
+                assert_eq!(g.cells[i * SIZE + j], want, "cell {i},{j}");
+            }
+        }
+    }
+
+    #[test]
+    fn small_maps_scale_up_keeping_aspect_and_centred() {
+        // 20 rows x 40 cols: scale 1.6, 32 rows of content centred vertically.
+        let m = vec![vec![1u8; 40]; 20];
+        let g = FeatureGrid::from_wm811k(&m).unwrap();
+        let on_rows: Vec<usize> = (0..SIZE)
+            .filter(|&i| g.cells[i * SIZE..(i + 1) * SIZE].iter().any(|&b| b != 0))
+            .collect();
+        assert_eq!(on_rows.len(), 32);
+        assert_eq!(on_rows[0], 16);
+        assert!(g.cells.iter().all(|&b| b == OFF_WAFER || b == PASS));
+    }
+
+    #[test]
+    fn big_maps_average_the_dies_of_a_cell() {
+        // 128 x 128, every other column failing: each cell sees half failing dies.
+        let m: Vec<Vec<u8>> = (0..128)
+            .map(|_| (0..128).map(|j| 1 + (j % 2) as u8).collect())
+            .collect();
+        let g = FeatureGrid::from_wm811k(&m).unwrap();
+        assert!(g.cells.iter().all(|&b| b == 128), "{:?}", &g.cells[..8]);
+        assert!((g.fail_fraction() - 0.5).abs() < 0.01);
+    }
+
+    #[test]
+    fn the_hash_depends_on_the_pattern_only() {
+        let a = FeatureGrid::from_wm811k(&disc(40, |i, _| i < 5)).unwrap();
+        let b = FeatureGrid::from_wm811k(&disc(40, |i, _| i < 5)).unwrap();
+        let c = FeatureGrid::from_wm811k(&disc(40, |i, _| i < 6)).unwrap();
+        assert_eq!(a.hash(), b.hash());
+        assert_ne!(a.hash(), c.hash());
+        assert_eq!(FeatureHash::from_hex(&a.hash().to_hex()), Some(a.hash()));
+        // Pinned: a change to the grid rules or the hash input must bump SPEC_VERSION (and this).
+        assert_eq!(
+            a.hash().to_hex(),
+            "4d5ac8eeaf46baa0049acc4811ccf8ac10f0eee8658c392579f18f8724602b39"
+        );
+    }
+
+    #[test]
+    fn stdf_dies_and_the_same_wm811k_map_give_the_same_grid() {
+        let f = wafer::read(&wafer::demo::demo_files()[0].bytes).unwrap();
+        let w = &f.wafers[0];
+        let ([x0, x1], [y0, y1]) = w.dies.ranges().unwrap();
+        let mut m = vec![vec![0u8; (x1 - x0 + 1) as usize]; (y1 - y0 + 1) as usize];
+        for i in 0..w.dies.len() {
+            m[(w.dies.y[i] - y0) as usize][(w.dies.x[i] - x0) as usize] =
+                if w.dies.verdict[i] == Verdict::Fail {
+                    2
+                } else {
+                    1
+                };
+        }
+        let a = FeatureGrid::from_dies(&w.dies).unwrap();
+        let b = FeatureGrid::from_wm811k(&m).unwrap();
+        assert_eq!(a, b);
+        assert!(a.fail_fraction() > 0.02);
+    }
+
+    #[test]
+    fn bad_maps_are_typed_errors() {
+        assert_eq!(FeatureGrid::from_wm811k(&[]), Err(FeatureError::Empty));
+        assert_eq!(
+            FeatureGrid::from_wm811k(&[vec![0, 0], vec![0, 0]]),
+            Err(FeatureError::Empty)
+        );
+        assert!(matches!(
+            FeatureGrid::from_wm811k(&[vec![1, 1], vec![1]]),
+            Err(FeatureError::Malformed(_))
+        ));
+        assert!(matches!(
+            FeatureGrid::from_wm811k(&[vec![1, 3]]),
+            Err(FeatureError::Malformed(_))
+        ));
+    }
+}
