@@ -1,0 +1,253 @@
+//! The defect-pattern classifier, defined once: the CNN ([`Cnn`]), the classes, the shipped
+//! weights' manifest, and [`Classifier`], which runs on whatever burn device the caller picks
+//! (Flex on the CPU natively, in the worker and as the browser's fallback; WebGPU in the browser).
+//! The training data generator is [`synth`]; training is the `train` binary (feature `train`).
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::activation::{relu, softmax};
+use burn::tensor::{Device, Tensor, TensorData};
+use features::{FeatureGrid, SIZE};
+
+pub mod eval;
+pub mod manifest;
+pub mod synth;
+
+pub use manifest::Manifest;
+
+/// The WM-811K classes, in the order of the network's outputs, spelt as in WM-811K.
+pub const CLASSES: [&str; 9] = [
+    "Center",
+    "Donut",
+    "Edge-Loc",
+    "Edge-Ring",
+    "Loc",
+    "Near-full",
+    "Random",
+    "Scratch",
+    "none",
+];
+
+pub const NUM_CLASSES: usize = CLASSES.len();
+
+/// Index of a class name (WM-811K spelling; case and `-`/`_` ignored).
+pub fn class_index(name: &str) -> Option<usize> {
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['-', '_', ' '], "");
+    let n = norm(name);
+    CLASSES.iter().position(|c| norm(c) == n)
+}
+
+/// The network: four 3x3 conv + ReLU + 2x2 max-pool stages (64 -> 4 cells a side), then two
+/// linear layers over the 4x4x64 map. The flattened map keeps *where* a pattern is (centre,
+/// edge, in between), which is most of what separates Center, Loc, Edge-Loc and Edge-Ring; a
+/// global average pool would throw that away. 126K parameters.
+#[derive(Module, Debug)]
+pub struct Cnn {
+    conv1: Conv2d,
+    conv2: Conv2d,
+    conv3: Conv2d,
+    conv4: Conv2d,
+    pool: MaxPool2d,
+    fc1: Linear,
+    fc2: Linear,
+}
+
+const CHANNELS: [usize; 5] = [1, 16, 32, 64, 64];
+const HIDDEN: usize = 64;
+
+impl Cnn {
+    /// A freshly initialised network on `device` (seed the device first for reproducibility).
+    pub fn new(device: &Device) -> Cnn {
+        let conv = |i: usize| {
+            Conv2dConfig::new([CHANNELS[i], CHANNELS[i + 1]], [3, 3])
+                .with_padding(PaddingConfig2d::Same)
+                .init(device)
+        };
+        let cells = SIZE >> 4;
+        Cnn {
+            conv1: conv(0),
+            conv2: conv(1),
+            conv3: conv(2),
+            conv4: conv(3),
+            pool: MaxPool2dConfig::new([2, 2]).init(),
+            fc1: LinearConfig::new(CHANNELS[4] * cells * cells, HIDDEN).init(device),
+            fc2: LinearConfig::new(HIDDEN, NUM_CLASSES).init(device),
+        }
+    }
+
+    /// `[batch, 1, SIZE, SIZE]` inputs to `[batch, NUM_CLASSES]` logits.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let x = self.pool.forward(relu(self.conv1.forward(x)));
+        let x = self.pool.forward(relu(self.conv2.forward(x)));
+        let x = self.pool.forward(relu(self.conv3.forward(x)));
+        let x = self.pool.forward(relu(self.conv4.forward(x)));
+        let x: Tensor<2> = x.flatten(1, 3);
+        self.fc2.forward(relu(self.fc1.forward(x)))
+    }
+}
+
+impl Cnn {
+    /// Every parameter as (name, shape, values), in PyTorch's layout (a linear layer's weight
+    /// as `[out, in]`; burn keeps `[in, out]`), for the benchmark that runs the same network in
+    /// PyTorch.
+    pub fn export(&self) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+        let mut out = Vec::new();
+        let mut put = |name: &str, t: TensorData| {
+            let shape = t.shape().to_vec();
+            out.push((
+                name.to_string(),
+                shape,
+                t.try_to_vec::<f32>().unwrap_or_default(),
+            ));
+        };
+        for (i, c) in [&self.conv1, &self.conv2, &self.conv3, &self.conv4]
+            .iter()
+            .enumerate()
+        {
+            put(&format!("conv{}.weight", i + 1), c.weight.val().into_data());
+            if let Some(b) = &c.bias {
+                put(&format!("conv{}.bias", i + 1), b.val().into_data());
+            }
+        }
+        for (name, l) in [("fc1", &self.fc1), ("fc2", &self.fc2)] {
+            put(
+                &format!("{name}.weight"),
+                l.weight.val().transpose().into_data(),
+            );
+            if let Some(b) = &l.bias {
+                put(&format!("{name}.bias"), b.val().into_data());
+            }
+        }
+        out
+    }
+}
+
+/// A batch of grids as the network's input tensor.
+pub fn input(grids: &[&FeatureGrid], device: &Device) -> Tensor<4> {
+    let mut v = Vec::with_capacity(grids.len() * SIZE * SIZE);
+    for g in grids {
+        g.write_input(&mut v);
+    }
+    Tensor::from_data(TensorData::new(v, [grids.len(), 1, SIZE, SIZE]), device)
+}
+
+/// Why weights could not be loaded.
+#[derive(Debug)]
+pub struct LoadError(pub String);
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot load model weights: {}", self.0)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// One prediction: a probability per class (in [`CLASSES`] order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    pub probabilities: [f32; NUM_CLASSES],
+}
+
+impl Prediction {
+    pub fn class(&self) -> usize {
+        let mut best = 0;
+        for (i, &p) in self.probabilities.iter().enumerate() {
+            if p > self.probabilities[best] {
+                best = i;
+            }
+        }
+        best
+    }
+
+    pub fn label(&self) -> &'static str {
+        CLASSES[self.class()]
+    }
+}
+
+/// The trained network on a device, ready to classify.
+pub struct Classifier {
+    model: Cnn,
+    device: Device,
+}
+
+impl Classifier {
+    /// Load weights (a burnpack record, as `public/model/` ships them) onto `device`.
+    pub fn load(weights: &[u8], device: &Device) -> Result<Classifier, LoadError> {
+        let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(
+            weights.to_vec(),
+        ))
+        .map_err(|e| LoadError(format!("{e:?}")))?;
+        let model = Cnn::new(device)
+            .try_load_record(record)
+            .map_err(|e| LoadError(format!("{e:?}")))?;
+        Ok(Classifier {
+            model,
+            device: device.clone(),
+        })
+    }
+
+    pub fn from_model(model: Cnn, device: &Device) -> Classifier {
+        Classifier {
+            model,
+            device: device.clone(),
+        }
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    pub fn model(&self) -> &Cnn {
+        &self.model
+    }
+
+    fn probabilities(&self, grids: &[&FeatureGrid]) -> Tensor<2> {
+        softmax(self.model.forward(input(grids, &self.device)), 1)
+    }
+
+    /// Classify a batch, reading the result back synchronously (native; a synchronous read
+    /// panics on wasm, where [`Classifier::predict_async`] is the way).
+    pub fn predict(&self, grids: &[&FeatureGrid]) -> Vec<Prediction> {
+        if grids.is_empty() {
+            return Vec::new();
+        }
+        let data = self.probabilities(grids).into_data();
+        predictions(data)
+    }
+
+    /// Classify a batch with an asynchronous readback (WebGPU in the browser).
+    pub async fn predict_async(&self, grids: &[&FeatureGrid]) -> Result<Vec<Prediction>, String> {
+        if grids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let data = self
+            .probabilities(grids)
+            .into_data_async()
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        Ok(predictions(data))
+    }
+}
+
+fn predictions(data: TensorData) -> Vec<Prediction> {
+    let v: Vec<f32> = data.try_into_vec().unwrap_or_default();
+    v.chunks_exact(NUM_CLASSES)
+        .map(|c| {
+            let mut p = [0.0; NUM_CLASSES];
+            p.copy_from_slice(c);
+            Prediction { probabilities: p }
+        })
+        .collect()
+}
+
+/// SHA-256 of the weights, lower-case hex, as the manifest records it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,43 @@
+//! `public/model/manifest.json`: what the shipped weights are and how well they did.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Bumped on every release of new weights; part of the edge's cache keys.
+    pub model_version: u32,
+    /// File name of the weights next to the manifest.
+    pub weights: String,
+    pub sha256: String,
+    pub classes: Vec<String>,
+    /// `features::SPEC_VERSION` the model was trained on.
+    pub feature_spec_version: u16,
+    pub parameters: usize,
+    pub training: Training,
+    /// `waferscope eval-wm811k` on the dev set with these weights.
+    pub evaluation: Evaluation,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Training {
+    pub seed: u64,
+    /// Synthetic maps seen per epoch (freshly generated each epoch).
+    pub samples_per_epoch: usize,
+    pub epochs: usize,
+    /// Total synthetic maps seen.
+    pub training_set_size: usize,
+    pub synthetic_validation_accuracy: f32,
+    pub seconds: f32,
+    pub command: String,
+    /// The generator's settings (`synth::Config`).
+    #[serde(default)]
+    pub generator: crate::synth::Config,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Evaluation {
+    pub dataset: String,
+    pub n: usize,
+    pub accuracy: f32,
+    pub macro_f1: f32,
+}

@@ -1,0 +1,102 @@
+//! The shipped weights in `public/model/`: they match their manifest, reproduce the manifest's
+//! evaluation on the real WM-811K dev maps, and classify fresh synthetic maps. CI runs this
+//! instead of training.
+
+use std::path::PathBuf;
+
+use burn::tensor::Device;
+use features::FeatureGrid;
+use model::eval::{Report, read_wm811k};
+use model::{CLASSES, Classifier, Manifest, sha256_hex, synth};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn shipped() -> (Manifest, Vec<u8>) {
+    let dir = root().join("public/model");
+    let m: Manifest =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let w = std::fs::read(dir.join(&m.weights)).unwrap();
+    (m, w)
+}
+
+fn corpus() -> PathBuf {
+    std::env::var_os("WAFERSCOPE_CORPUS")
+        .map_or_else(|| root().join("../shared/corpus"), PathBuf::from)
+}
+
+#[test]
+fn weights_match_the_manifest() {
+    let (m, w) = shipped();
+    assert_eq!(sha256_hex(&w), m.sha256);
+    assert_eq!(m.classes, CLASSES.map(String::from).to_vec());
+    assert_eq!(m.feature_spec_version, features::SPEC_VERSION);
+    let c = Classifier::load(&w, &Device::flex()).unwrap();
+    let _ = c;
+    assert!(m.parameters < 500_000);
+    assert!(m.training.training_set_size > 0);
+}
+
+#[test]
+fn the_dev_set_figures_are_what_the_manifest_says() {
+    let (m, w) = shipped();
+    let c = Classifier::load(&w, &Device::flex()).unwrap();
+    let path = corpus().join("wm811k/wm811k-dev.json.gz");
+    let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (maps, _) = read_wm811k(&raw).unwrap();
+    let refs: Vec<&FeatureGrid> = maps.iter().map(|m| &m.grid).collect();
+    let predicted: Vec<usize> = c.predict(&refs).iter().map(|p| p.class()).collect();
+    let truth: Vec<usize> = maps.iter().map(|m| m.class).collect();
+    let r = Report::new(&truth, &predicted);
+    print!("{}", r.text());
+    assert_eq!(r.n, m.evaluation.n);
+    assert!((r.accuracy as f32 - m.evaluation.accuracy).abs() < 1e-6);
+    assert!((r.macro_f1 as f32 - m.evaluation.macro_f1).abs() < 1e-6);
+}
+
+#[test]
+fn fresh_synthetic_maps_are_classified() {
+    let (_, w) = shipped();
+    let c = Classifier::load(&w, &Device::flex()).unwrap();
+    // A seed training never used.
+    let maps = synth::dataset(0xdead_beef, 9 * 30);
+    let grids: Vec<FeatureGrid> = maps.iter().map(|m| m.grid()).collect();
+    let refs: Vec<&FeatureGrid> = grids.iter().collect();
+    let p = c.predict(&refs);
+    let right = p
+        .iter()
+        .zip(&maps)
+        .filter(|(p, m)| p.class() == m.class)
+        .count();
+    let acc = right as f32 / maps.len() as f32;
+    assert!(acc > 0.8, "synthetic accuracy {acc}");
+    // Probabilities sum to one, and a batch agrees with one-at-a-time.
+    for (i, q) in p.iter().enumerate().take(5) {
+        assert!((q.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        let single = c.predict(&[&grids[i]]).remove(0);
+        for (a, b) in q.probabilities.iter().zip(single.probabilities) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn a_corpus_wafer_is_classified_the_same_twice() {
+    let path = corpus().join("stdf/lot2.stdf.gz");
+    let f = wafer::read(&std::fs::read(&path).unwrap()).unwrap();
+    let (_, w) = shipped();
+    let c = Classifier::load(&w, &Device::flex()).unwrap();
+    let g = FeatureGrid::from_dies(&f.wafers[0].dies).unwrap();
+    let a = c.predict(&[&g]).remove(0);
+    let b = c.predict(&[&g]).remove(0);
+    assert_eq!(a, b);
+    println!("lot2 wafer 0: {} {:?}", a.label(), a.probabilities);
+}
+
+#[test]
+fn bad_weights_are_an_error_not_a_panic() {
+    assert!(Classifier::load(b"not weights", &Device::flex()).is_err());
+    let (_, w) = shipped();
+    assert!(Classifier::load(&w[..w.len() / 2], &Device::flex()).is_err());
+}
