@@ -4,6 +4,7 @@
 //! stopped), 2 for an unreadable file (one line on stderr: file, offset, reason), 1 for usage or
 //! output errors.
 
+mod classify;
 mod info;
 
 use std::fs::File;
@@ -60,6 +61,26 @@ enum Command {
         /// Width and height in pixels.
         #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(16..=8192))]
         size: u32,
+    },
+    /// Name each wafer's defect pattern (WM-811K classes) with the shipped classifier, with the
+    /// probabilities and the FeatureHash.
+    Classify {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// A model folder (manifest.json + weights) instead of the built-in one.
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Score the classifier on labelled WM-811K-style maps (a JSON list, gzipped or not):
+    /// accuracy, macro-F1, per-class recall and the confusion matrix.
+    #[command(name = "eval-wm811k")]
+    EvalWm811k {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
     /// Write a few realistic synthetic wafer files (several bins, defect patterns, parametric
     /// tests, retests, one big-endian file, one gzipped).
@@ -151,6 +172,22 @@ fn main() -> ExitCode {
             let canvas = paint::raster::render(&g, &w.dies, &colors, size, size, &style);
             std::fs::write(&output, canvas.encode_png())
         }),
+        Command::Classify { file, json, model } => with_file(&file, |f| {
+            let out = classify::classify(f, json, model.as_deref()).map_err(io::Error::other)?;
+            io::stdout().write_all(out.as_bytes())
+        }),
+        Command::EvalWm811k { file, json, model } => {
+            match classify::eval(&file, json, model.as_deref()) {
+                Ok(out) => {
+                    let _ = io::stdout().write_all(out.as_bytes());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("waferscope: {e}");
+                    ExitCode::from(UNREADABLE)
+                }
+            }
+        }
         Command::Demo { output, big } => match demo(&output, big) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

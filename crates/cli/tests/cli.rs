@@ -139,3 +139,61 @@ fn demo_writes_files_that_read_back_cleanly() {
     assert_eq!(n, 3);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn classify_json_gives_each_wafer_a_label_probabilities_and_hash() {
+    let out = run(&["classify", "--json", corpus("a595.stdf").to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let wafers = v["wafers"].as_array().unwrap();
+    assert_eq!(wafers.len(), 3);
+    for w in wafers {
+        let probs = w["probabilities"].as_object().unwrap();
+        assert_eq!(probs.len(), 9);
+        let sum: f64 = probs.values().map(|p| p.as_f64().unwrap()).sum();
+        assert!((sum - 1.0).abs() < 1e-4);
+        let best = probs
+            .iter()
+            .max_by(|a, b| a.1.as_f64().unwrap().total_cmp(&b.1.as_f64().unwrap()))
+            .unwrap();
+        assert_eq!(w["label"], best.0.as_str());
+        assert_eq!(w["feature_hash"].as_str().unwrap().len(), 64);
+    }
+    assert_eq!(v["feature_spec_version"], 1);
+}
+
+#[test]
+fn eval_wm811k_json_has_the_documented_shape() {
+    let dev = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/wm811k/wm811k-dev.json.gz");
+    let out = run(&["eval-wm811k", "--json", dev.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["n"], 97);
+    let acc = v["accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&acc));
+    assert!(v["macro_f1"].as_f64().unwrap() <= 1.0);
+    assert_eq!(v["per_class"]["Edge-Ring"]["support"], 34);
+    let confusion_total: u64 = v["confusion"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|r| r.as_object().unwrap().values())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(confusion_total, 97);
+    // A file that is not a map list is exit 2 with one line on stderr.
+    let out = run(&["eval-wm811k", corpus("a595.stdf").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
