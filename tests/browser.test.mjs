@@ -136,6 +136,25 @@ for (const mode of ['webgl2', 'webgpu']) {
       await shot('lot2-parametric');
     });
 
+    await t.test('the defect pattern: label and probabilities as the native CLI computes them', async (tt) => {
+      // The page has lot2 open from the test above; the CLI classifies the same file natively.
+      const native = JSON.parse(execFileSync(bin, ['classify', '--json', stdf('lot2.stdf.gz')]).toString());
+      const want = native.wafers[0];
+      await page.waitForFunction(() => document.querySelector('#status')?.dataset.probs, null, { timeout: 60000 });
+      const s = await status();
+      assert.equal(s.model, `v${native.model_version}`);
+      const classes = Object.keys(want.probabilities);
+      const order = ['Center', 'Donut', 'Edge-Loc', 'Edge-Ring', 'Loc', 'Near-full', 'Random', 'Scratch', 'none'];
+      assert.deepEqual([...classes].sort(), [...order].sort());
+      const got = s.probs.split(',').map(Number);
+      order.forEach((c, i) => assert.ok(Math.abs(got[i] - want.probabilities[c]) <= 1e-3,
+        `${c}: browser ${got[i]}, native ${want.probabilities[c]}`));
+      assert.equal((await page.textContent('#pattern-label')).trim().split(' ')[0], want.label);
+      assert.match(await page.textContent('#pattern-backend'), /CPU: burn Flex/);
+      tt.diagnostic(`lot2: ${want.label}; in-browser inference ${s.classifyMs} ms for one wafer`);
+      await shot('lot2-pattern');
+    });
+
     await t.test('a595.stdf: three wafers, a wafer picker and the stacked map', async () => {
       const file = stdf('a595.stdf');
       const { info } = cli(file, '09');
@@ -148,6 +167,9 @@ for (const mode of ['webgl2', 'webgpu']) {
       const s = await status();
       assert.equal(s.wafer, '09');
       assert.equal(Number(s.dies), info.wafers[2].dies);
+      // Every wafer of the file is classified, and listed with its label.
+      await page.waitForSelector('.wafer-labels');
+      assert.equal(await page.$$eval('.wafer-labels tr', (r) => r.length), 3);
       await page.selectOption('#wafer-select', 'stack');
       await page.waitForTimeout(300);
       assert.equal((await status()).wafer, '*');

@@ -8,12 +8,44 @@ use wasm_bindgen::prelude::*;
 use web_sys::{File, MessageEvent, Worker};
 
 use crate::doc::Doc;
-use crate::state::St;
+use crate::state::{Classes, ModelStatus, St};
 
 /// The worker, created once per page; it stays alive between files.
 pub struct Loader {
     worker: Worker,
     _on_message: Closure<dyn Fn(MessageEvent)>,
+}
+
+/// Messages for the worker wait here until it says it is listening (its wasm starts
+/// asynchronously, and a message that arrives before its handler is lost).
+struct Outbox {
+    ready: bool,
+    queue: Vec<(JsValue, Option<JsValue>)>,
+}
+
+thread_local! {
+    static OUTBOX: std::cell::RefCell<Outbox> =
+        const { std::cell::RefCell::new(Outbox { ready: false, queue: Vec::new() }) };
+}
+
+fn post(worker: &Worker, msg: JsValue, transfer: Option<JsValue>) {
+    let queued = OUTBOX.with_borrow_mut(|o| {
+        if o.ready {
+            return None;
+        }
+        o.queue.push((msg.clone(), transfer.clone()));
+        Some(())
+    });
+    if queued.is_some() {
+        return;
+    }
+    let r = match transfer {
+        Some(t) => worker.post_message_with_transfer(&msg, &js_sys::Array::of1(&t)),
+        None => worker.post_message(&msg),
+    };
+    if let Err(e) = r {
+        web_sys::console::error_2(&"postMessage to worker failed".into(), &e);
+    }
 }
 
 fn get(o: &JsValue, k: &str) -> JsValue {
@@ -25,19 +57,67 @@ impl Loader {
         // Trunk builds `worker` with a loader shim next to the page.
         let worker = Worker::new("./worker_loader.js")
             .map_err(|e| format!("cannot start the parsing worker: {e:?}"))?;
+        let w = worker.clone();
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
             let data = e.data();
             match get(&data, "kind").as_string().as_deref() {
+                Some("ready") => {
+                    let queue = OUTBOX.with_borrow_mut(|o| {
+                        o.ready = true;
+                        std::mem::take(&mut o.queue)
+                    });
+                    for (msg, transfer) in queue {
+                        post(&w, msg, transfer);
+                    }
+                }
                 Some("progress") => st.progress.set(get(&data, "fraction").as_f64()),
                 Some("done") => {
                     let name = get(&data, "name").as_string().unwrap_or_default();
                     let bytes = Uint8Array::new(&get(&data, "packed")).to_vec();
                     st.progress.set(None);
                     st.parse_ms.set(get(&data, "parse_ms").as_f64());
+                    st.seq.set(get(&data, "seq").as_f64().unwrap_or(0.0) as u32);
                     match wafer::pack::decode(&bytes) {
                         Ok(file) => st.open(Rc::new(Doc::new(name, file))),
                         Err(e) => st.fail(&name, &e.to_string()),
                     }
+                }
+                Some("model") => st.model.set(if get(&data, "ok").is_truthy() {
+                    ModelStatus::Ready {
+                        version: get(&data, "version").as_f64().unwrap_or(0.0) as u32,
+                        warmup_ms: get(&data, "warmup_ms").as_f64().unwrap_or(0.0),
+                        backend: get(&data, "backend").as_string().unwrap_or_default(),
+                    }
+                } else {
+                    ModelStatus::Failed(get(&data, "error").as_string().unwrap_or_default())
+                }),
+                Some("classified") => {
+                    // Only for the file on screen: a later file may already be open.
+                    if get(&data, "seq").as_f64().unwrap_or(-1.0) as u32 != st.seq.get_untracked() {
+                        return;
+                    }
+                    let results = js_sys::Array::from(&get(&data, "results"));
+                    let wafers = results
+                        .iter()
+                        .map(|r| {
+                            if r.is_null() {
+                                return None;
+                            }
+                            let v = js_sys::Float32Array::new(&get(&r, "probs")).to_vec();
+                            let mut p = [0.0; model::NUM_CLASSES];
+                            if v.len() != p.len() {
+                                return None;
+                            }
+                            p.copy_from_slice(&v);
+                            Some((p, get(&r, "hash").as_string().unwrap_or_default()))
+                        })
+                        .collect();
+                    st.classes.set(Some(Rc::new(Classes {
+                        wafers,
+                        single_ms: get(&data, "single_ms").as_f64().unwrap_or(0.0),
+                        batch_ms: get(&data, "batch_ms").as_f64().unwrap_or(0.0),
+                        backend: get(&data, "backend").as_string().unwrap_or_default(),
+                    })));
                 }
                 Some("error") => {
                     st.progress.set(None);
@@ -51,6 +131,7 @@ impl Loader {
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        fetch_model(st, worker.clone());
         Ok(Loader {
             worker,
             _on_message: on_message,
@@ -62,9 +143,7 @@ impl Loader {
         for (k, v) in fields {
             let _ = Reflect::set(&o, &(*k).into(), v);
         }
-        if let Err(e) = self.worker.post_message(&o) {
-            web_sys::console::error_2(&"postMessage to worker failed".into(), &e);
-        }
+        post(&self.worker, o.into(), None);
     }
 
     pub fn open_file(&self, st: St, file: File) {
@@ -76,4 +155,52 @@ impl Loader {
         st.begin("demo");
         self.send(&[("kind", "demo".into()), ("index", (index as f64).into())]);
     }
+}
+
+/// Fetch the shipped weights (`public/model/`, served next to the page) and hand them to the
+/// worker, which checks them against the manifest's sha256 and loads them. The weights' URL
+/// carries the sha256, so a new release is never served from a stale HTTP cache.
+fn fetch_model(st: St, worker: Worker) {
+    leptos::task::spawn_local(async move {
+        let result = async {
+            let manifest = gloo_net::http::Request::get("./model/manifest.json")
+                .send()
+                .await
+                .map_err(|e| format!("model/manifest.json: {e}"))?;
+            if !manifest.ok() {
+                return Err(format!("model/manifest.json: HTTP {}", manifest.status()));
+            }
+            let text = manifest.text().await.map_err(|e| e.to_string())?;
+            let m: model::Manifest =
+                serde_json::from_str(&text).map_err(|e| format!("model/manifest.json: {e}"))?;
+            let url = format!("./model/{}?v={}", m.weights, m.sha256);
+            let weights = gloo_net::http::Request::get(&url)
+                .send()
+                .await
+                .map_err(|e| format!("model/{}: {e}", m.weights))?;
+            if !weights.ok() {
+                return Err(format!("model/{}: HTTP {}", m.weights, weights.status()));
+            }
+            let bytes = weights.binary().await.map_err(|e| e.to_string())?;
+            Ok((text, bytes))
+        }
+        .await;
+        match result {
+            Ok((manifest, bytes)) => {
+                let o = Object::new();
+                let _ = Reflect::set(&o, &"kind".into(), &"model".into());
+                let _ = Reflect::set(&o, &"manifest".into(), &manifest.into());
+                let arr = Uint8Array::from(&bytes[..]);
+                let _ = Reflect::set(&o, &"weights".into(), &arr);
+                if worker
+                    .post_message_with_transfer(&o, &js_sys::Array::of1(&arr.buffer()))
+                    .is_err()
+                {
+                    st.model
+                        .set(ModelStatus::Failed("cannot reach the worker".into()));
+                }
+            }
+            Err(e) => st.model.set(ModelStatus::Failed(e)),
+        }
+    });
 }

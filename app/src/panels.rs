@@ -10,7 +10,7 @@ use wafer::Verdict;
 use wasm_bindgen::JsCast;
 
 use crate::doc::Subject;
-use crate::state::St;
+use crate::state::{ModelStatus, St};
 
 fn css(c: Rgba) -> String {
     format!("rgb({},{},{})", c[0], c[1], c[2])
@@ -267,6 +267,94 @@ pub fn Summary() -> impl IntoView {
                 <p class="muted">{format!("{} parts tested, {} retests superseded", w.parts, w.superseded)}</p>
                 <h3>"Fail bin pareto"</h3>
                 {bars}
+            </div>
+        }
+        .into_any())
+    }
+}
+
+/// The defect pattern of the wafer on screen: label, every class's probability, the backend and
+/// latency; and the label of every wafer of the file.
+#[component]
+pub fn Pattern() -> impl IntoView {
+    let st = expect_context::<St>();
+    move || {
+        let doc = st.doc.get()?;
+        let status = match st.model.get() {
+            ModelStatus::Loading => "loading the model…".to_string(),
+            ModelStatus::Failed(e) => format!("classifier unavailable: {e}"),
+            ModelStatus::Ready {
+                version, warmup_ms, ..
+            } => {
+                format!("model v{version} (warm-up {warmup_ms:.1} ms)")
+            }
+        };
+        let Some(classes) = st.classes.get() else {
+            return Some(view! {
+                <div class="pattern" id="pattern"><h3>"Defect pattern"</h3><p class="muted">{status}</p></div>
+            }.into_any());
+        };
+        let Subject::Wafer(i) = st.subject.get() else {
+            return Some(
+                view! {
+                    <div class="pattern" id="pattern"><h3>"Defect pattern"</h3>
+                        <p class="muted">"Pick a wafer to see its pattern."</p></div>
+                }
+                .into_any(),
+            );
+        };
+        let (probs, hash) = classes.wafers.get(i)?.clone()?;
+        let best = (0..probs.len()).max_by(|&a, &b| probs[a].total_cmp(&probs[b]))?;
+        let mut order: Vec<usize> = (0..probs.len()).collect();
+        order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+        let bars: Vec<_> = order
+            .into_iter()
+            .map(|c| {
+                let width = format!("width:{:.1}%", probs[c] * 100.0);
+                view! {
+                    <div class="bar-row"><span class="bar-label">{model::CLASSES[c]}</span>
+                        <span class="bar prob" style=width></span>
+                        <span class="num">{format!("{:.1}%", probs[c] * 100.0)}</span></div>
+                }
+            })
+            .collect();
+        let all: Vec<_> = if doc.file.wafers.len() > 1 {
+            doc.file
+                .wafers
+                .iter()
+                .zip(&classes.wafers)
+                .enumerate()
+                .map(|(j, (w, c))| {
+                    let label = c.as_ref().map_or("—", |(p, _)| {
+                        let k = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(0);
+                        model::CLASSES[k]
+                    });
+                    view! {
+                        <tr class:current=move || j == i
+                            on:click=move |_| { st.subject.set(Subject::Wafer(j)); st.view.set(None); }>
+                            <td>{w.id.clone()}</td><td>{label}</td></tr>
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Some(view! {
+            <div class="pattern" id="pattern">
+                <h3>"Defect pattern"</h3>
+                <p class="label" id="pattern-label"><b>{model::CLASSES[best]}</b>
+                    {format!(" {:.1}%", probs[best] * 100.0)}</p>
+                {bars}
+                <p class="muted" id="pattern-backend">{format!(
+                    "{} · {:.1} ms for this wafer, {:.1} ms for all {} · {status}",
+                    classes.backend, classes.single_ms, classes.batch_ms, classes.wafers.len()
+                )}</p>
+                <p class="muted mono" title="FeatureHash: the edge's cache key for this pattern">
+                    {format!("hash {}", &hash[..16.min(hash.len())])}</p>
+                {(!all.is_empty()).then(|| view! {
+                    <h3>"Every wafer"</h3>
+                    <table class="wafer-labels"><tbody>{all}</tbody></table>
+                })}
             </div>
         }
         .into_any())
@@ -540,6 +628,18 @@ pub fn Status() -> impl IntoView {
             data-first-frame-ms=attr(|st| st.first_frame_ms.get().map(|v| format!("{v:.1}")))
             data-parse-ms=attr(|st| st.parse_ms.get().map(|v| format!("{v:.1}")))
             data-partial=attr(|st| st.doc.get().map(|d| d.file.is_partial().to_string()))
+            data-model=attr(|st| Some(match st.model.get() {
+                ModelStatus::Loading => "loading".to_string(),
+                ModelStatus::Ready { version, .. } => format!("v{version}"),
+                ModelStatus::Failed(e) => format!("failed: {e}"),
+            }))
+            data-probs=attr(|st| {
+                let Subject::Wafer(i) = st.subject.get() else { return None };
+                let c = st.classes.get()?;
+                let (p, _) = c.wafers.get(i)?.as_ref()?;
+                Some(p.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>().join(","))
+            })
+            data-classify-ms=attr(|st| st.classes.get().map(|c| format!("{:.3}", c.single_ms)))
         ></div>
     }
 }

@@ -8,6 +8,30 @@ use paint::{Coloring, Layer, View};
 
 use crate::doc::{Doc, Subject};
 
+/// Where the classifier stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelStatus {
+    Loading,
+    Ready {
+        version: u32,
+        warmup_ms: f64,
+        backend: String,
+    },
+    Failed(String),
+}
+
+/// The classifier's answer for every wafer of the open file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Classes {
+    /// Per wafer (file order): probabilities in `model::CLASSES` order and the FeatureHash, or
+    /// None for a wafer without dies.
+    pub wafers: Vec<Option<([f32; model::NUM_CLASSES], String)>>,
+    /// One wafer alone, and the whole file as one batch.
+    pub single_ms: f64,
+    pub batch_ms: f64,
+    pub backend: String,
+}
+
 #[derive(Clone, Copy)]
 pub struct St {
     pub doc: RwSignal<Option<Rc<Doc>>, LocalStorage>,
@@ -33,6 +57,10 @@ pub struct St {
     /// included, packing for the hand-over not).
     pub parse_ms: RwSignal<Option<f64>>,
     pub started_at: RwSignal<f64>,
+    pub model: RwSignal<ModelStatus>,
+    pub classes: RwSignal<Option<Rc<Classes>>, LocalStorage>,
+    /// The worker's number of the open file, to match its classification to it.
+    pub seq: RwSignal<u32>,
 }
 
 pub fn now_ms() -> f64 {
@@ -61,6 +89,9 @@ impl St {
             first_frame_ms: RwSignal::new(None),
             parse_ms: RwSignal::new(None),
             started_at: RwSignal::new(0.0),
+            model: RwSignal::new(ModelStatus::Loading),
+            classes: RwSignal::new_local(None),
+            seq: RwSignal::new(0),
         }
     }
 
@@ -70,6 +101,7 @@ impl St {
         self.progress.set(Some(0.0));
         self.first_frame_ms.set(None);
         self.parse_ms.set(None);
+        self.classes.set(None);
         self.started_at.set(now_ms());
     }
 

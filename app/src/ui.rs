@@ -91,7 +91,7 @@ pub fn App() -> impl IntoView {
                     <MapCanvas/>
                     <p class="hint">"Drag to pan · wheel or pinch to zoom · arrows and +/− · F or double-click to fit · click a die to pin it"</p>
                 </section>
-                <aside class="right"><Pinned/></aside>
+                <aside class="right"><Pattern/><Pinned/></aside>
             </main>
             <div class="drop-hint">"Drop an STDF file (.stdf, .std, .gz, .bz2, .xz, .zip) to open it"</div>
             <Status/>

@@ -4,10 +4,16 @@
 //! The file is read in 1 MiB slices and streamed through the decoder, so a 142 MB file never sits
 //! whole in the worker's memory.
 //!
-//! Messages in: `{kind: "file", file: File}` or `{kind: "demo", index: N}`.
-//! Messages out: `{kind: "progress", fraction}`, `{kind: "done", name, packed: Uint8Array,
+//! It also classifies every wafer's defect pattern (burn, CPU backend) once the page has handed it
+//! the shipped weights, so neither parsing nor inference ever runs on the main thread.
+//!
+//! Messages in: `{kind: "file", file: File}`, `{kind: "demo", index: N}`, or
+//! `{kind: "model", manifest: String, weights: Uint8Array}`.
+//! Messages out: `{kind: "ready"}` once listening, `{kind: "progress", fraction}`, `{kind: "done", name, packed: Uint8Array,
 //! parse_ms}`
-//! (transferred, not copied), or `{kind: "error", name, message}`.
+//! (transferred, not copied), or `{kind: "error", name, message}`; `{kind: "model", ok, version,
+//! warmup_ms, error}` once the weights are loaded; `{kind: "classified", seq, results: [{probs:
+//! Float32Array, hash} | null per wafer], single_ms, batch_ms, backend}` after each file.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
@@ -114,11 +120,105 @@ mod worker {
         scope().performance().map_or(0.0, |p| p.now())
     }
 
+    /// The classifier, once loaded, and the grids of the last file (classified when both exist).
+    struct Classify {
+        model: Option<model::Classifier>,
+        grids: Option<(u32, Vec<Option<features::FeatureGrid>>)>,
+        seq: u32,
+    }
+
+    thread_local! {
+        static CLASSIFY: std::cell::RefCell<Classify> = const {
+            std::cell::RefCell::new(Classify { model: None, grids: None, seq: 0 })
+        };
+    }
+
+    const BACKEND: &str = "CPU: burn Flex in wasm, in the parsing worker";
+
+    fn load_model(manifest: &str, weights: &[u8]) -> Result<(model::Classifier, u32), String> {
+        let m: model::Manifest =
+            serde_json::from_str(manifest).map_err(|e| format!("model manifest: {e}"))?;
+        let sum = model::sha256_hex(weights);
+        if sum != m.sha256 {
+            return Err(format!(
+                "model weights have sha256 {sum}, the manifest says {}",
+                m.sha256
+            ));
+        }
+        if m.feature_spec_version != features::SPEC_VERSION {
+            return Err(format!(
+                "model expects feature spec {}, this app makes {}",
+                m.feature_spec_version,
+                features::SPEC_VERSION
+            ));
+        }
+        let c = model::Classifier::load(weights, &burn::tensor::Device::flex())
+            .map_err(|e| e.to_string())?;
+        Ok((c, m.model_version))
+    }
+
+    /// Classify the pending grids if the model is there; post the results.
+    fn classify_pending() {
+        CLASSIFY.with_borrow_mut(|c| {
+            let (Some(model), Some((seq, grids))) = (&c.model, c.grids.take()) else {
+                return;
+            };
+            let present: Vec<&features::FeatureGrid> = grids.iter().flatten().collect();
+            // One wafer alone (what opening a wafer costs), then the whole file as one batch.
+            let t0 = now();
+            let _ = present.first().map(|g| model.predict(&[g]));
+            let single_ms = now() - t0;
+            let t1 = now();
+            let mut predictions = model.predict(&present).into_iter();
+            let batch_ms = now() - t1;
+            let results = Array::new();
+            for g in &grids {
+                match g {
+                    Some(g) => {
+                        let p = predictions.next().expect("one prediction per grid");
+                        let o = Object::new();
+                        set(
+                            &o,
+                            "probs",
+                            &js_sys::Float32Array::from(&p.probabilities[..]).into(),
+                        );
+                        set(&o, "hash", &g.hash().to_hex().into());
+                        results.push(&o);
+                    }
+                    None => {
+                        results.push(&JsValue::NULL);
+                    }
+                }
+            }
+            post(
+                "classified",
+                &[
+                    ("seq", seq.into()),
+                    ("results", results.into()),
+                    ("single_ms", single_ms.into()),
+                    ("batch_ms", batch_ms.into()),
+                    ("backend", BACKEND.into()),
+                ],
+                None,
+            );
+        });
+    }
+
     fn parse(name: &str, source: Source) {
         let t0 = now();
         match wafer::read_from(source) {
             Ok(f) => {
                 let parse_ms = now() - t0;
+                let seq = CLASSIFY.with_borrow_mut(|c| {
+                    c.seq += 1;
+                    let grids = f
+                        .wafers
+                        .iter()
+                        .map(|w| features::FeatureGrid::from_dies(&w.dies).ok())
+                        .collect();
+                    c.grids = Some((c.seq, grids));
+                    c.seq
+                });
                 let packed = Uint8Array::from(&wafer::pack::encode(&f)[..]);
                 let buffer = packed.buffer();
                 post(
@@ -127,9 +227,11 @@ mod worker {
                         ("name", name.into()),
                         ("packed", packed.into()),
                         ("parse_ms", parse_ms.into()),
+                        ("seq", seq.into()),
                     ],
                     Some(&buffer),
                 );
+                classify_pending();
             }
             Err(e) => post(
                 "error",
@@ -191,6 +293,39 @@ mod worker {
                 let f = &files[index.min(files.len() - 1)];
                 parse(&f.name, source(None, &f.bytes, f.bytes.len() as f64));
             }
+            Some("model") => {
+                let manifest = Reflect::get(&data, &"manifest".into())
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default();
+                let weights = Reflect::get(&data, &"weights".into())
+                    .map(|v| Uint8Array::new(&v).to_vec())
+                    .unwrap_or_default();
+                match load_model(&manifest, &weights) {
+                    Ok((c, version)) => {
+                        // Warm-up: the first inference allocates; time it apart from the rest.
+                        let blank =
+                            features::FeatureGrid::from_fn(8, 8, |_, _| features::Die::Pass)
+                                .expect("a full grid");
+                        let t0 = now();
+                        let _ = c.predict(&[&blank]);
+                        let warmup_ms = now() - t0;
+                        CLASSIFY.with_borrow_mut(|s| s.model = Some(c));
+                        post(
+                            "model",
+                            &[
+                                ("ok", true.into()),
+                                ("version", version.into()),
+                                ("warmup_ms", warmup_ms.into()),
+                                ("backend", BACKEND.into()),
+                            ],
+                            None,
+                        );
+                        classify_pending();
+                    }
+                    Err(e) => post("model", &[("ok", false.into()), ("error", e.into())], None),
+                }
+            }
             _ => {}
         }
     }
@@ -201,5 +336,8 @@ mod worker {
         scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
         // The worker lives as long as the page: keep the handler alive.
         handler.forget();
+        // Messages sent before this point found no handler and were dropped: the page holds
+        // everything back until it hears this.
+        post("ready", &[], None);
     }
 }
