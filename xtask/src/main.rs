@@ -19,13 +19,15 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
+        Some("train") => train(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\
                  \n  run     build the app and serve it on http://127.0.0.1:8080 (demo one click away)\
                  \n  test    every check CI runs: fmt, clippy, tests, GPU golden, wasm32, docs, app, browser\
                  \n  bench   reader throughput (native and wasm32), app size, peak memory\
-                 \n  fuzz [SECONDS]  fuzz the STDF reader with cargo fuzz (nightly)"
+                 \n  fuzz [SECONDS]  fuzz the STDF reader with cargo fuzz (nightly)\
+                 \n  train [ARGS]    train the classifier on synthetic maps (CPU) into public/model/"
             );
             return ExitCode::from(2);
         }
@@ -283,6 +285,18 @@ fn test() -> Result {
                 "-D",
                 "warnings",
             ]);
+            sh(c)?;
+            // The training binary sits behind a feature the workspace build leaves off.
+            let mut c = cargo();
+            c.args([
+                "clippy",
+                "-p",
+                "model",
+                "--features",
+                "train",
+                "--all-targets",
+            ]);
+            c.args(["--", "-D", "warnings"]);
             sh(c)
         })?;
         p.run(
@@ -444,6 +458,22 @@ fn bench() -> Result {
                 sh(c)
             },
         )?;
+        p.run(
+            "classifier: native CPU latency (single wafer, batch of 25, cold start)",
+            || {
+                let mut c = cargo();
+                c.args([
+                    "bench",
+                    "-p",
+                    "model",
+                    "--features",
+                    "native",
+                    "--bench",
+                    "infer",
+                ]);
+                sh(c)
+            },
+        )?;
         p.run("peak memory of `waferscope info` on the xz file", || {
             let mut c = cargo();
             c.args(["build", "--release", "--bin", "waferscope"]);
@@ -467,6 +497,50 @@ fn bench() -> Result {
     })();
     p.summary();
     result
+}
+
+/// A Python venv with PyTorch from PyPI for the classifier's baseline (bench only: several GB,
+/// never needed to build, test or run Waferscope).
+fn ensure_torch() -> Result<PathBuf> {
+    let venv = tools_root().join("torch-venv");
+    let python = venv.join("bin/python");
+    let has = Command::new(&python)
+        .args(["-c", "import torch"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has {
+        let mut c = Command::new("python3");
+        c.args(["-m", "venv"]).arg(&venv);
+        sh(c)?;
+        let mut c = Command::new(venv.join("bin/pip"));
+        c.args(["install", "-q", "torch==2.15.0"]);
+        sh(c)?;
+    }
+    Ok(python)
+}
+
+/// Train the classifier with the shipped settings (the `train` binary's defaults, overridable by
+/// ARGS) and write `public/model/`; the real WM-811K dev maps are classified once at the end for
+/// the manifest, never trained on. Never run by CI, which checks the shipped weights instead.
+fn train(extra: &[String]) -> Result {
+    ensure_corpus()?;
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--release",
+        "-p",
+        "model",
+        "--features",
+        "train",
+        "--bin",
+        "train",
+        "--",
+    ]);
+    c.arg("--out").arg(root().join("public/model"));
+    c.arg("--dev")
+        .arg(corpus().join("wm811k/wm811k-dev.json.gz"));
+    c.args(extra);
+    sh(c)
 }
 
 fn fuzz(secs: &str) -> Result {
