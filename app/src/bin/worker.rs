@@ -136,25 +136,9 @@ mod worker {
     const BACKEND: &str = "CPU: burn Flex in wasm, in the parsing worker";
 
     fn load_model(manifest: &str, weights: &[u8]) -> Result<(model::Classifier, u32), String> {
-        let m: model::Manifest =
-            serde_json::from_str(manifest).map_err(|e| format!("model manifest: {e}"))?;
-        let sum = model::sha256_hex(weights);
-        if sum != m.sha256 {
-            return Err(format!(
-                "model weights have sha256 {sum}, the manifest says {}",
-                m.sha256
-            ));
-        }
-        if m.feature_spec_version != features::SPEC_VERSION {
-            return Err(format!(
-                "model expects feature spec {}, this app makes {}",
-                m.feature_spec_version,
-                features::SPEC_VERSION
-            ));
-        }
-        let c = model::Classifier::load(weights, &burn::tensor::Device::flex())
-            .map_err(|e| e.to_string())?;
-        Ok((c, m.model_version))
+        model::Classifier::load_verified(manifest, weights, &burn::tensor::Device::flex())
+            .map(|(c, m)| (c, m.model_version))
+            .map_err(|e| e.to_string())
     }
 
     /// Classify the pending grids if the model is there; post the results.

@@ -6,7 +6,7 @@ use std::path::Path;
 use burn::tensor::Device;
 use features::FeatureGrid;
 use model::eval::{Report, read_wm811k};
-use model::{CLASSES, Classifier, Manifest, sha256_hex};
+use model::{CLASSES, Classifier, Manifest};
 use serde_json::{Value, json};
 use wafer::TestFile;
 
@@ -30,24 +30,7 @@ pub fn load(dir: Option<&Path>) -> Result<(Classifier, Manifest), String> {
             (manifest, weights)
         }
     };
-    let manifest: Manifest =
-        serde_json::from_str(&manifest).map_err(|e| format!("model manifest: {e}"))?;
-    let sum = sha256_hex(&weights);
-    if sum != manifest.sha256 {
-        return Err(format!(
-            "model weights have sha256 {sum}, the manifest says {}",
-            manifest.sha256
-        ));
-    }
-    if manifest.feature_spec_version != features::SPEC_VERSION {
-        return Err(format!(
-            "model was trained on feature spec {}, this build makes spec {}",
-            manifest.feature_spec_version,
-            features::SPEC_VERSION
-        ));
-    }
-    let c = Classifier::load(&weights, &Device::flex()).map_err(|e| e.to_string())?;
-    Ok((c, manifest))
+    Classifier::load_verified(&manifest, &weights, &Device::flex()).map_err(|e| e.to_string())
 }
 
 pub fn eval(file: &Path, json_out: bool, dir: Option<&Path>) -> Result<String, String> {

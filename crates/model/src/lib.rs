@@ -189,6 +189,32 @@ impl Classifier {
         })
     }
 
+    /// Load shipped weights after checking them against their manifest (`manifest.json`'s
+    /// text): the sha256 must match and the feature spec must be the one this build makes.
+    pub fn load_verified(
+        manifest: &str,
+        weights: &[u8],
+        device: &Device,
+    ) -> Result<(Classifier, Manifest), LoadError> {
+        let m: Manifest = serde_json::from_str(manifest)
+            .map_err(|e| LoadError(format!("model manifest: {e}")))?;
+        let sum = sha256_hex(weights);
+        if sum != m.sha256 {
+            return Err(LoadError(format!(
+                "the weights have sha256 {sum}, the manifest says {}",
+                m.sha256
+            )));
+        }
+        if m.feature_spec_version != features::SPEC_VERSION {
+            return Err(LoadError(format!(
+                "the model was trained on feature spec {}, this build makes spec {}",
+                m.feature_spec_version,
+                features::SPEC_VERSION
+            )));
+        }
+        Ok((Classifier::load(weights, device)?, m))
+    }
+
     pub fn from_model(model: Cnn, device: &Device) -> Classifier {
         Classifier {
             model,

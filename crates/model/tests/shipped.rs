@@ -100,3 +100,24 @@ fn bad_weights_are_an_error_not_a_panic() {
     let (_, w) = shipped();
     assert!(Classifier::load(&w[..w.len() / 2], &Device::flex()).is_err());
 }
+
+#[test]
+fn weights_that_do_not_match_their_manifest_are_refused() {
+    let (m, w) = shipped();
+    let text = serde_json::to_string(&m).unwrap();
+    assert!(Classifier::load_verified(&text, &w, &Device::flex()).is_ok());
+    let mut tampered = w.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let e = Classifier::load_verified(&text, &tampered, &Device::flex())
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("sha256"), "{e}");
+    let mut other = m.clone();
+    other.feature_spec_version += 1;
+    let text = serde_json::to_string(&other).unwrap();
+    let e = Classifier::load_verified(&text, &w, &Device::flex())
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("feature spec"), "{e}");
+}
