@@ -459,18 +459,13 @@ fn bench() -> Result {
             },
         )?;
         p.run(
-            "classifier: native CPU latency (single wafer, batch of 25, cold start)",
+            "classifier: native CPU latency (one wafer, batch of 25, cold start) vs PyTorch",
             || {
+                let python = ensure_torch()?;
                 let mut c = cargo();
-                c.args([
-                    "bench",
-                    "-p",
-                    "model",
-                    "--features",
-                    "native",
-                    "--bench",
-                    "infer",
-                ]);
+                c.args(["bench", "-p", "model", "--features", "native"]);
+                c.args(["--bench", "infer"]);
+                c.env("WAFERSCOPE_TORCH_PYTHON", python);
                 sh(c)
             },
         )?;
