@@ -7,6 +7,7 @@
 //   against a plain Canvas2D reference renderer of the same dies in the same page, and the ratio;
 // - frame time p50/p95 over a scripted pan/zoom (120 frames, each drawn and waited for on the GPU; at most 30 s each),
 //   against the same script on the Canvas2D reference.
+// - the classifier's warm latency in the parsing worker (one wafer, a batch of 25).
 // The GPU is waited for with a 1-pixel readPixels (WebGL2) or onSubmittedWorkDone (WebGPU), so
 // the browser's 60 Hz frame pacing does not hide or cap the cost.
 import { chromium } from 'playwright-core';
@@ -195,6 +196,10 @@ for (const mode of ['webgpu', 'webgl2']) {
       console.log(`    first frame of parsed dies  ${f1(r.first)} ms   Canvas2D ${f1(r.refFirst)} ms   ${(r.refFirst / r.first).toFixed(1)}x faster   (median of 3; main thread ${r.firstCpu.toFixed(1)} ms)`);
       console.log(`    pan/zoom frame p50          ${f1(r.p50)} ms   Canvas2D ${f1(r.refP50)} ms   ${(r.refP50 / r.p50).toFixed(1)}x   (main thread ${r.cpuP50.toFixed(2)} ms)`);
       console.log(`    pan/zoom frame p95          ${f1(r.p95)} ms   Canvas2D ${f1(r.refP95)} ms   ${(r.refP95 / r.p95).toFixed(1)}x   (${r.frames} / ${r.refFrames} frames)`);
+      await page.waitForFunction(() => document.querySelector('#status')?.dataset.probs, null, { timeout: 60000 });
+      const c = await page.evaluate(() => window.waferscope_bench_classify());
+      const model = await page.evaluate(() => document.querySelector('#pattern-backend')?.textContent ?? '');
+      console.log(`    classifier (${c.backend}): one wafer ${c.single_ms.toFixed(2)} ms, batch of 25 ${c.batch25_ms.toFixed(1)} ms (warm medians; ${model.match(/warm-up [0-9.]+ ms/)?.[0] ?? ''})`);
       await page.close();
     }
   } finally {

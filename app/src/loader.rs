@@ -24,6 +24,9 @@ struct Outbox {
 }
 
 thread_local! {
+    /// The pending `waferscope_bench.classify()` promise's resolver.
+    static BENCH_RESOLVE: std::cell::RefCell<Option<js_sys::Function>> =
+        const { std::cell::RefCell::new(None) };
     static OUTBOX: std::cell::RefCell<Outbox> =
         const { std::cell::RefCell::new(Outbox { ready: false, queue: Vec::new() }) };
 }
@@ -91,6 +94,11 @@ impl Loader {
                 } else {
                     ModelStatus::Failed(get(&data, "error").as_string().unwrap_or_default())
                 }),
+                Some("bench-classify") => {
+                    if let Some(resolve) = BENCH_RESOLVE.with_borrow_mut(Option::take) {
+                        let _ = resolve.call1(&JsValue::NULL, &data);
+                    }
+                }
                 Some("classified") => {
                     // Only for the file on screen: a later file may already be open.
                     if get(&data, "seq").as_f64().unwrap_or(-1.0) as u32 != st.seq.get_untracked() {
@@ -149,6 +157,25 @@ impl Loader {
     pub fn open_file(&self, st: St, file: File) {
         st.begin(&file.name());
         self.send(&[("kind", "file".into()), ("file", file.into())]);
+    }
+
+    /// `window.waferscope_bench_classify()`: a promise of the worker's warm classifier latency
+    /// (`{single_ms, batch25_ms, backend}`) on the open file's first wafer.
+    pub fn install_bench_hook(&self) {
+        let worker = self.worker.clone();
+        let f = Closure::<dyn Fn() -> js_sys::Promise>::new(move || {
+            let worker = worker.clone();
+            js_sys::Promise::new(&mut |resolve, _reject| {
+                BENCH_RESOLVE.with_borrow_mut(|r| *r = Some(resolve));
+                let o = Object::new();
+                let _ = Reflect::set(&o, &"kind".into(), &"bench-classify".into());
+                post(&worker, o.into(), None);
+            })
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = Reflect::set(&w, &"waferscope_bench_classify".into(), f.as_ref());
+        }
+        f.forget();
     }
 
     pub fn open_demo(&self, st: St, index: usize) {

@@ -18,7 +18,10 @@ pub fn App() -> impl IntoView {
     provide_context(st);
     let loader: StoredValue<Option<Rc<Loader>>, LocalStorage> =
         StoredValue::new_local(match Loader::new(st) {
-            Ok(l) => Some(Rc::new(l)),
+            Ok(l) => {
+                l.install_bench_hook();
+                Some(Rc::new(l))
+            }
             Err(e) => {
                 st.error.set(Some(e));
                 None

@@ -125,11 +125,13 @@ mod worker {
         model: Option<model::Classifier>,
         grids: Option<(u32, Vec<Option<features::FeatureGrid>>)>,
         seq: u32,
+        /// The first wafer of the last classified file, for `bench-classify`.
+        last: Option<features::FeatureGrid>,
     }
 
     thread_local! {
         static CLASSIFY: std::cell::RefCell<Classify> = const {
-            std::cell::RefCell::new(Classify { model: None, grids: None, seq: 0 })
+            std::cell::RefCell::new(Classify { model: None, grids: None, seq: 0, last: None })
         };
     }
 
@@ -148,6 +150,7 @@ mod worker {
                 return;
             };
             let present: Vec<&features::FeatureGrid> = grids.iter().flatten().collect();
+            c.last = present.first().map(|g| (*g).clone());
             // One wafer alone (what opening a wafer costs), then the whole file as one batch.
             let t0 = now();
             let _ = present.first().map(|g| model.predict(&[g]));
@@ -181,6 +184,43 @@ mod worker {
                     ("results", results.into()),
                     ("single_ms", single_ms.into()),
                     ("batch_ms", batch_ms.into()),
+                    ("backend", BACKEND.into()),
+                ],
+                None,
+            );
+        });
+    }
+
+    /// Warm latency of the last file's first wafer: one alone (median of 50) and a batch of 25
+    /// copies (median of 10), for `tests/bench.mjs`.
+    fn bench_classify() {
+        CLASSIFY.with_borrow(|c| {
+            let (Some(model), Some(g)) = (&c.model, &c.last) else {
+                post(
+                    "bench-classify",
+                    &[("error", "no model or no wafer yet".into())],
+                    None,
+                );
+                return;
+            };
+            let median = |n: usize, grids: &[&features::FeatureGrid]| {
+                let mut t: Vec<f64> = (0..n)
+                    .map(|_| {
+                        let t0 = now();
+                        let _ = model.predict(grids);
+                        now() - t0
+                    })
+                    .collect();
+                t.sort_by(f64::total_cmp);
+                t[n / 2]
+            };
+            let single = median(50, &[g]);
+            let batch = median(10, &[g; 25]);
+            post(
+                "bench-classify",
+                &[
+                    ("single_ms", single.into()),
+                    ("batch25_ms", batch.into()),
                     ("backend", BACKEND.into()),
                 ],
                 None,
@@ -277,6 +317,7 @@ mod worker {
                 let f = &files[index.min(files.len() - 1)];
                 parse(&f.name, source(None, &f.bytes, f.bytes.len() as f64));
             }
+            Some("bench-classify") => bench_classify(),
             Some("model") => {
                 let manifest = Reflect::get(&data, &"manifest".into())
                     .ok()
