@@ -1,4 +1,4 @@
-//! Project automation: `cargo xtask run | test | bench | fuzz`.
+//! Project automation: `cargo xtask run | test | bench | fuzz | train`.
 //!
 //! Each command installs what it is missing first (rustup targets, pinned tools), so the README's
 //! two commands work on a fresh machine, and prints how long each phase took.
@@ -25,7 +25,7 @@ fn main() -> ExitCode {
                 "usage: cargo xtask <command>\n\
                  \n  run     build the app and serve it on http://127.0.0.1:8080 (demo one click away)\
                  \n  test    every check CI runs: fmt, clippy, tests, GPU golden, wasm32, docs, app, browser\
-                 \n  bench   reader throughput (native and wasm32), app size, peak memory\
+                 \n  bench   reader (native, wasm32), app size, viewer frames (Chromium, native), classifier vs PyTorch, peak memory\
                  \n  fuzz [SECONDS]  fuzz the STDF reader with cargo fuzz (nightly)\
                  \n  train [ARGS]    train the classifier on synthetic maps (CPU) into public/model/"
             );
