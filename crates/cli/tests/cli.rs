@@ -24,6 +24,18 @@ fn run(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Run a command that must succeed and print JSON.
+fn run_json(args: &[&str]) -> Value {
+    let out = run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
 fn info_json(path: &Path) -> (Value, i32) {
     let out = run(&["info", "--json", path.to_str().unwrap()]);
     let v = serde_json::from_slice(&out.stdout).expect("info --json prints JSON");
@@ -142,14 +154,7 @@ fn demo_writes_files_that_read_back_cleanly() {
 
 #[test]
 fn classify_json_gives_each_wafer_a_label_probabilities_and_hash() {
-    let out = run(&["classify", "--json", corpus("a595.stdf").to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = run_json(&["classify", "--json", corpus("a595.stdf").to_str().unwrap()]);
     let wafers = v["wafers"].as_array().unwrap();
     assert_eq!(wafers.len(), 3);
     for w in wafers {
@@ -171,14 +176,7 @@ fn classify_json_gives_each_wafer_a_label_probabilities_and_hash() {
 fn eval_wm811k_json_has_the_documented_shape() {
     let dev = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/corpus/wm811k/wm811k-dev.json.gz");
-    let out = run(&["eval-wm811k", "--json", dev.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = run_json(&["eval-wm811k", "--json", dev.to_str().unwrap()]);
     assert_eq!(v["n"], 97);
     let acc = v["accuracy"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&acc));
