@@ -49,6 +49,8 @@ for (const mode of ['webgl2', 'webgpu']) {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    // The parsing worker's own errors (a panic there would otherwise pass silently).
+    page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && errors.push(`worker: ${m.text()}`)));
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
     const status = () => page.evaluate(() => ({ ...document.querySelector('#status').dataset }));
     const shot = (name) => page.screenshot({ path: join(artifacts, `${mode}-${name}.png`) });
@@ -140,7 +142,8 @@ for (const mode of ['webgl2', 'webgpu']) {
       // The page has lot2 open from the test above; the CLI classifies the same file natively.
       const native = JSON.parse(execFileSync(bin, ['classify', '--json', stdf('lot2.stdf.gz')]).toString());
       const want = native.wafers[0];
-      await page.waitForFunction(() => document.querySelector('#status')?.dataset.probs, null, { timeout: 60000 });
+      await page.waitForFunction(() => document.querySelector('#status')?.dataset.probs, null, { timeout: 60000 })
+        .catch(async (e) => { throw new Error(`no classification: ${JSON.stringify(await status())}; errors ${errors}: ${e.message}`); });
       const s = await status();
       assert.equal(s.model, `v${native.model_version}`);
       const classes = Object.keys(want.probabilities);

@@ -24,6 +24,8 @@ struct Outbox {
 }
 
 thread_local! {
+    /// The fetched manifest and weights, kept to re-send.
+    static MODEL: std::cell::RefCell<Option<(String, Vec<u8>)>> = const { std::cell::RefCell::new(None) };
     /// The pending `waferscope_bench.classify()` promise's resolver.
     static BENCH_RESOLVE: std::cell::RefCell<Option<js_sys::Function>> =
         const { std::cell::RefCell::new(None) };
@@ -80,6 +82,9 @@ impl Loader {
                     st.progress.set(None);
                     st.parse_ms.set(get(&data, "parse_ms").as_f64());
                     st.seq.set(get(&data, "seq").as_f64().unwrap_or(0.0) as u32);
+                    if !get(&data, "has_model").is_truthy() {
+                        send_model(&w);
+                    }
                     match wafer::pack::decode(&bytes) {
                         Ok(file) => st.open(Rc::new(Doc::new(name, file))),
                         Err(e) => st.fail(&name, &e.to_string()),
@@ -184,6 +189,21 @@ impl Loader {
     }
 }
 
+/// Hand the fetched model to the worker through the outbox (posted straight away, it was lost
+/// whenever the fetch beat the worker's start-up); again whenever a parsed file comes back
+/// from a worker that has no model, as a safety net.
+fn send_model(worker: &Worker) {
+    let Some((manifest, bytes)) = MODEL.with_borrow(|m| m.clone()) else {
+        return;
+    };
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"kind".into(), &"model".into());
+    let _ = Reflect::set(&o, &"manifest".into(), &manifest.into());
+    let arr = Uint8Array::from(&bytes[..]);
+    let _ = Reflect::set(&o, &"weights".into(), &arr);
+    post(worker, o.into(), Some(arr.buffer().into()));
+}
+
 /// Fetch the shipped weights (`public/model/`, served next to the page) and hand them to the
 /// worker, which checks them against the manifest's sha256 and loads them. The weights' URL
 /// carries the sha256, so a new release is never served from a stale HTTP cache.
@@ -213,19 +233,9 @@ fn fetch_model(st: St, worker: Worker) {
         }
         .await;
         match result {
-            Ok((manifest, bytes)) => {
-                let o = Object::new();
-                let _ = Reflect::set(&o, &"kind".into(), &"model".into());
-                let _ = Reflect::set(&o, &"manifest".into(), &manifest.into());
-                let arr = Uint8Array::from(&bytes[..]);
-                let _ = Reflect::set(&o, &"weights".into(), &arr);
-                if worker
-                    .post_message_with_transfer(&o, &js_sys::Array::of1(&arr.buffer()))
-                    .is_err()
-                {
-                    st.model
-                        .set(ModelStatus::Failed("cannot reach the worker".into()));
-                }
+            Ok(m) => {
+                MODEL.with_borrow_mut(|slot| *slot = Some(m));
+                send_model(&worker);
             }
             Err(e) => st.model.set(ModelStatus::Failed(e)),
         }

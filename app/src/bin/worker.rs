@@ -10,7 +10,7 @@
 //! Messages in: `{kind: "file", file: File}`, `{kind: "demo", index: N}`, or
 //! `{kind: "model", manifest: String, weights: Uint8Array}`.
 //! Messages out: `{kind: "ready"}` once listening, `{kind: "progress", fraction}`, `{kind: "done", name, packed: Uint8Array,
-//! parse_ms}`
+//! parse_ms, seq, has_model}` (a page that sees `has_model: false` sends the model again)
 //! (transferred, not copied), or `{kind: "error", name, message}`; `{kind: "model", ok, version,
 //! warmup_ms, error}` once the weights are loaded; `{kind: "classified", seq, results: [{probs:
 //! Float32Array, hash} | null per wafer], single_ms, batch_ms, backend}` after each file.
@@ -233,6 +233,7 @@ mod worker {
         match wafer::read_from(source) {
             Ok(f) => {
                 let parse_ms = now() - t0;
+                let has_model = CLASSIFY.with_borrow(|c| c.model.is_some());
                 let seq = CLASSIFY.with_borrow_mut(|c| {
                     c.seq += 1;
                     let grids = f
@@ -252,6 +253,7 @@ mod worker {
                         ("packed", packed.into()),
                         ("parse_ms", parse_ms.into()),
                         ("seq", seq.into()),
+                        ("has_model", has_model.into()),
                     ],
                     Some(&buffer),
                 );
