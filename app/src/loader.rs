@@ -122,6 +122,7 @@ impl Loader {
                                 return None;
                             }
                             p.copy_from_slice(&v);
+                            let p = model::Prediction { probabilities: p };
                             Some((p, get(&r, "hash").as_string().unwrap_or_default()))
                         })
                         .collect();

@@ -303,10 +303,10 @@ pub fn Pattern() -> impl IntoView {
                 .into_any(),
             );
         };
-        let (probs, hash) = classes.wafers.get(i)?.clone()?;
-        let best = (0..probs.len()).max_by(|&a, &b| probs[a].total_cmp(&probs[b]))?;
-        let mut order: Vec<usize> = (0..probs.len()).collect();
-        order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+        let (prediction, hash) = classes.wafers.get(i)?.clone()?;
+        let probs = prediction.probabilities;
+        let order = prediction.ranked();
+        let best = order[0];
         let bars: Vec<_> = order
             .into_iter()
             .map(|c| {
@@ -325,10 +325,7 @@ pub fn Pattern() -> impl IntoView {
                 .zip(&classes.wafers)
                 .enumerate()
                 .map(|(j, (w, c))| {
-                    let label = c.as_ref().map_or("—", |(p, _)| {
-                        let k = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(0);
-                        model::CLASSES[k]
-                    });
+                    let label = c.as_ref().map_or("—", |(p, _)| p.label());
                     view! {
                         <tr class:current=move || j == i
                             on:click=move |_| { st.subject.set(Subject::Wafer(j)); st.view.set(None); }>
@@ -637,7 +634,7 @@ pub fn Status() -> impl IntoView {
                 let Subject::Wafer(i) = st.subject.get() else { return None };
                 let c = st.classes.get()?;
                 let (p, _) = c.wafers.get(i)?.as_ref()?;
-                Some(p.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>().join(","))
+                Some(p.probabilities.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>().join(","))
             })
             data-classify-ms=attr(|st| st.classes.get().map(|c| format!("{:.3}", c.single_ms)))
         ></div>

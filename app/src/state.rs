@@ -23,9 +23,9 @@ pub enum ModelStatus {
 /// The classifier's answer for every wafer of the open file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Classes {
-    /// Per wafer (file order): probabilities in `model::CLASSES` order and the FeatureHash, or
-    /// None for a wafer without dies.
-    pub wafers: Vec<Option<([f32; model::NUM_CLASSES], String)>>,
+    /// Per wafer (file order): the prediction and the FeatureHash, or None for a wafer without
+    /// dies.
+    pub wafers: Vec<Option<(model::Prediction, String)>>,
     /// One wafer alone, and the whole file as one batch.
     pub single_ms: f64,
     pub batch_ms: f64,

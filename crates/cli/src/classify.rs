@@ -102,9 +102,7 @@ pub fn classify(f: &TestFile, json_out: bool, dir: Option<&Path>) -> Result<Stri
     for (id, r) in &rows {
         match r {
             Some((p, h)) => {
-                let mut order: Vec<usize> = (0..CLASSES.len()).collect();
-                order.sort_by(|&a, &b| p.probabilities[b].total_cmp(&p.probabilities[a]));
-                let top: Vec<String> = order[..3]
+                let top: Vec<String> = p.ranked()[..3]
                     .iter()
                     .map(|&i| format!("{} {:.1}%", CLASSES[i], p.probabilities[i] * 100.0))
                     .collect();

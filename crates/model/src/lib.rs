@@ -165,6 +165,13 @@ impl Prediction {
     pub fn label(&self) -> &'static str {
         CLASSES[self.class()]
     }
+
+    /// Class indices, most probable first.
+    pub fn ranked(&self) -> [usize; NUM_CLASSES] {
+        let mut order: [usize; NUM_CLASSES] = std::array::from_fn(|i| i);
+        order.sort_by(|&a, &b| self.probabilities[b].total_cmp(&self.probabilities[a]));
+        order
+    }
 }
 
 /// The trained network on a device, ready to classify.
