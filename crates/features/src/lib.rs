@@ -188,6 +188,25 @@ impl FeatureGrid {
         FeatureGrid::from_fn(rows, cols, |r, c| map[r * cols + c])
     }
 
+    /// A grid from its canonical bytes (`SIZE * SIZE`, row-major), as clients send it to the
+    /// edge. Every byte value is a valid cell, so only the length and the presence of at least one
+    /// die are checked.
+    pub fn from_bytes(bytes: &[u8]) -> Result<FeatureGrid, FeatureError> {
+        if bytes.len() != SIZE * SIZE {
+            return Err(FeatureError::Malformed(format!(
+                "a grid is {} bytes ({SIZE}x{SIZE}), got {}",
+                SIZE * SIZE,
+                bytes.len()
+            )));
+        }
+        if bytes.iter().all(|&b| b == OFF_WAFER) {
+            return Err(FeatureError::Empty);
+        }
+        Ok(FeatureGrid {
+            cells: bytes.to_vec(),
+        })
+    }
+
     /// The network's input: one f32 per cell, row-major (see the module docs).
     pub fn to_input(&self) -> Vec<f32> {
         let mut v = Vec::with_capacity(SIZE * SIZE);
@@ -284,6 +303,22 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    #[test]
+    fn bytes_round_trip_and_bad_lengths_or_empty_grids_are_refused() {
+        let g =
+            FeatureGrid::from_fn(3, 3, |r, c| if r == c { Die::Fail } else { Die::Pass }).unwrap();
+        let back = FeatureGrid::from_bytes(&g.cells).unwrap();
+        assert_eq!(back.hash(), g.hash());
+        assert!(matches!(
+            FeatureGrid::from_bytes(&g.cells[1..]),
+            Err(FeatureError::Malformed(_))
+        ));
+        assert_eq!(
+            FeatureGrid::from_bytes(&[OFF_WAFER; SIZE * SIZE]),
+            Err(FeatureError::Empty)
+        );
     }
 
     #[test]

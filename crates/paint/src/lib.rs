@@ -11,6 +11,11 @@ pub mod geometry;
 pub mod palette;
 pub mod raster;
 
+/// Version of the pictures this crate draws. Bump it whenever a change alters any pixel of a map
+/// or tile (palette, geometry, rasterizer): the edge keys its cached tiles with it, so a new
+/// version is never served an old picture.
+pub const RENDERER_VERSION: u32 = 1;
+
 pub use geometry::{MapGeometry, View};
 pub use palette::{Coloring, Layer, LayerError, Rgba};
 pub use raster::{Canvas, Style, TileError};

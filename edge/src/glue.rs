@@ -1,0 +1,872 @@
+//! The Worker glue (wasm32 only): moves bytes between the runtime (R2, KV, Cache API, secrets)
+//! and the pure modules of this crate. Decisions live in those modules, not here.
+//!
+//! Tiers, fastest first: this isolate's memory, the Cache API (per location), KV (global; for
+//! predictions), then compute. Memory doubles as the in-flight map: concurrent requests for one
+//! cold key join the same future, so the key is computed once per isolate.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::rc::Rc;
+
+use features::{FeatureGrid, FeatureHash};
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use model::Classifier;
+use wafer::TestFile;
+use worker::{
+    Cache, Context, Date, Env, Fetch, FormEntry, Headers, Method, Request, RequestInit, Response,
+    event,
+};
+
+use crate::api::{ApiError, check_length};
+use crate::auth::{self, Role};
+use crate::keys;
+use crate::models::{self, ModelInfo, ReleaseRequest};
+use crate::predict::PredictionBody;
+use crate::route::{self, LayerName, Route, TileId};
+use crate::store::{self, WaferHash, WaferMeta};
+use crate::{MAX_MODEL_BYTES, MAX_UPLOAD_BYTES, TILE_SIZE};
+
+const BUCKET: &str = "WAFERS";
+const KV: &str = "INDEX";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// Where an answer came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tier {
+    Memory,
+    Cache,
+    Kv,
+    Storage,
+    Computed,
+}
+
+impl Tier {
+    fn name(self) -> &'static str {
+        match self {
+            Tier::Memory => "memory",
+            Tier::Cache => "cache",
+            Tier::Kv => "kv",
+            Tier::Storage => "r2",
+            Tier::Computed => "computed",
+        }
+    }
+    /// `X-Cache`: a hit is anything served without computing or reading primary storage.
+    fn hit(self) -> bool {
+        matches!(self, Tier::Memory | Tier::Cache | Tier::Kv)
+    }
+}
+
+type Flight<T> = Shared<LocalBoxFuture<'static, Result<T, ApiError>>>;
+
+/// A bounded map of shared futures: in flight or resolved (then it is the memory tier).
+struct Flights<T: Clone> {
+    map: HashMap<String, Flight<T>>,
+    order: VecDeque<String>,
+    cap: usize,
+}
+
+impl<T: Clone + 'static> Flights<T> {
+    fn new(cap: usize) -> Self {
+        Flights {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+            cap,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<Flight<T>> {
+        self.map.get(key).cloned()
+    }
+
+    fn insert(&mut self, key: String, f: Flight<T>) {
+        if self.map.insert(key.clone(), f).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > self.cap {
+            if let Some(old) = self.order.pop_front() {
+                self.map.remove(&old);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.map.remove(key);
+        self.order.retain(|k| k != key);
+    }
+
+    fn retain(&mut self, keep: impl Fn(&str) -> bool) -> usize {
+        let before = self.map.len();
+        self.map.retain(|k, _| keep(k));
+        self.order.retain(|k| keep(k));
+        before - self.map.len()
+    }
+}
+
+/// Run `make` once per key per isolate: later callers join the pending future or take its
+/// result. Failures are not kept, so a retry computes again. The bool says whether this call
+/// joined a future that had already resolved (a memory hit).
+async fn once<T: Clone + 'static>(
+    flights: &'static std::thread::LocalKey<RefCell<Flights<T>>>,
+    key: String,
+    make: impl FnOnce() -> LocalBoxFuture<'static, Result<T, ApiError>>,
+) -> (Result<T, ApiError>, bool) {
+    let existing = flights.with(|f| f.borrow().get(&key));
+    let (flight, resolved) = match existing {
+        Some(f) => {
+            let resolved = f.peek().is_some();
+            (f, resolved)
+        }
+        None => {
+            let f = make().shared();
+            flights.with(|m| m.borrow_mut().insert(key.clone(), f.clone()));
+            (f, false)
+        }
+    };
+    let out = flight.await;
+    if out.is_err() {
+        flights.with(|m| m.borrow_mut().remove(&key));
+    }
+    (out, resolved)
+}
+
+/// Counters for the dev-only metrics endpoint (per isolate).
+#[derive(Default)]
+struct Metrics {
+    predictions: Cell<u64>,
+    tiles: Cell<u64>,
+    wafer_loads: Cell<u64>,
+    model_loads: Cell<u64>,
+}
+
+thread_local! {
+    static PREDICTIONS: RefCell<Flights<(Rc<Vec<u8>>, Tier)>> = RefCell::new(Flights::new(4096));
+    static TILES: RefCell<Flights<(Rc<Vec<u8>>, Tier)>> = RefCell::new(Flights::new(256));
+    static WAFERS: RefCell<Flights<Rc<TestFile>>> = RefCell::new(Flights::new(8));
+    static MODELS: RefCell<Flights<Rc<Classifier>>> = RefCell::new(Flights::new(2));
+    static METRICS: Metrics = Metrics::default();
+}
+
+fn bump(c: impl Fn(&Metrics) -> &Cell<u64>) {
+    METRICS.with(|m| c(m).set(c(m).get() + 1));
+}
+
+/// An answer before it becomes a `Response`.
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+    content_type: &'static str,
+    tier: Option<Tier>,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Answer {
+    fn json(status: u16, v: &impl serde::Serialize) -> Answer {
+        Answer {
+            status,
+            body: serde_json::to_vec(v).unwrap_or_default(),
+            content_type: "application/json",
+            tier: None,
+            headers: Vec::new(),
+        }
+    }
+    fn bytes(body: Vec<u8>, content_type: &'static str, tier: Tier) -> Answer {
+        Answer {
+            status: 200,
+            body,
+            content_type,
+            tier: Some(tier),
+            headers: Vec::new(),
+        }
+    }
+    fn header(mut self, k: &'static str, v: impl Into<String>) -> Answer {
+        self.headers.push((k, v.into()));
+        self
+    }
+}
+
+fn werr(e: worker::Error) -> ApiError {
+    ApiError::internal(format!("runtime: {e}"))
+}
+
+fn kverr(e: worker::KvError) -> ApiError {
+    ApiError::internal(format!("KV: {e}"))
+}
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let t0 = Date::now().as_millis();
+    let url = req.inner().url();
+    let (origin, path, query) = route::split_url(&url);
+    let (origin, path, query) = (origin.to_string(), path.to_string(), query.to_string());
+    let cors = allowed_origin(&req, &env);
+    let method = req.method().to_string();
+    let answer = if method == "OPTIONS" {
+        Ok(preflight(cors.is_some()))
+    } else {
+        match Route::parse(&method, &path, &query) {
+            Ok(r) => handle(r, &mut req, &env, &origin, &query).await,
+            Err(e) => Err(e),
+        }
+    };
+    let answer = answer.unwrap_or_else(|e| {
+        if e.status >= 500 {
+            worker::console_error!("{} {path}: {e}", method);
+        }
+        Answer {
+            status: e.status,
+            body: e.body().into_bytes(),
+            content_type: "application/json",
+            tier: None,
+            headers: Vec::new(),
+        }
+    });
+    respond(answer, t0, cors)
+}
+
+fn respond(a: Answer, t0: u64, cors: Option<String>) -> worker::Result<Response> {
+    let h = Headers::new();
+    h.set("Content-Type", a.content_type)?;
+    let hit = a.tier.is_some_and(Tier::hit);
+    h.set("X-Cache", if hit { "HIT" } else { "MISS" })?;
+    // Workers' clock only moves across I/O, so this is I/O time; CPU time shows client-side.
+    let mut timing = format!("total;dur={}", Date::now().as_millis().saturating_sub(t0));
+    if let Some(t) = a.tier {
+        timing.push_str(&format!(", tier;desc=\"{}\"", t.name()));
+    }
+    h.set("Server-Timing", &timing)?;
+    h.set("X-Content-Type-Options", "nosniff")?;
+    for (k, v) in &a.headers {
+        h.set(k, v)?;
+    }
+    if !a.headers.iter().any(|(k, _)| *k == "Cache-Control") {
+        h.set("Cache-Control", "no-store")?;
+    }
+    if let Some(o) = cors {
+        h.set("Access-Control-Allow-Origin", &o)?;
+        h.set(
+            "Access-Control-Expose-Headers",
+            "X-Cache, Server-Timing, ETag",
+        )?;
+        h.set("Vary", "Origin")?;
+    }
+    let r = if a.status == 304 || a.status == 204 {
+        Response::empty()?
+    } else {
+        Response::from_bytes(a.body)?
+    };
+    Ok(r.with_status(a.status).with_headers(h))
+}
+
+/// CORS for the app's origin only (`APP_ORIGIN`); the app is normally served by this same
+/// worker, so most requests are same-origin and need none.
+fn allowed_origin(req: &Request, env: &Env) -> Option<String> {
+    let origin = req.headers().get("Origin").ok().flatten()?;
+    let allowed = env.var("APP_ORIGIN").ok()?.to_string();
+    (origin == allowed).then_some(origin)
+}
+
+fn preflight(allowed: bool) -> Answer {
+    let a = Answer::json(204, &());
+    if !allowed {
+        return a;
+    }
+    a.header("Access-Control-Allow-Methods", "GET, PUT, POST")
+        .header(
+            "Access-Control-Allow-Headers",
+            "Authorization, Content-Type, If-None-Match",
+        )
+        .header("Access-Control-Max-Age", "86400")
+}
+
+async fn handle(
+    route: Route,
+    req: &mut Request,
+    env: &Env,
+    origin: &str,
+    query: &str,
+) -> Result<Answer, ApiError> {
+    match route {
+        Route::Upload => upload(req, env).await,
+        Route::List { lot, cursor } => list(env, lot, cursor).await,
+        Route::Wafer(h) => Ok(Answer::json(200, &wafer_meta(env, &h).await?)),
+        Route::Dies(h) => dies(env, origin, &h).await,
+        Route::Tile { wafer, tile, layer } => {
+            let inm = req.headers().get("If-None-Match").ok().flatten();
+            tile_answer(env, origin, wafer, tile, layer, inm).await
+        }
+        Route::WaferPrediction(h) => {
+            let meta = wafer_meta(env, &h).await?;
+            let fh = meta
+                .feature_hash
+                .as_deref()
+                .and_then(FeatureHash::from_hex)
+                .ok_or_else(|| {
+                    ApiError::new(422, "no_dies", "the wafer has no dies to classify")
+                })?;
+            prediction(env, origin, fh, GridSource::Wafer(h)).await
+        }
+        Route::Predict => {
+            let body = read_body(req, features::SIZE * features::SIZE).await?;
+            let grid = FeatureGrid::from_bytes(&body)
+                .map_err(|e| ApiError::bad_request("bad_tensor", e.to_string()))?;
+            prediction(env, origin, grid.hash(), GridSource::Grid(grid)).await
+        }
+        Route::Model => {
+            let v = current_version(env).await?;
+            let m = manifest(env, v).await?;
+            Ok(Answer::json(200, &ModelInfo::new(&m)).header("Cache-Control", "no-cache"))
+        }
+        Route::Weights(v) => {
+            let w = r2_get(env, &keys::model_weights(v))
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("no model version {v}")))?;
+            Ok(Answer::bytes(w, "application/octet-stream", Tier::Storage)
+                .header("Cache-Control", IMMUTABLE))
+        }
+        Route::AdminUpload(v) => {
+            authorize(req, env, Role::Admin)?;
+            admin_upload(req, env, v).await
+        }
+        Route::AdminRelease => {
+            authorize(req, env, Role::Admin)?;
+            let body = read_body(req, 1024).await?;
+            let r: ReleaseRequest = serde_json::from_slice(&body).map_err(|e| {
+                ApiError::bad_request("bad_json", format!("expected {{\"version\": N}}: {e}"))
+            })?;
+            release(env, origin, r.version).await
+        }
+        Route::DevMetrics => dev_metrics(env, origin, query).await,
+    }
+}
+
+fn authorize(req: &Request, env: &Env, role: Role) -> Result<(), ApiError> {
+    let header = req.headers().get("Authorization").ok().flatten();
+    let configured = env.secret(role.secret()).ok().map(|s| s.to_string());
+    auth::check(role, header.as_deref(), configured.as_deref())
+}
+
+/// Read a body of at most `limit` bytes (declared length checked first; then the real one).
+async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let declared = req.headers().get("Content-Length").ok().flatten();
+    check_length(declared.as_deref(), limit)?;
+    let body = req.bytes().await.map_err(werr)?;
+    if body.len() > limit {
+        return Err(ApiError::too_large(limit));
+    }
+    Ok(body)
+}
+
+async fn r2_get(env: &Env, key: &str) -> Result<Option<Vec<u8>>, ApiError> {
+    let bucket = env.bucket(BUCKET).map_err(werr)?;
+    let Some(obj) = bucket.get(key).execute().await.map_err(werr)? else {
+        return Ok(None);
+    };
+    match obj.body() {
+        Some(b) => Ok(Some(b.bytes().await.map_err(werr)?)),
+        None => Ok(None),
+    }
+}
+
+async fn upload(req: &mut Request, env: &Env) -> Result<Answer, ApiError> {
+    authorize(req, env, Role::Upload)?;
+    let body = read_body(req, MAX_UPLOAD_BYTES).await?;
+    // Parse everything before storing anything: a bad file leaves no trace.
+    let ingest = store::ingest(&body)?;
+    let bucket = env.bucket(BUCKET).map_err(werr)?;
+    let kv = env.kv(KV).map_err(werr)?;
+    for w in &ingest.wafers {
+        bucket
+            .put(keys::wafer_object(&w.hash), w.packed.clone())
+            .execute()
+            .await
+            .map_err(werr)?;
+        let meta = serde_json::to_string(&w.meta).map_err(|e| ApiError::internal(e.to_string()))?;
+        kv.put(&keys::wafer_meta(&w.hash), meta)
+            .map_err(kverr)?
+            .execute()
+            .await
+            .map_err(kverr)?;
+        kv.put(&keys::lot_entry(&w.meta.lot, &w.hash), "")
+            .map_err(kverr)?
+            .metadata(&w.meta)
+            .map_err(kverr)?
+            .execute()
+            .await
+            .map_err(kverr)?;
+    }
+    let metas: Vec<&WaferMeta> = ingest.wafers.iter().map(|w| &w.meta).collect();
+    Ok(Answer::json(
+        201,
+        &serde_json::json!({ "wafers": metas, "warnings": ingest.warnings }),
+    ))
+}
+
+async fn list(env: &Env, lot: Option<String>, cursor: Option<String>) -> Result<Answer, ApiError> {
+    let kv = env.kv(KV).map_err(werr)?;
+    let mut l = kv
+        .list()
+        .prefix(keys::lot_prefix(lot.as_deref()))
+        .limit(1000);
+    if let Some(c) = cursor {
+        l = l.cursor(c);
+    }
+    let page = l.execute().await.map_err(kverr)?;
+    let wafers: Vec<serde_json::Value> = page.keys.into_iter().filter_map(|k| k.metadata).collect();
+    let cursor = (!page.list_complete).then_some(page.cursor).flatten();
+    Ok(Answer::json(
+        200,
+        &serde_json::json!({ "wafers": wafers, "cursor": cursor }),
+    ))
+}
+
+async fn wafer_meta(env: &Env, h: &WaferHash) -> Result<WaferMeta, ApiError> {
+    let kv = env.kv(KV).map_err(werr)?;
+    kv.get(&keys::wafer_meta(h))
+        .json::<WaferMeta>()
+        .await
+        .map_err(kverr)?
+        .ok_or_else(|| ApiError::not_found(format!("no wafer {}", h.to_hex())))
+}
+
+async fn load_wafer(env: &Env, h: WaferHash) -> Result<Rc<TestFile>, ApiError> {
+    let env = env.clone();
+    let (r, _) = once(&WAFERS, h.to_hex(), move || {
+        async move {
+            bump(|m| &m.wafer_loads);
+            let packed = r2_get(&env, &keys::wafer_object(&h))
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("no wafer {}", h.to_hex())))?;
+            Ok(Rc::new(store::unpack(&packed)?))
+        }
+        .boxed_local()
+    })
+    .await;
+    r
+}
+
+/// A response body to keep in the Cache API under `path` on this origin.
+async fn cache_put(
+    origin: &str,
+    path: &str,
+    body: &[u8],
+    content_type: &str,
+    extra: &[(&str, String)],
+) -> Result<(), ApiError> {
+    let h = Headers::new();
+    let set = |k: &str, v: &str| h.set(k, v).map_err(werr);
+    set("Content-Type", content_type)?;
+    set("Cache-Control", IMMUTABLE)?;
+    for (k, v) in extra {
+        set(k, v)?;
+    }
+    let r = Response::from_bytes(body.to_vec())
+        .map_err(werr)?
+        .with_headers(h);
+    Cache::default()
+        .put(format!("{origin}{path}").as_str(), r)
+        .await
+        .map_err(werr)
+}
+
+async fn cache_get(origin: &str, path: &str) -> Result<Option<Vec<u8>>, ApiError> {
+    match Cache::default()
+        .get(format!("{origin}{path}").as_str(), false)
+        .await
+        .map_err(werr)?
+    {
+        Some(mut r) => Ok(Some(r.bytes().await.map_err(werr)?)),
+        None => Ok(None),
+    }
+}
+
+async fn dies(env: &Env, origin: &str, h: &WaferHash) -> Result<Answer, ApiError> {
+    let path = keys::dies_cache(h);
+    let etag = format!("\"{}\"", h.to_hex());
+    let ok = |body, tier| {
+        Answer::bytes(body, "application/octet-stream", tier)
+            .header("Cache-Control", IMMUTABLE)
+            .header("ETag", etag.clone())
+    };
+    if let Some(b) = cache_get(origin, &path).await? {
+        return Ok(ok(b, Tier::Cache));
+    }
+    let b = r2_get(env, &keys::wafer_object(h))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no wafer {}", h.to_hex())))?;
+    cache_put(
+        origin,
+        &path,
+        &b,
+        "application/octet-stream",
+        &[("Cache-Tag", keys::wafer_tag(h)), ("ETag", etag.clone())],
+    )
+    .await?;
+    Ok(ok(b, Tier::Storage))
+}
+
+async fn tile_answer(
+    env: &Env,
+    origin: &str,
+    wafer: WaferHash,
+    tile: TileId,
+    layer: LayerName,
+    if_none_match: Option<String>,
+) -> Result<Answer, ApiError> {
+    let path = keys::tile_cache(&wafer, &layer, tile);
+    let etag = keys::tile_etag(&wafer, &layer, tile);
+    let (env2, origin2, path2, etag2) =
+        (env.clone(), origin.to_string(), path.clone(), etag.clone());
+    let (r, resolved) = once(&TILES, path, move || {
+        async move {
+            if let Some(b) = cache_get(&origin2, &path2).await? {
+                return Ok((Rc::new(b), Tier::Cache));
+            }
+            let file = load_wafer(&env2, wafer).await?;
+            let png = render_tile(&file, tile, &layer)?;
+            bump(|m| &m.tiles);
+            cache_put(
+                &origin2,
+                &path2,
+                &png,
+                "image/png",
+                &[
+                    ("ETag", etag2),
+                    (
+                        "Cache-Tag",
+                        format!("{},{}", keys::tile_tag(), keys::wafer_tag(&wafer)),
+                    ),
+                ],
+            )
+            .await?;
+            Ok((Rc::new(png), Tier::Computed))
+        }
+        .boxed_local()
+    })
+    .await;
+    let (png, tier) = r?;
+    let tier = if resolved { Tier::Memory } else { tier };
+    let mut a = Answer::bytes(png.to_vec(), "image/png", tier);
+    if keys::etag_matches(if_none_match.as_deref(), &etag) {
+        a.status = 304;
+        a.body.clear();
+    }
+    Ok(a.header("Cache-Control", IMMUTABLE).header("ETag", etag))
+}
+
+fn render_tile(file: &TestFile, t: TileId, layer: &LayerName) -> Result<Vec<u8>, ApiError> {
+    let layer = paint::Layer::parse(&layer.0, file)
+        .map_err(|e| ApiError::bad_request("bad_layer", e.to_string()))?;
+    let w = &file.wafers[0];
+    let g = paint::MapGeometry::new(w);
+    let colors = paint::Coloring::new(file, &w.dies, layer, &BTreeSet::new());
+    let canvas = paint::raster::tile(&g, &w.dies, &colors, t.z, t.x, t.y, TILE_SIZE)
+        .map_err(|e| ApiError::bad_request("bad_tile", e.to_string()))?;
+    Ok(canvas.encode_png())
+}
+
+/// Where the grid of a prediction comes from on a miss.
+enum GridSource {
+    Grid(FeatureGrid),
+    Wafer(WaferHash),
+}
+
+async fn current_version(env: &Env) -> Result<u32, ApiError> {
+    let kv = env.kv(KV).map_err(werr)?;
+    let v = kv.get(keys::CURRENT_MODEL).text().await.map_err(kverr)?;
+    v.and_then(|v| v.parse().ok()).ok_or_else(|| {
+        ApiError::new(
+            503,
+            "no_model",
+            "no model version has been released on this edge yet",
+        )
+    })
+}
+
+async fn manifest(env: &Env, v: u32) -> Result<model::Manifest, ApiError> {
+    let text = r2_get(env, &keys::model_manifest(v))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no model version {v}")))?;
+    serde_json::from_slice(&text).map_err(|e| ApiError::internal(format!("stored manifest: {e}")))
+}
+
+async fn classifier(env: &Env, v: u32) -> Result<Rc<Classifier>, ApiError> {
+    let env = env.clone();
+    let (r, _) = once(&MODELS, v.to_string(), move || {
+        async move {
+            bump(|m| &m.model_loads);
+            let not_found = || ApiError::internal(format!("model version {v} is incomplete in R2"));
+            let m = r2_get(&env, &keys::model_manifest(v))
+                .await?
+                .ok_or_else(not_found)?;
+            let w = r2_get(&env, &keys::model_weights(v))
+                .await?
+                .ok_or_else(not_found)?;
+            let m = String::from_utf8(m).map_err(|_| not_found())?;
+            let (c, _) = models::load(&m, &w)?;
+            Ok(Rc::new(c))
+        }
+        .boxed_local()
+    })
+    .await;
+    r
+}
+
+async fn prediction(
+    env: &Env,
+    origin: &str,
+    fh: FeatureHash,
+    source: GridSource,
+) -> Result<Answer, ApiError> {
+    let v = current_version(env).await?;
+    let key = keys::prediction_memory(v, &fh);
+    let (env2, origin2) = (env.clone(), origin.to_string());
+    let (r, resolved) = once(&PREDICTIONS, key, move || {
+        async move {
+            let path = keys::prediction_cache(v, &fh);
+            if let Some(b) = cache_get(&origin2, &path).await? {
+                return Ok((Rc::new(b), Tier::Cache));
+            }
+            let kv = env2.kv(KV).map_err(werr)?;
+            let kv_key = keys::prediction_kv(v, &fh);
+            let tag = [("Cache-Tag", keys::prediction_tag(v))];
+            if let Some(b) = kv.get(&kv_key).bytes().await.map_err(kverr)? {
+                cache_put(&origin2, &path, &b, "application/json", &tag).await?;
+                return Ok((Rc::new(b), Tier::Kv));
+            }
+            let grid = match source {
+                GridSource::Grid(g) => g,
+                GridSource::Wafer(h) => {
+                    let f = load_wafer(&env2, h).await?;
+                    FeatureGrid::from_dies(&f.wafers[0].dies)
+                        .map_err(|e| ApiError::new(422, "no_dies", e.to_string()))?
+                }
+            };
+            if grid.hash() != fh {
+                return Err(ApiError::internal(
+                    "the stored feature hash does not match the wafer",
+                ));
+            }
+            let c = classifier(&env2, v).await?;
+            let p = c
+                .predict_async(&[&grid])
+                .await
+                .map_err(|e| ApiError::internal(format!("inference: {e}")))?;
+            bump(|m| &m.predictions);
+            let body = PredictionBody::new(&p[0], v, &fh).to_json();
+            kv.put_bytes(&kv_key, &body)
+                .map_err(kverr)?
+                .execute()
+                .await
+                .map_err(kverr)?;
+            cache_put(&origin2, &path, &body, "application/json", &tag).await?;
+            Ok((Rc::new(body), Tier::Computed))
+        }
+        .boxed_local()
+    })
+    .await;
+    let (body, tier) = r?;
+    let tier = if resolved { Tier::Memory } else { tier };
+    Ok(Answer::bytes(body.to_vec(), "application/json", tier))
+}
+
+async fn admin_upload(req: &mut Request, env: &Env, v: u32) -> Result<Answer, ApiError> {
+    let declared = req.headers().get("Content-Length").ok().flatten();
+    check_length(declared.as_deref(), MAX_MODEL_BYTES)?;
+    let form = req.form_data().await.map_err(|e| {
+        ApiError::bad_request(
+            "bad_form",
+            format!("expected multipart fields manifest and weights: {e}"),
+        )
+    })?;
+    let field = |name: &str| form.get(name);
+    let bytes_of = |e: Option<FormEntry>| async move {
+        match e {
+            Some(FormEntry::Field(s)) => Ok(s.into_bytes()),
+            Some(FormEntry::File(f)) => f.bytes().await.map_err(werr),
+            None => Err(ApiError::bad_request(
+                "bad_form",
+                "expected multipart fields manifest and weights",
+            )),
+        }
+    };
+    let manifest_bytes = bytes_of(field("manifest")).await?;
+    let weights = bytes_of(field("weights")).await?;
+    if manifest_bytes.len() + weights.len() > MAX_MODEL_BYTES {
+        return Err(ApiError::too_large(MAX_MODEL_BYTES));
+    }
+    let text = String::from_utf8(manifest_bytes)
+        .map_err(|_| ApiError::new(422, "bad_model", "manifest.json is not UTF-8"))?;
+    let m = models::validate(v, &text, &weights)?;
+    // Versions are immutable: the same upload again is fine, other weights under it are not.
+    if let Ok(existing) = manifest(env, v).await {
+        if existing.sha256 == m.sha256 {
+            return Ok(Answer::json(
+                200,
+                &serde_json::json!({ "version": v, "sha256": m.sha256, "stored": false }),
+            ));
+        }
+        return Err(ApiError::new(
+            409,
+            "version_exists",
+            format!("model version {v} exists with other weights; versions are immutable"),
+        ));
+    }
+    let bucket = env.bucket(BUCKET).map_err(werr)?;
+    bucket
+        .put(keys::model_weights(v), weights)
+        .execute()
+        .await
+        .map_err(werr)?;
+    // The manifest last: its presence marks a complete version.
+    bucket
+        .put(keys::model_manifest(v), text.into_bytes())
+        .execute()
+        .await
+        .map_err(werr)?;
+    Ok(Answer::json(
+        201,
+        &serde_json::json!({ "version": v, "sha256": m.sha256, "stored": true }),
+    ))
+}
+
+/// Make `v` current, then purge what the previous version left in every tier this worker can
+/// reach, and in every location through Cloudflare's purge-by-tag API when configured.
+async fn release(env: &Env, origin: &str, v: u32) -> Result<Answer, ApiError> {
+    manifest(env, v).await?;
+    let kv = env.kv(KV).map_err(werr)?;
+    let previous = current_version(env).await.ok();
+    kv.put(keys::CURRENT_MODEL, v.to_string())
+        .map_err(kverr)?
+        .execute()
+        .await
+        .map_err(kverr)?;
+    // From here every lookup builds keys with `v`: nothing of another version is reachable.
+    let memory_dropped = PREDICTIONS.with(|p| {
+        p.borrow_mut()
+            .retain(|k| keys::prediction_key_version(k) == Some(v))
+    });
+    MODELS.with(|m| m.borrow_mut().retain(|k| k == v.to_string()));
+    let mut kv_deleted = 0u64;
+    let mut cache_deleted = 0u64;
+    let mut purge_api = "not configured (set CF_API_TOKEN and CF_ZONE_ID)".to_string();
+    if let Some(old) = previous.filter(|p| *p != v) {
+        let prefix = keys::prediction_kv_prefix(old);
+        let cache = Cache::default();
+        loop {
+            // Deleting as we go, so each page starts from the first remaining key.
+            let page = kv
+                .list()
+                .prefix(prefix.clone())
+                .limit(1000)
+                .execute()
+                .await
+                .map_err(kverr)?;
+            if page.keys.is_empty() {
+                break;
+            }
+            for k in &page.keys {
+                kv.delete(&k.name).await.map_err(kverr)?;
+                kv_deleted += 1;
+                let fh = k.name.strip_prefix(&prefix).and_then(FeatureHash::from_hex);
+                if let Some(fh) = fh {
+                    let url = format!("{origin}{}", keys::prediction_cache(old, &fh));
+                    let out = cache.delete(url.as_str(), false).await.map_err(werr)?;
+                    if matches!(out, worker::CacheDeletionOutcome::Success) {
+                        cache_deleted += 1;
+                    }
+                }
+            }
+            if page.list_complete {
+                break;
+            }
+        }
+        purge_api = purge_by_tag(env, &keys::prediction_tag(old)).await;
+    }
+    Ok(Answer::json(
+        200,
+        &serde_json::json!({
+            "current": v,
+            "previous": previous,
+            "invalidated": {
+                "model_version": previous.filter(|p| *p != v),
+                "by_version": format!("every prediction lookup now uses model version {v}'s keys"),
+                "kv_deleted": kv_deleted,
+                "cache_deleted": cache_deleted,
+                "memory_dropped": memory_dropped,
+                "purge_api": purge_api,
+            }
+        }),
+    ))
+}
+
+/// Cloudflare's purge-by-tag, when an API token and zone are configured. Never echoes them.
+async fn purge_by_tag(env: &Env, tag: &str) -> String {
+    let (Ok(token), Ok(zone)) = (env.secret("CF_API_TOKEN"), env.secret("CF_ZONE_ID")) else {
+        return "not configured (set CF_API_TOKEN and CF_ZONE_ID)".into();
+    };
+    let url = format!(
+        "https://api.cloudflare.com/client/v4/zones/{}/purge_cache",
+        zone
+    );
+    let h = Headers::new();
+    let _ = h.set("Authorization", &format!("Bearer {token}"));
+    let _ = h.set("Content-Type", "application/json");
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(h)
+        .with_body(Some(
+            serde_json::json!({ "tags": [tag] }).to_string().into(),
+        ));
+    let sent = match Request::new_with_init(&url, &init) {
+        Ok(r) => Fetch::Request(r).send().await,
+        Err(e) => Err(e),
+    };
+    match sent {
+        Ok(r) if r.status_code() == 200 => format!("purged tag {tag}"),
+        Ok(r) => format!("purge API answered {}", r.status_code()),
+        Err(_) => "purge API unreachable".into(),
+    }
+}
+
+/// Dev-only counters (404 unless `WAFERSCOPE_DEV=1`): how often this isolate computed, and,
+/// with `?version=V&feature=HASH`, which tiers hold that prediction key.
+async fn dev_metrics(env: &Env, origin: &str, query: &str) -> Result<Answer, ApiError> {
+    let dev = env.var("WAFERSCOPE_DEV").map(|v| v.to_string()).ok();
+    if dev.as_deref() != Some("1") {
+        return Err(ApiError::not_found("no endpoint /api/v1/dev/metrics"));
+    }
+    let counts = METRICS.with(|m| {
+        serde_json::json!({
+            "predictions": m.predictions.get(),
+            "tiles": m.tiles.get(),
+            "wafer_loads": m.wafer_loads.get(),
+            "model_loads": m.model_loads.get(),
+        })
+    });
+    let version = route::query_param(query, "version")?.and_then(|v| v.parse::<u32>().ok());
+    let feature = route::query_param(query, "feature")?.and_then(|f| FeatureHash::from_hex(&f));
+    let probe = match (version, feature) {
+        (Some(v), Some(fh)) => {
+            let memory =
+                PREDICTIONS.with(|p| p.borrow().get(&keys::prediction_memory(v, &fh)).is_some());
+            let cache = cache_get(origin, &keys::prediction_cache(v, &fh))
+                .await?
+                .is_some();
+            let kv = env
+                .kv(KV)
+                .map_err(werr)?
+                .get(&keys::prediction_kv(v, &fh))
+                .bytes()
+                .await
+                .map_err(kverr)?
+                .is_some();
+            serde_json::json!({ "memory": memory, "cache": cache, "kv": kv })
+        }
+        _ => serde_json::Value::Null,
+    };
+    Ok(Answer::json(
+        200,
+        &serde_json::json!({ "computes": counts, "probe": probe }),
+    ))
+}

@@ -1,0 +1,32 @@
+//! The edge: a Cloudflare Worker that stores uploaded wafers, renders map tiles, runs the
+//! classifier, and caches tiles and predictions close to users.
+//!
+//! Everything that decides something (routes, cache keys, versions, validation, tokens, what a
+//! stored wafer is) is plain Rust in the modules below and unit-tests natively. The Worker glue
+//! (`glue`, wasm32 only) only moves bytes between these functions and the runtime's R2, KV and
+//! Cache API.
+//!
+//! # Correctness of cached answers
+//! Every cached prediction is keyed by its [`features::FeatureHash`] *and* the model version that
+//! computed it ([`keys`]); the current version is read on every request, so after a release no
+//! lookup can reach an entry of an older model. Tiles are keyed by the wafer's content hash and
+//! [`paint::RENDERER_VERSION`]. Clients never write cache entries: every entry is computed by the
+//! worker from stored data.
+
+pub mod api;
+pub mod auth;
+pub mod keys;
+pub mod models;
+pub mod predict;
+pub mod route;
+pub mod store;
+
+#[cfg(target_arch = "wasm32")]
+mod glue;
+
+/// Largest tester file accepted by `PUT /api/v1/wafers`, as sent (compressed or not).
+pub const MAX_UPLOAD_BYTES: usize = 32 << 20;
+/// Largest model upload (weights and manifest together).
+pub const MAX_MODEL_BYTES: usize = 8 << 20;
+/// Pixels per side of a map tile.
+pub const TILE_SIZE: u32 = 256;

@@ -1,0 +1,95 @@
+//! Model versions: checking an uploaded model, and what `GET /api/v1/model` says.
+
+use model::{CLASSES, Classifier, Manifest};
+use serde::{Deserialize, Serialize};
+
+use crate::api::ApiError;
+
+/// `GET /api/v1/model`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub version: u32,
+    pub classes: Vec<String>,
+    pub weights_url: String,
+    pub sha256: String,
+    pub feature_spec_version: u16,
+}
+
+impl ModelInfo {
+    pub fn new(m: &Manifest) -> ModelInfo {
+        ModelInfo {
+            version: m.model_version,
+            classes: m.classes.clone(),
+            weights_url: format!("/api/v1/model/{}/weights", m.model_version),
+            sha256: m.sha256.clone(),
+            feature_spec_version: m.feature_spec_version,
+        }
+    }
+}
+
+/// `POST /api/v1/admin/release`'s body.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ReleaseRequest {
+    pub version: u32,
+}
+
+/// Check an uploaded model before it is stored: the manifest parses, names this version, this
+/// build's classes and feature spec, the weights' sha256 matches, and the weights load.
+pub fn validate(version: u32, manifest: &str, weights: &[u8]) -> Result<Manifest, ApiError> {
+    let bad = |d: String| ApiError::new(422, "bad_model", d);
+    let m: Manifest =
+        serde_json::from_str(manifest).map_err(|e| bad(format!("manifest.json: {e}")))?;
+    if m.model_version != version {
+        return Err(bad(format!(
+            "the manifest says model_version {}, the URL says {version}",
+            m.model_version
+        )));
+    }
+    if m.classes.iter().map(String::as_str).ne(CLASSES) {
+        return Err(bad(format!(
+            "the manifest's classes {:?} are not this build's {CLASSES:?}",
+            m.classes
+        )));
+    }
+    Ok(load(manifest, weights)?.1)
+}
+
+/// Load a stored model on the CPU backend, checking the weights against the manifest.
+pub fn load(manifest: &str, weights: &[u8]) -> Result<(Classifier, Manifest), ApiError> {
+    let device = burn::tensor::Device::flex();
+    Classifier::load_verified(manifest, weights, &device)
+        .map_err(|e| ApiError::new(422, "bad_model", e.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> (String, Vec<u8>) {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../public/model");
+        (
+            std::fs::read_to_string(format!("{dir}/manifest.json")).unwrap(),
+            std::fs::read(format!("{dir}/weights.bpk")).unwrap(),
+        )
+    }
+
+    #[test]
+    fn the_shipped_model_is_accepted_and_tampering_is_not() {
+        let (m, w) = shipped();
+        let man = validate(1, &m, &w).unwrap();
+        assert_eq!(ModelInfo::new(&man).weights_url, "/api/v1/model/1/weights");
+        assert_eq!(validate(2, &m, &w).unwrap_err().status, 422);
+        let mut bad = w.clone();
+        let n = bad.len() / 2;
+        bad[n] ^= 1;
+        assert!(validate(1, &m, &bad).unwrap_err().detail.contains("sha256"));
+        assert_eq!(validate(1, "{", &w).unwrap_err().status, 422);
+        let renamed = m.replace("\"Scratch\"", "\"Scrape\"");
+        assert!(
+            validate(1, &renamed, &w)
+                .unwrap_err()
+                .detail
+                .contains("classes")
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! What the edge stores for an uploaded file: one normalised, packed file per wafer, addressed by
+//! the hash of its content, and the small metadata record that indexes it.
+//!
+//! Normalising makes the address depend on the wafer's data only: the same wafer uploaded plain,
+//! gzipped or inside a different file of the same lot gets the same hash. It keeps the lot
+//! metadata, the bin and test catalogues and the one wafer, and drops what describes the file
+//! rather than the wafer (compression, record counts, bytes read, parts outside wafers, the
+//! tester's whole-file bin counts and the reader's warnings).
+
+use serde::{Deserialize, Serialize};
+use wafer::{Compression, TestFile};
+
+use crate::api::ApiError;
+
+/// BLAKE3 of a stored (normalised, packed) wafer.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WaferHash(pub [u8; 32]);
+
+impl WaferHash {
+    pub fn of_packed(packed: &[u8]) -> WaferHash {
+        let mut h = blake3::Hasher::new();
+        h.update(b"waferscope-wafer\0");
+        h.update(packed);
+        WaferHash(*h.finalize().as_bytes())
+    }
+
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Only the canonical form (64 lower-case hex digits), so one wafer has one URL.
+    pub fn from_hex(s: &str) -> Option<WaferHash> {
+        if !lower_hex64(s) {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(WaferHash(out))
+    }
+}
+
+impl std::fmt::Debug for WaferHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WaferHash({})", self.to_hex())
+    }
+}
+
+/// 64 lower-case hex digits.
+pub fn lower_hex64(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The index record of a stored wafer (KV value and list metadata; kept well under KV's 1 KiB
+/// metadata limit by capping the strings).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WaferMeta {
+    pub hash: String,
+    pub lot: String,
+    pub sublot: String,
+    pub wafer: String,
+    pub part_type: String,
+    pub dies: usize,
+    pub passing: usize,
+    pub start_time: u32,
+    /// The classifier's key for this wafer (absent for a wafer with no dies).
+    pub feature_hash: Option<String>,
+    pub feature_spec_version: u16,
+    /// Size of the packed wafer in bytes.
+    pub packed_bytes: usize,
+}
+
+/// One wafer ready to store.
+pub struct StoredWafer {
+    pub hash: WaferHash,
+    pub packed: Vec<u8>,
+    pub meta: WaferMeta,
+}
+
+/// What an upload yields: the wafers and the reader's (non-fatal) warnings.
+pub struct Ingest {
+    pub wafers: Vec<StoredWafer>,
+    pub warnings: Vec<String>,
+}
+
+/// Read an uploaded tester file and split it into stored wafers. A file that cannot be read, is
+/// only partly readable, or holds no wafer is refused whole (400 naming the offset), so nothing
+/// partial is ever shared.
+pub fn ingest(bytes: &[u8]) -> Result<Ingest, ApiError> {
+    let file = wafer::read(bytes).map_err(|e| {
+        ApiError::bad_request("corrupt_file", format!("the file cannot be read: {e}"))
+    })?;
+    if let Some(w) = file.warnings.iter().find(|w| w.kind.stops_read()) {
+        return Err(ApiError::bad_request(
+            "corrupt_file",
+            format!("the file is damaged and only partly readable: {w}; nothing was stored"),
+        ));
+    }
+    // A file cut exactly between records reads cleanly; only the missing MRR (the last record a
+    // tester writes) shows it was cut. A shared store must not hold a silently partial wafer.
+    if !file.record_counts.iter().any(|(t, _)| *t == (1, 20)) {
+        return Err(ApiError::bad_request(
+            "corrupt_file",
+            format!(
+                "offset {}: the file ends without an MRR (master results record), so it was cut \
+                 short; nothing was stored",
+                file.bytes_read
+            ),
+        ));
+    }
+    if file.wafers.is_empty() {
+        return Err(ApiError::new(
+            422,
+            "no_wafers",
+            "the file holds no wafer (no WIR/WRR with dies); nothing was stored",
+        ));
+    }
+    let warnings = file.warnings.iter().map(|w| w.to_string()).collect();
+    let wafers = (0..file.wafers.len()).map(|i| stored(&file, i)).collect();
+    Ok(Ingest { wafers, warnings })
+}
+
+/// The normalised single-wafer file of wafer `i` (see the module docs).
+pub fn normalise(file: &TestFile, i: usize) -> TestFile {
+    let mut bins = file.bins.clone();
+    for b in bins.hard.values_mut().chain(bins.soft.values_mut()) {
+        b.count = 0;
+    }
+    let mut meta = file.meta.clone();
+    meta.compression = Compression::None;
+    TestFile {
+        format: file.format,
+        meta,
+        wafers: vec![file.wafers[i].clone()],
+        loose_parts: Default::default(),
+        bins,
+        tests: file.tests.clone(),
+        record_counts: Vec::new(),
+        records_total: 0,
+        bytes_read: 0,
+        warnings: Vec::new(),
+    }
+}
+
+fn stored(file: &TestFile, i: usize) -> StoredWafer {
+    let one = normalise(file, i);
+    let packed = wafer::pack::encode(&one);
+    let hash = WaferHash::of_packed(&packed);
+    let w = &one.wafers[0];
+    let cap = |s: &str| s.chars().take(64).collect::<String>();
+    let meta = WaferMeta {
+        hash: hash.to_hex(),
+        lot: cap(&one.meta.lot_id),
+        sublot: cap(&one.meta.sublot_id),
+        wafer: cap(&w.id),
+        part_type: cap(&one.meta.part_type),
+        dies: w.dies.len(),
+        passing: w.dies.count(wafer::Verdict::Pass),
+        start_time: w.start_time,
+        feature_hash: features::FeatureGrid::from_dies(&w.dies)
+            .ok()
+            .map(|g| g.hash().to_hex()),
+        feature_spec_version: features::SPEC_VERSION,
+        packed_bytes: packed.len(),
+    };
+    StoredWafer { hash, packed, meta }
+}
+
+/// Unpack a stored wafer (R2 held it; damage there is our fault, hence 500).
+pub fn unpack(packed: &[u8]) -> Result<TestFile, ApiError> {
+    let f = wafer::pack::decode(packed)
+        .map_err(|e| ApiError::internal(format!("stored wafer: {e}")))?;
+    if f.wafers.len() != 1 {
+        return Err(ApiError::internal("stored wafer: not exactly one wafer"));
+    }
+    Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn demo() -> Vec<u8> {
+        wafer::demo::demo_files()[0].bytes.clone()
+    }
+
+    #[test]
+    fn each_wafer_is_stored_under_the_hash_of_its_content_whatever_the_compression() {
+        let plain = demo();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&plain).unwrap();
+        let gz = gz.finish().unwrap();
+        let a = ingest(&plain).unwrap();
+        let b = ingest(&gz).unwrap();
+        assert!(a.wafers.len() > 1);
+        let hashes = |i: &Ingest| i.wafers.iter().map(|w| w.hash).collect::<Vec<_>>();
+        assert_eq!(hashes(&a), hashes(&b));
+        // Different wafers, different addresses; the address is the content's hash.
+        assert_ne!(a.wafers[0].hash, a.wafers[1].hash);
+        for w in &a.wafers {
+            assert_eq!(WaferHash::of_packed(&w.packed), w.hash);
+            let back = unpack(&w.packed).unwrap();
+            assert_eq!(back.wafers[0].dies.len(), w.meta.dies);
+            assert_eq!(w.meta.hash, w.hash.to_hex());
+            assert!(w.meta.feature_hash.is_some());
+            assert!(serde_json::to_string(&w.meta).unwrap().len() < 1024);
+        }
+    }
+
+    #[test]
+    fn damaged_or_foreign_files_are_refused_whole_with_the_offset() {
+        let plain = demo();
+        // Cut inside a record, and cut on a record boundary (no MRR at the end).
+        for cut in [plain.len() * 2 / 3 + 3, plain.len() * 2 / 3] {
+            let e = ingest(&plain[..cut]).err().unwrap();
+            assert_eq!((e.status, e.error), (400, "corrupt_file"));
+            assert!(e.detail.contains("offset"), "{}", e.detail);
+        }
+        let e = ingest(b"PK not stdf at all").err().unwrap();
+        assert_eq!(e.status, 400);
+        assert!(e.detail.contains("offset 0"), "{}", e.detail);
+    }
+
+    #[test]
+    fn hashes_are_canonical_hex() {
+        let h = WaferHash::of_packed(b"x");
+        assert_eq!(WaferHash::from_hex(&h.to_hex()), Some(h));
+        assert_eq!(WaferHash::from_hex(&h.to_hex().to_uppercase()), None);
+        assert_eq!(WaferHash::from_hex("zz"), None);
+    }
+}
