@@ -226,6 +226,38 @@ mod tests {
     }
 
     #[test]
+    fn every_corpus_file_is_stored_or_refused_with_a_reason_never_a_panic() {
+        let dir = std::env::var_os("WAFERSCOPE_CORPUS")
+            .map_or_else(
+                || concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").into(),
+                std::path::PathBuf::from,
+            )
+            .join("stdf");
+        let mut stored = Vec::new();
+        for e in std::fs::read_dir(&dir).expect("the corpus at ../shared/corpus") {
+            let path = e.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            match ingest(&bytes) {
+                Ok(i) => stored.push((name, i.wafers.len())),
+                Err(e) => {
+                    assert!(matches!(e.status, 400 | 422), "{name}: {e}");
+                    assert!(
+                        e.status == 422 || e.detail.contains("offset"),
+                        "{name}: {e}"
+                    );
+                }
+            }
+        }
+        eprintln!("stored: {stored:?}");
+        assert!(
+            stored.iter().any(|(n, w)| n == "lot2.stdf.gz" && *w == 1),
+            "{stored:?}"
+        );
+        assert!(stored.len() >= 3, "{stored:?}");
+    }
+
+    #[test]
     fn hashes_are_canonical_hex() {
         let h = WaferHash::of_packed(b"x");
         assert_eq!(WaferHash::from_hex(&h.to_hex()), Some(h));

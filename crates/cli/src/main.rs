@@ -61,6 +61,9 @@ enum Command {
         /// Width and height in pixels.
         #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(16..=8192))]
         size: u32,
+        /// Only tile Z/X/Y of the square tile pyramid over the wafer (the edge serves these).
+        #[arg(long)]
+        tile: Option<String>,
     },
     /// Name each wafer's defect pattern (WM-811K classes) with the shipped classifier, with the
     /// probabilities and the FeatureHash.
@@ -156,6 +159,7 @@ fn main() -> ExitCode {
             wafer,
             layer,
             size,
+            tile,
         } => with_file(&file, |f| {
             let w = match &wafer {
                 Some(id) => f.wafer(id),
@@ -168,8 +172,21 @@ fn main() -> ExitCode {
             let layer = paint::Layer::parse(&layer, f).map_err(io::Error::other)?;
             let colors = paint::Coloring::new(f, &w.dies, layer, &Default::default());
             let g = paint::MapGeometry::new(w);
-            let style = paint::Style::default();
-            let canvas = paint::raster::render(&g, &w.dies, &colors, size, size, &style);
+            let canvas = match &tile {
+                Some(t) => {
+                    let zxy: Vec<u32> = t.split('/').filter_map(|n| n.parse().ok()).collect();
+                    let [z, x, y] = zxy[..] else {
+                        return Err(io::Error::other(format!("--tile {t}: expected Z/X/Y")));
+                    };
+                    let z = u8::try_from(z).map_err(|_| io::Error::other("zoom too large"))?;
+                    paint::raster::tile(&g, &w.dies, &colors, z, x, y, size)
+                        .map_err(io::Error::other)?
+                }
+                None => {
+                    let style = paint::Style::default();
+                    paint::raster::render(&g, &w.dies, &colors, size, size, &style)
+                }
+            };
             std::fs::write(&output, canvas.encode_png())
         }),
         Command::Classify { file, json, model } => with_file(&file, |f| {
