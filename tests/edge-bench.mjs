@@ -111,6 +111,11 @@ try {
   const hits = samples.filter((x) => x.cache === 'HIT').length;
   console.log(`edge load: ${connections} connections, ${seconds} s measured after ${warmup} s warm-up; ${wafers.length} wafers, ${keys.length} keys (Zipf s=${s})`);
   console.log(`  requests/s ${(samples.length / wall).toFixed(0)}   errors ${errors}   hit rate ${(100 * hits / samples.length).toFixed(1)}%`);
+  if (errors) {
+    const by = {};
+    for (const x of samples.filter((x) => x.status !== 200)) by[`${x.kind} ${x.status}`] = (by[`${x.kind} ${x.status}`] ?? 0) + 1;
+    console.log(`  errors by kind and status: ${JSON.stringify(by)}`);
+  }
   for (const kind of ['tile', 'prediction']) {
     for (const c of ['HIT', 'MISS']) {
       console.log(`  ${kind} ${c}: ${fmt(samples.filter((x) => x.kind === kind && x.cache === c).map((x) => x.ms))}`);

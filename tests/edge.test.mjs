@@ -5,8 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { chromium } from 'playwright-core';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startEdge, freePort, uploadModel, release, uploadWafer, root, UPLOAD_TOKEN, ADMIN_TOKEN } from './edge.mjs';
@@ -16,6 +17,7 @@ const corpus = process.env.WAFERSCOPE_CORPUS ?? join(root, '../shared/corpus');
 const stdf = (name) => join(corpus, 'stdf', name);
 const modelDir = join(root, 'public/model');
 const SIZE = 64;
+mkdirSync(join(root, 'target/e2e'), { recursive: true });
 
 let edge;
 let state;
@@ -286,6 +288,37 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
     const r = await fetch(`${edge.base}/`);
     assert.equal(r.status, 200);
     assert.match(await r.text(), /<html/i);
+  });
+
+  await t.test('the app opens a shared link from the edge and shows the edge prediction beside its own', async () => {
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${edge.base}/?wafer=${hash}`);
+      await page.waitForFunction(() => document.querySelector('#status')?.dataset.state === 'ready', null, { timeout: 60000 });
+      const status = await page.evaluate(() => ({ ...document.querySelector('#status').dataset }));
+      assert.equal(status.wafer, native.id);
+      assert.equal((await page.locator('#edge tr.edge-wafer').count()) >= 1, true, 'the edge wafer list');
+      const ep = page.locator('#edge-prediction[data-state="ready"]');
+      await ep.waitFor({ timeout: 60000 });
+      const edgeSays = await ep.evaluate((e) => ({ ...e.dataset }));
+      assert.equal(edgeSays.label, native.label);
+      assert.equal(edgeSays.hash, native.feature_hash, 'the page sends the same grid the CLI makes');
+      assert.equal(edgeSays.version, '2');
+      assert.match(edgeSays.cache, /^(HIT|MISS)$/);
+      // The in-browser classifier's label, beside it.
+      await page.waitForFunction(() => document.querySelector('#pattern-label')?.textContent.length > 0, null, { timeout: 60000 });
+      assert.match(await page.locator('#pattern-label').textContent(), new RegExp(native.label));
+      await page.screenshot({ path: join(root, 'target/e2e/edge-shared-link.png') });
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
   });
 
   await t.test('no secret in any response', () => {

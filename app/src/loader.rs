@@ -184,6 +184,17 @@ impl Loader {
         f.forget();
     }
 
+    /// Open a packed file (as the edge serves stored wafers); the worker unpacks and classifies
+    /// it like a parsed one. The caller has called `st.begin`.
+    pub fn open_packed(&self, name: &str, bytes: &[u8]) {
+        let packed = Uint8Array::from(bytes);
+        self.send(&[
+            ("kind", "packed".into()),
+            ("name", name.into()),
+            ("packed", packed.into()),
+        ]);
+    }
+
     pub fn open_demo(&self, st: St, index: usize) {
         st.begin("demo");
         self.send(&[("kind", "demo".into()), ("index", (index as f64).into())]);

@@ -7,6 +7,7 @@
 
 #[cfg(target_arch = "wasm32")]
 mod doc;
+mod edge;
 #[cfg(target_arch = "wasm32")]
 mod gpu;
 #[cfg(target_arch = "wasm32")]

@@ -346,6 +346,7 @@ pub fn Pattern() -> impl IntoView {
                     "{} · {:.1} ms for this wafer, {:.1} ms for all {} · {status}",
                     classes.backend, classes.single_ms, classes.batch_ms, classes.wafers.len()
                 )}</p>
+                <EdgeLine local=model::CLASSES[best]/>
                 <p class="muted mono" title="FeatureHash: the edge's cache key for this pattern">
                     {format!("hash {}", &hash[..16.min(hash.len())])}</p>
                 {(!all.is_empty()).then(|| view! {
@@ -355,6 +356,33 @@ pub fn Pattern() -> impl IntoView {
             </div>
         }
         .into_any())
+    }
+}
+
+/// The edge's prediction for the wafer on screen, beside the in-browser one.
+#[component]
+fn EdgeLine(local: &'static str) -> impl IntoView {
+    let st = expect_context::<St>();
+    move || {
+        st.edge.get()?;
+        Some(match st.edge_prediction.get() {
+            None => view! { <p class="muted" id="edge-prediction" data-state="asking">"Edge: asking…"</p> }.into_any(),
+            Some(Err(e)) => view! {
+                <p class="muted" id="edge-prediction" data-state="error">{format!("Edge: {e}")}</p>
+            }
+            .into_any(),
+            Some(Ok(p)) => {
+                let agree = if p.label == local { "agrees" } else { "differs" };
+                view! {
+                    <p class="muted" id="edge-prediction" data-state="ready" data-label=p.label.clone()
+                        data-cache=p.cache.clone() data-version=p.model_version
+                        data-hash=p.feature_hash.clone()>
+                        {format!("Edge (model v{}, {}): {} · {agree}", p.model_version, p.cache, p.label)}
+                    </p>
+                }
+                .into_any()
+            }
+        })
     }
 }
 

@@ -61,6 +61,11 @@ pub struct St {
     pub classes: RwSignal<Option<Rc<Classes>>, LocalStorage>,
     /// The worker's number of the open file, to match its classification to it.
     pub seq: RwSignal<u32>,
+    /// The wafers stored on the edge, when the app is served by the edge Worker.
+    pub edge: RwSignal<Option<Rc<Vec<crate::edge::EdgeWafer>>>, LocalStorage>,
+    /// The edge's prediction for the wafer on screen.
+    pub edge_prediction:
+        RwSignal<Option<Result<Rc<crate::edge::EdgePrediction>, String>>, LocalStorage>,
 }
 
 pub fn now_ms() -> f64 {
@@ -92,6 +97,8 @@ impl St {
             model: RwSignal::new(ModelStatus::Loading),
             classes: RwSignal::new_local(None),
             seq: RwSignal::new(0),
+            edge: RwSignal::new_local(None),
+            edge_prediction: RwSignal::new_local(None),
         }
     }
 

@@ -33,6 +33,11 @@ pub fn App() -> impl IntoView {
         }
     };
 
+    if let Some(l) = loader.get_value() {
+        crate::edge::probe(st, l);
+    }
+    crate::edge::track_prediction(st);
+
     // Recolour when the file, subject, layer or hidden bins change.
     Effect::new(move |_| st.coloring.set(coloring_for(st).map(Rc::new)));
     install_test_hooks(st);
@@ -88,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Legend/>
                     <Summary/>
                     <Compare/>
+                    <crate::edge::EdgePanel loader=loader/>
                 </aside>
                 <section class="center">
                     <FileTitle/>

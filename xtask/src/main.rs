@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("run") => run(),
         Some("test") => test(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("edge") => bench_edge(),
         Some("bench") => bench(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
         Some("train") => train(&args[1..]),
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
                  \n  run     build app + edge Worker, serve both from workerd on http://127.0.0.1:8787 with demo wafers\
                  \n  test    every check CI runs: fmt, clippy, tests, GPU golden, wasm32, docs, app, browser, edge\
                  \n  bench   reader (native, wasm32), app size, viewer frames (Chromium, native), classifier vs PyTorch, peak memory\
+                 \n  bench edge  the edge Worker on workerd under a Zipf load (tiles, predictions)\
                  \n  fuzz [SECONDS]  fuzz the STDF reader with cargo fuzz (nightly)\
                  \n  train [ARGS]    train the classifier on synthetic maps (CPU) into public/model/\
                  \n  release-model --weights FILE --version N [--url URL]  upload a model (manifest.json\
@@ -445,6 +447,26 @@ fn run() -> Result {
         .arg(target_dir().join("edge-state"))
         .arg(&demo);
     sh(c)
+}
+
+/// `bench edge`: the Worker on workerd under a Zipf load of tiles and predictions, at 32
+/// connections (the workload) and at 4 (latency without queueing in wrangler's proxy).
+fn bench_edge() -> Result {
+    ensure_corpus()?;
+    ensure_app_tools()?;
+    ensure_edge_tools()?;
+    if !root().join("target/dist/index.html").is_file() {
+        build_app()?;
+    }
+    build_edge()?;
+    for (secs, conns) in [("30", "32"), ("20", "4")] {
+        let mut c = Command::new("node");
+        c.current_dir(root())
+            .args(["tests/edge-bench.mjs", secs, conns])
+            .env("WAFERSCOPE_CORPUS", corpus());
+        sh(c)?;
+    }
+    Ok(())
 }
 
 /// `release-model --weights FILE --version N [--url URL]`: upload a model version to a running

@@ -7,7 +7,8 @@
 //! It also classifies every wafer's defect pattern (burn, CPU backend) once the page has handed it
 //! the shipped weights, so neither parsing nor inference ever runs on the main thread.
 //!
-//! Messages in: `{kind: "file", file: File}`, `{kind: "demo", index: N}`, or
+//! Messages in: `{kind: "file", file: File}`, `{kind: "demo", index: N}`, `{kind: "packed",
+//! name, packed: Uint8Array}` (a wafer from the edge, already parsed), or
 //! `{kind: "model", manifest: String, weights: Uint8Array}`.
 //! Messages out: `{kind: "ready"}` once listening, `{kind: "progress", fraction}`, `{kind: "done", name, packed: Uint8Array,
 //! parse_ms, seq, has_model}` (a page that sees `has_model: false` sends the model again)
@@ -231,40 +232,55 @@ mod worker {
     fn parse(name: &str, source: Source) {
         let t0 = now();
         match wafer::read_from(source) {
-            Ok(f) => {
-                let parse_ms = now() - t0;
-                let has_model = CLASSIFY.with_borrow(|c| c.model.is_some());
-                let seq = CLASSIFY.with_borrow_mut(|c| {
-                    c.seq += 1;
-                    let grids = f
-                        .wafers
-                        .iter()
-                        .map(|w| features::FeatureGrid::from_dies(&w.dies).ok())
-                        .collect();
-                    c.grids = Some((c.seq, grids));
-                    c.seq
-                });
-                let packed = Uint8Array::from(&wafer::pack::encode(&f)[..]);
-                let buffer = packed.buffer();
-                post(
-                    "done",
-                    &[
-                        ("name", name.into()),
-                        ("packed", packed.into()),
-                        ("parse_ms", parse_ms.into()),
-                        ("seq", seq.into()),
-                        ("has_model", has_model.into()),
-                    ],
-                    Some(&buffer),
-                );
-                classify_pending();
-            }
+            Ok(f) => opened(name, f, now() - t0),
             Err(e) => post(
                 "error",
                 &[("name", name.into()), ("message", e.to_string().into())],
                 None,
             ),
         }
+    }
+
+    /// A packed file (a wafer from the edge): unpack, then as a parsed file.
+    fn unpack(name: &str, packed: &[u8]) {
+        let t0 = now();
+        match wafer::pack::decode(packed) {
+            Ok(f) => opened(name, f, now() - t0),
+            Err(e) => post(
+                "error",
+                &[("name", name.into()), ("message", e.to_string().into())],
+                None,
+            ),
+        }
+    }
+
+    /// Hand a read file to the page and classify its wafers.
+    fn opened(name: &str, f: wafer::TestFile, parse_ms: f64) {
+        let has_model = CLASSIFY.with_borrow(|c| c.model.is_some());
+        let seq = CLASSIFY.with_borrow_mut(|c| {
+            c.seq += 1;
+            let grids = f
+                .wafers
+                .iter()
+                .map(|w| features::FeatureGrid::from_dies(&w.dies).ok())
+                .collect();
+            c.grids = Some((c.seq, grids));
+            c.seq
+        });
+        let packed = Uint8Array::from(&wafer::pack::encode(&f)[..]);
+        let buffer = packed.buffer();
+        post(
+            "done",
+            &[
+                ("name", name.into()),
+                ("packed", packed.into()),
+                ("parse_ms", parse_ms.into()),
+                ("seq", seq.into()),
+                ("has_model", has_model.into()),
+            ],
+            Some(&buffer),
+        );
+        classify_pending();
     }
 
     fn source<'a>(
@@ -309,6 +325,16 @@ mod worker {
                         );
                     }
                 }
+            }
+            Some("packed") => {
+                let name = Reflect::get(&data, &"name".into())
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default();
+                let packed = Reflect::get(&data, &"packed".into())
+                    .map(|v| Uint8Array::new(&v).to_vec())
+                    .unwrap_or_default();
+                unpack(&name, &packed);
             }
             Some("demo") => {
                 let index = Reflect::get(&data, &"index".into())

@@ -1,0 +1,206 @@
+//! The shared edge, when the app is served by the edge Worker: list the wafers stored there, open
+//! one (also from a shared link, `?wafer=HASH`), and show the edge's cached prediction for the
+//! wafer on screen beside the in-browser one.
+//!
+//! Served any other way (a static server, a file on a plane) the probe finds no API and nothing
+//! here shows: the viewer stays fully offline.
+
+use std::rc::Rc;
+
+use gloo_net::http::Request;
+use leptos::prelude::*;
+use serde::Deserialize;
+
+use crate::doc::Subject;
+use crate::loader::Loader;
+use crate::state::St;
+
+/// One wafer stored on the edge (the Worker's `WaferMeta`, the fields the list shows).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct EdgeWafer {
+    pub hash: String,
+    pub lot: String,
+    pub wafer: String,
+    pub dies: usize,
+    pub passing: usize,
+}
+
+#[derive(Deserialize)]
+struct WaferList {
+    wafers: Vec<EdgeWafer>,
+}
+
+/// The edge's answer for the wafer on screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EdgePrediction {
+    pub label: String,
+    pub model_version: u32,
+    /// `X-Cache`: HIT or MISS.
+    pub cache: String,
+    /// The FeatureHash the edge keyed it with.
+    pub feature_hash: String,
+}
+
+#[derive(Deserialize)]
+struct PredictionBody {
+    label: String,
+    model_version: u32,
+    feature_hash: String,
+}
+
+async fn get_text(url: &str) -> Result<String, String> {
+    let r = Request::get(url).send().await.map_err(|e| e.to_string())?;
+    if !r.ok() {
+        return Err(format!("{url}: HTTP {}", r.status()));
+    }
+    r.text().await.map_err(|e| e.to_string())
+}
+
+/// Look for the edge API; when found, list its wafers and open the one a shared link names.
+pub fn probe(st: St, loader: Rc<Loader>) {
+    leptos::task::spawn_local(async move {
+        let Ok(text) = get_text("/api/v1/wafers").await else {
+            return;
+        };
+        let Ok(list) = serde_json::from_str::<WaferList>(&text) else {
+            return;
+        };
+        st.edge.set(Some(Rc::new(list.wafers)));
+        let shared = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .and_then(|q| {
+                q.trim_start_matches('?')
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("wafer=").map(str::to_string))
+            });
+        if let Some(hash) = shared {
+            open(st, loader, hash);
+        }
+    });
+}
+
+/// Open a stored wafer: the Worker serves it packed, as the parsing worker hands files over.
+pub fn open(st: St, loader: Rc<Loader>, hash: String) {
+    let name = st
+        .edge
+        .get_untracked()
+        .and_then(|l| l.iter().find(|w| w.hash == hash).cloned())
+        .map_or_else(
+            || format!("edge {}", &hash[..12.min(hash.len())]),
+            |w| format!("{} {} (edge)", w.lot, w.wafer),
+        );
+    st.begin(&name);
+    leptos::task::spawn_local(async move {
+        let url = format!("/api/v1/wafers/{hash}/dies");
+        let bytes = async {
+            let r = Request::get(&url).send().await.map_err(|e| e.to_string())?;
+            if !r.ok() {
+                return Err(format!(
+                    "HTTP {}: {}",
+                    r.status(),
+                    r.text().await.unwrap_or_default()
+                ));
+            }
+            r.binary().await.map_err(|e| e.to_string())
+        }
+        .await;
+        match bytes {
+            Ok(b) => loader.open_packed(&name, &b),
+            Err(e) => st.fail(&name, &format!("the edge could not send the wafer: {e}")),
+        }
+    });
+}
+
+/// Ask the edge for the prediction of the wafer on screen (by its feature grid, so it works for
+/// local files too: only the 64x64 grid leaves the page, never the file).
+pub fn track_prediction(st: St) {
+    Effect::new(move |_| {
+        st.edge_prediction.set(None);
+        if st.edge.get().is_none() {
+            return;
+        }
+        let (Some(doc), Subject::Wafer(i)) = (st.doc.get(), st.subject.get()) else {
+            return;
+        };
+        let Some(w) = doc.file.wafers.get(i) else {
+            return;
+        };
+        let Ok(grid) = features::FeatureGrid::from_dies(&w.dies) else {
+            return;
+        };
+        let key = grid.hash().to_hex();
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let body = js_sys::Uint8Array::from(&grid.cells[..]);
+                let r = Request::post("/api/v1/predict")
+                    .header("Content-Type", "application/octet-stream")
+                    .body(body)
+                    .map_err(|e| e.to_string())?
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let cache = r.headers().get("x-cache").unwrap_or_default();
+                let text = r.text().await.map_err(|e| e.to_string())?;
+                if !r.ok() {
+                    return Err(format!("HTTP {}: {text}", r.status()));
+                }
+                let p: PredictionBody = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                Ok(EdgePrediction {
+                    label: p.label,
+                    model_version: p.model_version,
+                    cache,
+                    feature_hash: p.feature_hash,
+                })
+            }
+            .await;
+            // Only if the wafer on screen is still the one asked about.
+            let still = st.doc.get_untracked().is_some_and(|d| {
+                matches!(st.subject.get_untracked(), Subject::Wafer(j) if d.file.wafers.get(j)
+                    .and_then(|w| features::FeatureGrid::from_dies(&w.dies).ok())
+                    .is_some_and(|g| g.hash().to_hex() == key))
+            });
+            if still {
+                st.edge_prediction.set(Some(result.map(Rc::new)));
+            }
+        });
+    });
+}
+
+/// The list of wafers stored on the edge.
+#[component]
+pub fn EdgePanel(loader: StoredValue<Option<Rc<Loader>>, LocalStorage>) -> impl IntoView {
+    let st = expect_context::<St>();
+    move || {
+        let list = st.edge.get()?;
+        let rows: Vec<_> = list
+            .iter()
+            .map(|w| {
+                let hash = w.hash.clone();
+                let yield_ = if w.dies > 0 {
+                    format!("{:.1}%", 100.0 * w.passing as f64 / w.dies as f64)
+                } else {
+                    "—".into()
+                };
+                let link = format!("?wafer={}", w.hash);
+                view! {
+                    <tr class="edge-wafer" data-hash=w.hash.clone()
+                        on:click=move |_| {
+                            if let Some(l) = loader.get_value() {
+                                open(st, l, hash.clone());
+                            }
+                        }>
+                        <td>{w.lot.clone()}</td><td>{w.wafer.clone()}</td>
+                        <td class="num">{w.dies}</td><td class="num">{yield_}</td>
+                        <td><a href=link title="a link to this wafer" on:click=|e| e.stop_propagation()>"link"</a></td>
+                    </tr>
+                }
+            })
+            .collect();
+        Some(view! {
+            <div class="panel edge" id="edge" data-count=list.len()>
+                <h3>"Shared on this edge"</h3>
+                <table class="wafer-labels"><tbody>{rows}</tbody></table>
+            </div>
+        })
+    }
+}
