@@ -3,10 +3,12 @@
 //!
 //! The page: `panels` (pickers, legend, tooltip, exports), `map` (the canvas and its
 //! interactions), `gpu` (WebGPU or WebGL2 context), `loader` (the parsing Web Worker), `doc`
-//! (an open file and what views derive from it), `state` (signals).
+//! (an open file and what views derive from it), `state` (signals), `edge` (the shared edge's
+//! wafers and predictions, when the edge Worker serves the app).
 
 #[cfg(target_arch = "wasm32")]
 mod doc;
+#[cfg(target_arch = "wasm32")]
 mod edge;
 #[cfg(target_arch = "wasm32")]
 mod gpu;
