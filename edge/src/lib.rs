@@ -26,6 +26,10 @@ mod glue;
 
 /// Largest tester file accepted by `PUT /api/v1/wafers`, as sent (compressed or not).
 pub const MAX_UPLOAD_BYTES: usize = 32 << 20;
+/// Largest tester file once decompressed. The reader streams through a 1 MB window and keeps
+/// only columns (the corpus's 142 MB Teradyne file parses to about 12 MB of dies and values),
+/// so this bounds parse time, not memory; it stops a small compressed bomb from running on.
+pub const MAX_STDF_BYTES: u64 = 256 << 20;
 /// Largest model upload (weights and manifest together).
 pub const MAX_MODEL_BYTES: usize = 8 << 20;
 /// Pixels per side of a map tile.

@@ -90,9 +90,31 @@ pub struct Ingest {
 /// only partly readable, or holds no wafer is refused whole (400 naming the offset), so nothing
 /// partial is ever shared.
 pub fn ingest(bytes: &[u8]) -> Result<Ingest, ApiError> {
-    let file = wafer::read(bytes).map_err(|e| {
+    ingest_limited(bytes, crate::MAX_STDF_BYTES)
+}
+
+/// [`ingest`] with a cap on the decompressed size: a small compressed upload can expand
+/// without bound, and an isolate has 128 MB.
+pub fn ingest_limited(bytes: &[u8], max_stdf: u64) -> Result<Ingest, ApiError> {
+    let unreadable = |e: wafer::ReadError| {
         ApiError::bad_request("corrupt_file", format!("the file cannot be read: {e}"))
-    })?;
+    };
+    let (_, stream) = wafer::decompress::open(bytes).map_err(unreadable)?;
+    let over = std::rc::Rc::new(std::cell::Cell::new(false));
+    let limited = Limit {
+        inner: stream,
+        left: max_stdf,
+        over: over.clone(),
+    };
+    let file = wafer::read_from(limited).map_err(unreadable);
+    if over.get() {
+        return Err(ApiError::new(
+            413,
+            "too_large",
+            format!("the file is over {max_stdf} bytes once decompressed; nothing was stored"),
+        ));
+    }
+    let file = file?;
     if let Some(w) = file.warnings.iter().find(|w| w.kind.stops_read()) {
         return Err(ApiError::bad_request(
             "corrupt_file",
@@ -121,6 +143,25 @@ pub fn ingest(bytes: &[u8]) -> Result<Ingest, ApiError> {
     let warnings = file.warnings.iter().map(|w| w.to_string()).collect();
     let wafers = (0..file.wafers.len()).map(|i| stored(&file, i)).collect();
     Ok(Ingest { wafers, warnings })
+}
+
+/// A reader that fails once more than `left` bytes have been read, and says so in `over`.
+struct Limit<R> {
+    inner: R,
+    left: u64,
+    over: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Limit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            self.over.set(true);
+            return Err(std::io::Error::other("decompressed size limit"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// The normalised single-wafer file of wafer `i` (see the module docs).
@@ -255,6 +296,17 @@ mod tests {
             "{stored:?}"
         );
         assert!(stored.len() >= 3, "{stored:?}");
+    }
+
+    #[test]
+    fn a_file_over_the_decompressed_limit_is_413_even_when_small_compressed() {
+        let plain = demo();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&plain).unwrap();
+        let gz = gz.finish().unwrap();
+        assert!(ingest_limited(&gz, plain.len() as u64).is_ok());
+        let e = ingest_limited(&gz, plain.len() as u64 / 2).err().unwrap();
+        assert_eq!((e.status, e.error), (413, "too_large"));
     }
 
     #[test]
