@@ -142,7 +142,8 @@ struct Metrics {
 thread_local! {
     static PREDICTIONS: RefCell<Flights<(Rc<Vec<u8>>, Tier)>> = RefCell::new(Flights::new(4096));
     static TILES: RefCell<Flights<(Rc<Vec<u8>>, Tier)>> = RefCell::new(Flights::new(256));
-    static WAFERS: RefCell<Flights<Rc<TestFile>>> = RefCell::new(Flights::new(8));
+    // Few wafers: a big one unpacks to tens of MB, and an isolate has 128 MB.
+    static WAFERS: RefCell<Flights<Rc<TestFile>>> = RefCell::new(Flights::new(4));
     static MODELS: RefCell<Flights<Rc<Classifier>>> = RefCell::new(Flights::new(2));
     static METRICS: Metrics = Metrics::default();
 }
