@@ -140,7 +140,10 @@ try {
   console.log(`  cold prediction MISS (alone): ${fmt(coldPreds)}`);
   const wasm = join(root, 'edge/build/index_bg.wasm');
   console.log(`  worker wasm: ${(statSync(wasm).size / 1e6).toFixed(2)} MB raw`);
-  if (errors) process.exitCode = 1;
+  if (errors) {
+    console.log(`  worker log (errors):\n${edge.log().split('\n').filter((l) => /rror|500/.test(l)).slice(-10).join('\n')}`);
+    process.exitCode = 1;
+  }
 } finally {
   agent.destroy();
   await edge.stop();

@@ -229,7 +229,7 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
     }
   });
 
-  await t.test('50 concurrent requests for one cold key compute it once', async () => {
+  await t.test('50 concurrent requests for one cold key compute it once; concurrent cold tiles all answer', async () => {
     const before = (await metrics()).computes.predictions;
     const grid = ringGrid(Date.now() & 0xffff);
     const answers = await Promise.all(Array.from({ length: 50 }, () =>
@@ -237,6 +237,15 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
     assert.ok(answers.every((a) => a.r.status === 200));
     assert.equal(new Set(answers.map((a) => a.body.toString())).size, 1, 'one answer for all');
     assert.equal((await metrics()).computes.predictions - before, 1, 'computed once');
+    // Cold tiles, many at once and several per key: every one answers. (Responses built in the
+    // wrong request's context failed here with "Cannot perform I/O on behalf of a different
+    // request" before the Worker built them in JS.)
+    const tilesBefore = (await metrics()).computes.tiles;
+    const urls = [];
+    for (let x = 0; x < 8; x++) for (let k = 0; k < 5; k++) urls.push(`/api/v1/wafers/${hash}/tiles/3/${x}/4.png`);
+    const tiles = await Promise.all(urls.map((u) => call(u)));
+    assert.deepEqual(tiles.map((a) => a.r.status), urls.map(() => 200));
+    assert.equal((await metrics()).computes.tiles - tilesBefore, 8, 'each of the 8 cold tiles drawn once');
   });
 
   await t.test('releasing a new model version: MISS under the new version, the old entry unreachable and purged', async () => {

@@ -10,13 +10,12 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
 
 use features::{FeatureGrid, FeatureHash};
+use futures_channel::oneshot;
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use model::Classifier;
 use wafer::TestFile;
-use worker::{
-    Cache, Context, Date, Env, Fetch, FormEntry, Headers, Method, Request, RequestInit, Response,
-    event,
-};
+use wasm_bindgen::prelude::*;
+use worker::{Cache, Date, Env, Fetch, FormEntry, Headers, Method, Request, RequestInit};
 
 use crate::api::{ApiError, check_length};
 use crate::auth::{self, Role};
@@ -57,7 +56,11 @@ impl Tier {
     }
 }
 
-type Flight<T> = Shared<LocalBoxFuture<'static, Result<T, ApiError>>>;
+/// What followers of an in-flight key wait on: a plain channel, never the leader's future.
+/// Workers bind I/O objects (bodies, streams) to the request that made them; a follower polling
+/// the leader's future would touch them from its own request ("Cannot perform I/O on behalf of
+/// a different request"). So the leader does all I/O in its own request and sends the result.
+type Flight<T> = Shared<oneshot::Receiver<Result<T, ApiError>>>;
 
 /// A bounded map of shared futures: in flight or resolved (then it is the memory tier).
 struct Flights<T: Clone> {
@@ -103,31 +106,33 @@ impl<T: Clone + 'static> Flights<T> {
     }
 }
 
-/// Run `make` once per key per isolate: later callers join the pending future or take its
-/// result. Failures are not kept, so a retry computes again. The bool says whether this call
-/// joined a future that had already resolved (a memory hit).
+/// Run `make` once per key per isolate: the first caller (the leader) runs it in its own
+/// request; later callers wait for its result, or take it at once when it is already there.
+/// Failures are not kept, so a retry computes again; if the leader's request goes away, a
+/// follower computes itself. The bool says whether the result was already there (a memory hit).
 async fn once<T: Clone + 'static>(
     flights: &'static std::thread::LocalKey<RefCell<Flights<T>>>,
     key: String,
     make: impl FnOnce() -> LocalBoxFuture<'static, Result<T, ApiError>>,
 ) -> (Result<T, ApiError>, bool) {
-    let existing = flights.with(|f| f.borrow().get(&key));
-    let (flight, resolved) = match existing {
-        Some(f) => {
-            let resolved = f.peek().is_some();
-            (f, resolved)
+    if let Some(f) = flights.with(|f| f.borrow().get(&key)) {
+        let resolved = f.peek().is_some();
+        if let Ok(out) = f.await {
+            return (out, resolved);
         }
-        None => {
-            let f = make().shared();
-            flights.with(|m| m.borrow_mut().insert(key.clone(), f.clone()));
-            (f, false)
-        }
-    };
-    let out = flight.await;
+        // The leader was dropped (its client went away): lead ourselves.
+    }
+    let (tx, rx) = oneshot::channel();
+    let flight = rx.shared();
+    flights.with(|m| m.borrow_mut().insert(key.clone(), flight.clone()));
+    let out = make().await;
     if out.is_err() {
         flights.with(|m| m.borrow_mut().remove(&key));
     }
-    (out, resolved)
+    let _ = tx.send(out.clone());
+    // Resolve the shared future now, so later callers see a finished result (a memory hit).
+    let _ = flight.now_or_never();
+    (out, false)
 }
 
 /// Counters for the dev-only metrics endpoint (per isolate).
@@ -194,8 +199,46 @@ fn kverr(e: worker::KvError) -> ApiError {
     ApiError::internal(format!("KV: {e}"))
 }
 
-#[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+// The Worker's entry point, written out instead of `#[event(fetch)]`: the wasm-bindgen executor
+// polls every request's future from whichever request's callback runs it, and workerd binds a
+// Response body to the request context that creates it. A response built in Rust could belong to
+// another request and fail to stream ("Cannot perform I/O on behalf of a different request", seen
+// under load when followers of an in-flight key are woken by their leader). So Rust hands back
+// the parts, and a `.then` registered while this request's own call is on the stack builds the
+// Response in this request's context.
+#[wasm_bindgen(inline_js = r#"
+export function respond_in_own_context(parts) {
+  return parts.then(([status, headers, body]) => new Response(body, { status, headers }));
+}
+"#)]
+extern "C" {
+    fn respond_in_own_context(parts: js_sys::Promise) -> js_sys::Promise;
+}
+
+#[wasm_bindgen]
+pub fn fetch(
+    req: worker::worker_sys::web_sys::Request,
+    env: Env,
+    _ctx: worker::worker_sys::Context,
+) -> js_sys::Promise {
+    let parts = wasm_bindgen_futures::future_to_promise(async move {
+        let (status, headers, body) = serve(Request::from(req), env).await;
+        let pairs = js_sys::Array::new();
+        for (k, v) in headers {
+            pairs.push(&js_sys::Array::of2(&k.into(), &v.into()));
+        }
+        let body = match body {
+            Some(b) => js_sys::Uint8Array::from(&b[..]).into(),
+            None => JsValue::NULL,
+        };
+        Ok(js_sys::Array::of3(&status.into(), &pairs, &body).into())
+    });
+    respond_in_own_context(parts)
+}
+
+type Parts = (u16, Vec<(String, String)>, Option<Vec<u8>>);
+
+async fn serve(mut req: Request, env: Env) -> Parts {
     let t0 = Date::now().as_millis();
     let url = req.inner().url();
     let (origin, path, query) = route::split_url(&url);
@@ -211,7 +254,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         }
     };
     let answer = answer.unwrap_or_else(|e| {
-        if e.status >= 500 {
+        if e.status == 500 {
             worker::console_error!("{} {path}: {e}", method);
         }
         Answer {
@@ -225,38 +268,35 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     respond(answer, t0, cors)
 }
 
-fn respond(a: Answer, t0: u64, cors: Option<String>) -> worker::Result<Response> {
-    let h = Headers::new();
-    h.set("Content-Type", a.content_type)?;
+fn respond(a: Answer, t0: u64, cors: Option<String>) -> Parts {
+    let mut h: Vec<(String, String)> = Vec::new();
+    let mut set = |k: &str, v: &str| h.push((k.to_string(), v.to_string()));
+    set("Content-Type", a.content_type);
     let hit = a.tier.is_some_and(Tier::hit);
-    h.set("X-Cache", if hit { "HIT" } else { "MISS" })?;
+    set("X-Cache", if hit { "HIT" } else { "MISS" });
     // Workers' clock only moves across I/O, so this is I/O time; CPU time shows client-side.
     let mut timing = format!("total;dur={}", Date::now().as_millis().saturating_sub(t0));
     if let Some(t) = a.tier {
         timing.push_str(&format!(", tier;desc=\"{}\"", t.name()));
     }
-    h.set("Server-Timing", &timing)?;
-    h.set("X-Content-Type-Options", "nosniff")?;
+    set("Server-Timing", &timing);
+    set("X-Content-Type-Options", "nosniff");
     for (k, v) in &a.headers {
-        h.set(k, v)?;
+        set(k, v);
     }
     if !a.headers.iter().any(|(k, _)| *k == "Cache-Control") {
-        h.set("Cache-Control", "no-store")?;
+        set("Cache-Control", "no-store");
     }
     if let Some(o) = cors {
-        h.set("Access-Control-Allow-Origin", &o)?;
-        h.set(
+        set("Access-Control-Allow-Origin", &o);
+        set(
             "Access-Control-Expose-Headers",
             "X-Cache, Server-Timing, ETag",
-        )?;
-        h.set("Vary", "Origin")?;
+        );
+        set("Vary", "Origin");
     }
-    let r = if a.status == 304 || a.status == 204 {
-        Response::empty()?
-    } else {
-        Response::from_bytes(a.body)?
-    };
-    Ok(r.with_status(a.status).with_headers(h))
+    let body = (a.status != 304 && a.status != 204).then_some(a.body);
+    (a.status, h, body)
 }
 
 /// CORS for the app's origin only (`APP_ORIGIN`); the app is normally served by this same
@@ -358,15 +398,36 @@ async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError>
     Ok(body)
 }
 
+// Bodies are read to the end inside one JS promise chain. Reading them chunk by chunk from Rust
+// (workers-rs' `bytes()`) polls the stream from whichever request's task runs the shared
+// wasm-bindgen executor, and under load workerd refuses: "Cannot perform I/O on behalf of a
+// different request" (seen in `cargo xtask bench edge`).
+#[wasm_bindgen(inline_js = r#"
+export function r2_bytes(env, binding, key) {
+  return env[binding].get(key).then((o) => (o === null ? null : o.arrayBuffer()));
+}
+export function cache_store(url, bytes, headers) {
+  return caches.default.put(url, new Response(bytes, { headers }));
+}
+export function cache_bytes(url) {
+  return caches.default.match(url).then((r) => (r === undefined ? null : r.arrayBuffer()));
+}
+"#)]
+extern "C" {
+    fn r2_bytes(env: &JsValue, binding: &str, key: &str) -> js_sys::Promise;
+    fn cache_bytes(url: &str) -> js_sys::Promise;
+    fn cache_store(url: &str, bytes: &[u8], headers: &js_sys::Array) -> js_sys::Promise;
+}
+
+async fn bytes_of(p: js_sys::Promise, what: &str) -> Result<Option<Vec<u8>>, ApiError> {
+    let v = wasm_bindgen_futures::JsFuture::from(p)
+        .await
+        .map_err(|e| ApiError::internal(format!("{what}: {e:?}")))?;
+    Ok((!v.is_null() && !v.is_undefined()).then(|| js_sys::Uint8Array::new(&v).to_vec()))
+}
+
 async fn r2_get(env: &Env, key: &str) -> Result<Option<Vec<u8>>, ApiError> {
-    let bucket = env.bucket(BUCKET).map_err(werr)?;
-    let Some(obj) = bucket.get(key).execute().await.map_err(werr)? else {
-        return Ok(None);
-    };
-    match obj.body() {
-        Some(b) => Ok(Some(b.bytes().await.map_err(werr)?)),
-        None => Ok(None),
-    }
+    bytes_of(r2_bytes(env, BUCKET, key), "R2").await
 }
 
 async fn upload(req: &mut Request, env: &Env) -> Result<Answer, ApiError> {
@@ -454,31 +515,21 @@ async fn cache_put(
     content_type: &str,
     extra: &[(&str, String)],
 ) -> Result<(), ApiError> {
-    let h = Headers::new();
-    let set = |k: &str, v: &str| h.set(k, v).map_err(werr);
-    set("Content-Type", content_type)?;
-    set("Cache-Control", IMMUTABLE)?;
+    let pairs = js_sys::Array::new();
+    let set = |k: &str, v: &str| pairs.push(&js_sys::Array::of2(&k.into(), &v.into()));
+    set("Content-Type", content_type);
+    set("Cache-Control", IMMUTABLE);
     for (k, v) in extra {
-        set(k, v)?;
+        set(k, v);
     }
-    let r = Response::from_bytes(body.to_vec())
-        .map_err(werr)?
-        .with_headers(h);
-    Cache::default()
-        .put(format!("{origin}{path}").as_str(), r)
+    wasm_bindgen_futures::JsFuture::from(cache_store(&format!("{origin}{path}"), body, &pairs))
         .await
-        .map_err(werr)
+        .map(|_| ())
+        .map_err(|e| ApiError::internal(format!("Cache API put: {e:?}")))
 }
 
 async fn cache_get(origin: &str, path: &str) -> Result<Option<Vec<u8>>, ApiError> {
-    match Cache::default()
-        .get(format!("{origin}{path}").as_str(), false)
-        .await
-        .map_err(werr)?
-    {
-        Some(mut r) => Ok(Some(r.bytes().await.map_err(werr)?)),
-        None => Ok(None),
-    }
+    bytes_of(cache_bytes(&format!("{origin}{path}")), "Cache API").await
 }
 
 async fn dies(env: &Env, origin: &str, h: &WaferHash) -> Result<Answer, ApiError> {
