@@ -313,9 +313,11 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
       const status = await page.evaluate(() => ({ ...document.querySelector('#status').dataset }));
       assert.equal(status.wafer, native.id);
       assert.equal((await page.locator('#edge tr.edge-wafer').count()) >= 1, true, 'the edge wafer list');
-      const ep = page.locator('#edge-prediction[data-state="ready"]');
-      await ep.waitFor({ timeout: 60000 });
-      const edgeSays = await ep.evaluate((e) => ({ ...e.dataset }));
+      await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('#edge-prediction')?.dataset.state),
+        null, { timeout: 60000 });
+      const ep = page.locator('#edge-prediction');
+      const edgeSays = await ep.evaluate((e) => ({ ...e.dataset, text: e.textContent }));
+      assert.equal(edgeSays.state, 'ready', edgeSays.text);
       assert.equal(edgeSays.label, native.label);
       assert.equal(edgeSays.hash, native.feature_hash, 'the page sends the same grid the CLI makes');
       assert.equal(edgeSays.version, '2');

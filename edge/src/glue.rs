@@ -151,6 +151,9 @@ thread_local! {
     static WAFERS: RefCell<Flights<Rc<TestFile>>> = RefCell::new(Flights::new(4));
     static MODELS: RefCell<Flights<Rc<Classifier>>> = RefCell::new(Flights::new(2));
     static METRICS: Metrics = Metrics::default();
+    /// Requests being served by this isolate, and the waitUntil promises to settle at zero.
+    static ACTIVE: Cell<u32> = const { Cell::new(0) };
+    static DRAIN: RefCell<Vec<js_sys::Function>> = const { RefCell::new(Vec::new()) };
 }
 
 fn bump(c: impl Fn(&Metrics) -> &Cell<u64>) {
@@ -219,10 +222,27 @@ extern "C" {
 pub fn fetch(
     req: worker::worker_sys::web_sys::Request,
     env: Env,
-    _ctx: worker::worker_sys::Context,
+    ctx: worker::worker_sys::Context,
 ) -> js_sys::Promise {
+    // The same executor issue for I/O: a task polled from another request's callback issues its
+    // I/O in that request's context, and workerd cancels a context's I/O once its response is
+    // done. So every request keeps its context alive (waitUntil) until the isolate has no
+    // request in flight; the response itself is not delayed.
+    ACTIVE.with(|a| a.set(a.get() + 1));
+    let drained =
+        js_sys::Promise::new(&mut |resolve, _| DRAIN.with_borrow_mut(|d| d.push(resolve)));
+    let _ = ctx.wait_until(&drained);
     let parts = wasm_bindgen_futures::future_to_promise(async move {
-        let (status, headers, body) = serve(Request::from(req), env).await;
+        let served = serve(Request::from(req), env).await;
+        if ACTIVE.with(|a| {
+            a.set(a.get() - 1);
+            a.get() == 0
+        }) {
+            for resolve in DRAIN.with_borrow_mut(std::mem::take) {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        }
+        let (status, headers, body) = served;
         let pairs = js_sys::Array::new();
         for (k, v) in headers {
             pairs.push(&js_sys::Array::of2(&k.into(), &v.into()));
