@@ -24,20 +24,17 @@ impl WaferHash {
         WaferHash(*h.finalize().as_bytes())
     }
 
+    // Same 32-byte hex as FeatureHash (one codec), but only the lower-case form is accepted.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        features::FeatureHash(self.0).to_hex()
     }
 
     /// Only the canonical form (64 lower-case hex digits), so one wafer has one URL.
     pub fn from_hex(s: &str) -> Option<WaferHash> {
-        if !lower_hex64(s) {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-        }
-        Some(WaferHash(out))
+        lower_hex64(s)
+            .then(|| features::FeatureHash::from_hex(s))
+            .flatten()
+            .map(|f| WaferHash(f.0))
     }
 }
 
@@ -229,12 +226,16 @@ mod tests {
         wafer::demo::demo_files()[0].bytes.clone()
     }
 
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
     #[test]
     fn each_wafer_is_stored_under_the_hash_of_its_content_whatever_the_compression() {
         let plain = demo();
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(&plain).unwrap();
-        let gz = gz.finish().unwrap();
+        let gz = gzip(&plain);
         let a = ingest(&plain).unwrap();
         let b = ingest(&gz).unwrap();
         assert!(a.wafers.len() > 1);
@@ -301,9 +302,7 @@ mod tests {
     #[test]
     fn a_file_over_the_decompressed_limit_is_413_even_when_small_compressed() {
         let plain = demo();
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(&plain).unwrap();
-        let gz = gz.finish().unwrap();
+        let gz = gzip(&plain);
         assert!(ingest_limited(&gz, plain.len() as u64).is_ok());
         let e = ingest_limited(&gz, plain.len() as u64 / 2).err().unwrap();
         assert_eq!((e.status, e.error), (413, "too_large"));

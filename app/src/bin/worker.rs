@@ -233,12 +233,16 @@ mod worker {
         let t0 = now();
         match wafer::read_from(source) {
             Ok(f) => opened(name, f, now() - t0),
-            Err(e) => post(
-                "error",
-                &[("name", name.into()), ("message", e.to_string().into())],
-                None,
-            ),
+            Err(e) => failed(name, &e.to_string()),
         }
+    }
+
+    fn failed(name: &str, message: &str) {
+        post(
+            "error",
+            &[("name", name.into()), ("message", message.into())],
+            None,
+        );
     }
 
     /// A packed file (a wafer from the edge): unpack, then as a parsed file.
@@ -246,11 +250,7 @@ mod worker {
         let t0 = now();
         match wafer::pack::decode(packed) {
             Ok(f) => opened(name, f, now() - t0),
-            Err(e) => post(
-                "error",
-                &[("name", name.into()), ("message", e.to_string().into())],
-                None,
-            ),
+            Err(e) => failed(name, &e.to_string()),
         }
     }
 
