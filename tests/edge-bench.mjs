@@ -6,16 +6,23 @@
 // answered, which wrk and oha cannot do (they do not read response headers per request), hence
 // this Node client. Then cold keys one at a time: the MISS latency of a tile and a prediction.
 //
-// Usage: node tests/edge-bench.mjs [SECONDS] [CONNECTIONS]   (prints figures; exit 1 on errors)
+// `direct` sends the load to the workerd process that runs the Worker, bypassing the proxy
+// `wrangler dev` puts in front of it (itself a second workerd, absent in production); `proxy` goes
+// through it, as the tests do.
+//
+// Usage: node tests/edge-bench.mjs [SECONDS] [CONNECTIONS] [direct|proxy]
+//        (prints figures; exit 1 on errors)
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { statSync } from 'node:fs';
+import { execSync } from 'node:child_process';
 import { startEdge, freePort, uploadModel, release, uploadWafer, root } from './edge.mjs';
 
 const seconds = Number(process.argv[2] ?? 30);
 const connections = Number(process.argv[3] ?? 32);
+const route = process.argv[4] ?? 'direct';
 const warmup = Math.min(10, seconds / 3);
 const corpus = process.env.WAFERSCOPE_CORPUS ?? join(root, '../shared/corpus');
 const SIZE = 64;
@@ -25,11 +32,28 @@ const port = await freePort();
 const edge = await startEdge({ port, state });
 const agent = new Agent({ keepAlive: true, maxSockets: connections });
 
+/** The port of the workerd that runs the Worker itself: a loopback listener of a workerd
+ * process, other than wrangler's, that answers the API (it sets X-Cache). */
+async function directPort() {
+  const lines = execSync('ss -ltnpH').toString().split('\n').filter((l) => l.includes('"workerd"'));
+  for (const l of lines) {
+    const p = Number(l.match(/127\.0\.0\.1:(\d+)/)?.[1]);
+    if (!p || p === port) continue;
+    try {
+      const r = await fetch(`http://127.0.0.1:${p}/api/v1/model`);
+      await r.arrayBuffer();
+      if (r.headers.get('x-cache')) return p;
+    } catch { /* not it */ }
+  }
+  throw new Error('could not find the Worker\'s own workerd port');
+}
+const target = route === 'direct' ? await directPort() : port;
+
 /** One request; resolves { status, ms, cache } (body drained). */
 function hit(method, path, body) {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const req = request({ host: '127.0.0.1', port, method, path, agent,
+    const req = request({ host: '127.0.0.1', port: target, method, path, agent,
       headers: body ? { 'content-length': body.length } : {} }, (res) => {
       res.on('data', () => {});
       res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - t0, cache: res.headers['x-cache'] }));
@@ -109,7 +133,7 @@ try {
   const fmt = (xs) => `n=${xs.length} p50 ${q(xs, 0.5).toFixed(1)} ms, p95 ${q(xs, 0.95).toFixed(1)} ms, p99 ${q(xs, 0.99).toFixed(1)} ms`;
   const errors = samples.filter((x) => x.status !== 200).length;
   const hits = samples.filter((x) => x.cache === 'HIT').length;
-  console.log(`edge load: ${connections} connections, ${seconds} s measured after ${warmup} s warm-up; ${wafers.length} wafers, ${keys.length} keys (Zipf s=${s})`);
+  console.log(`edge load (${route === 'direct' ? 'straight to the Worker\'s workerd' : 'through wrangler dev\'s proxy'}): ${connections} connections, ${seconds} s measured after ${warmup} s warm-up; ${wafers.length} wafers, ${keys.length} keys (Zipf s=${s})`);
   console.log(`  requests/s ${(samples.length / wall).toFixed(0)}   errors ${errors}   hit rate ${(100 * hits / samples.length).toFixed(1)}%`);
   if (errors) {
     const by = {};

@@ -450,7 +450,8 @@ fn run() -> Result {
 }
 
 /// `bench edge`: the Worker on workerd under a Zipf load of tiles and predictions, at 32
-/// connections (the workload) and at 4 (latency without queueing in wrangler's proxy).
+/// connections (the workload) straight to the Worker's workerd and through wrangler
+/// dev's proxy, and at 4 connections.
 fn bench_edge() -> Result {
     ensure_corpus()?;
     ensure_app_tools()?;
@@ -459,10 +460,14 @@ fn bench_edge() -> Result {
         build_app()?;
     }
     build_edge()?;
-    for (secs, conns) in [("30", "32"), ("20", "4")] {
+    for (secs, conns, route) in [
+        ("30", "32", "direct"),
+        ("30", "32", "proxy"),
+        ("20", "4", "direct"),
+    ] {
         let mut c = Command::new("node");
         c.current_dir(root())
-            .args(["tests/edge-bench.mjs", secs, conns])
+            .args(["tests/edge-bench.mjs", secs, conns, route])
             .env("WAFERSCOPE_CORPUS", corpus());
         sh(c)?;
     }
