@@ -163,7 +163,8 @@ fn bump(c: impl Fn(&Metrics) -> &Cell<u64>) {
 /// An answer before it becomes a `Response`.
 struct Answer {
     status: u16,
-    body: Vec<u8>,
+    /// Shared with the memory tier: a hit serves the cached bytes without copying them.
+    body: Rc<Vec<u8>>,
     content_type: &'static str,
     tier: Option<Tier>,
     headers: Vec<(&'static str, String)>,
@@ -173,16 +174,16 @@ impl Answer {
     fn json(status: u16, v: &impl serde::Serialize) -> Answer {
         Answer {
             status,
-            body: serde_json::to_vec(v).unwrap_or_default(),
+            body: Rc::new(serde_json::to_vec(v).unwrap_or_default()),
             content_type: "application/json",
             tier: None,
             headers: Vec::new(),
         }
     }
-    fn bytes(body: Vec<u8>, content_type: &'static str, tier: Tier) -> Answer {
+    fn bytes(body: impl Into<Rc<Vec<u8>>>, content_type: &'static str, tier: Tier) -> Answer {
         Answer {
             status: 200,
-            body,
+            body: body.into(),
             content_type,
             tier: Some(tier),
             headers: Vec::new(),
@@ -256,7 +257,7 @@ pub fn fetch(
     respond_in_own_context(parts)
 }
 
-type Parts = (u16, Vec<(String, String)>, Option<Vec<u8>>);
+type Parts = (u16, Vec<(String, String)>, Option<Rc<Vec<u8>>>);
 
 async fn serve(mut req: Request, env: Env) -> Parts {
     let t0 = Date::now().as_millis();
@@ -279,7 +280,7 @@ async fn serve(mut req: Request, env: Env) -> Parts {
         }
         Answer {
             status: e.status,
-            body: e.body().into_bytes(),
+            body: Rc::new(e.body().into_bytes()),
             content_type: "application/json",
             tier: None,
             headers: Vec::new(),
@@ -618,10 +619,10 @@ async fn tile_answer(
     .await;
     let (png, tier) = r?;
     let tier = if resolved { Tier::Memory } else { tier };
-    let mut a = Answer::bytes(png.to_vec(), "image/png", tier);
+    let mut a = Answer::bytes(png, "image/png", tier);
     if keys::etag_matches(if_none_match.as_deref(), &etag) {
         a.status = 304;
-        a.body.clear();
+        a.body = Rc::default();
     }
     Ok(a.header("Cache-Control", IMMUTABLE).header("ETag", etag))
 }
@@ -739,7 +740,7 @@ async fn prediction(
     .await;
     let (body, tier) = r?;
     let tier = if resolved { Tier::Memory } else { tier };
-    Ok(Answer::bytes(body.to_vec(), "application/json", tier))
+    Ok(Answer::bytes(body, "application/json", tier))
 }
 
 async fn admin_upload(req: &mut Request, env: &Env, v: u32) -> Result<Answer, ApiError> {
@@ -825,18 +826,15 @@ async fn release(env: &Env, origin: &str, v: u32) -> Result<Answer, ApiError> {
     if let Some(old) = previous.filter(|p| *p != v) {
         let prefix = keys::prediction_kv_prefix(old);
         let cache = Cache::default();
+        let mut cursor: Option<String> = None;
         loop {
-            // Deleting as we go, so each page starts from the first remaining key.
-            let page = kv
-                .list()
-                .prefix(prefix.clone())
-                .limit(1000)
-                .execute()
-                .await
-                .map_err(kverr)?;
-            if page.keys.is_empty() {
-                break;
+            // Page by cursor: KV lists are eventually consistent, so relisting from the start
+            // after deleting could return the deleted keys again and never finish.
+            let mut list = kv.list().prefix(prefix.clone()).limit(1000);
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
             }
+            let page = list.execute().await.map_err(kverr)?;
             for k in &page.keys {
                 kv.delete(&k.name).await.map_err(kverr)?;
                 kv_deleted += 1;
@@ -849,8 +847,9 @@ async fn release(env: &Env, origin: &str, v: u32) -> Result<Answer, ApiError> {
                     }
                 }
             }
-            if page.list_complete {
-                break;
+            match page.cursor.filter(|_| !page.list_complete) {
+                Some(c) => cursor = Some(c),
+                None => break,
             }
         }
         purge_api = purge_by_tag(env, &keys::prediction_tag(old)).await;
