@@ -232,3 +232,42 @@ for (const mode of ['webgl2', 'webgpu']) {
     await browser.close();
   });
 }
+
+// A file opened before the model has arrived (a shared link opens at once; a slow network delays
+// the weights) is classified as soon as the weights come. The weights are held back until the
+// map is on screen, so the order is forced rather than left to timing.
+test('a file opened before the model arrives is classified when it does', async () => {
+  const native = JSON.parse(execFileSync(bin, ['classify', '--json', stdf('lot2.stdf.gz')]).toString());
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    let release;
+    const held = new Promise((r) => { release = r; });
+    let asked = false;
+    await page.route('**/model/weights.bpk*', async (route) => {
+      asked = true;
+      await held;
+      await route.continue();
+    });
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.setInputFiles('#file-input', stdf('lot2.stdf.gz'));
+    await page.waitForFunction(() => document.querySelector('#status')?.dataset.state === 'ready', null, { timeout: 60000 });
+    assert.ok(asked, 'the page asked for the weights');
+    assert.ok(!(await page.evaluate(() => document.querySelector('#status').dataset.probs)),
+      'no classification before the model is there');
+    release();
+    await page.waitForFunction(() => document.querySelector('#status')?.dataset.probs, null, { timeout: 60000 });
+    const got = (await page.evaluate(() => document.querySelector('#status').dataset.probs)).split(',').map(Number);
+    const want = native.wafers[0].probabilities;
+    ['Center', 'Donut', 'Edge-Loc', 'Edge-Ring', 'Loc', 'Near-full', 'Random', 'Scratch', 'none']
+      .forEach((c, i) => assert.ok(Math.abs(got[i] - want[c]) <= 1e-3, `${c}: browser ${got[i]}, native ${want[c]}`));
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -307,17 +307,31 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       const errors = [];
+      const log = [];
       page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
+      page.on('worker', (w) => w.on('console', (m) => log.push(`worker ${m.type()}: ${m.text()}`)));
+      page.on('requestfailed', (r) => log.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
+      page.on('response', (r) => r.status() >= 400 && log.push(`HTTP ${r.status()}: ${r.url()}`));
       await page.goto(`${edge.base}/?wafer=${hash}`);
-      await page.waitForFunction(() => document.querySelector('#status')?.dataset.state === 'ready', null, { timeout: 60000 });
-      const status = await page.evaluate(() => ({ ...document.querySelector('#status').dataset }));
+      // Settled either way; a timeout reports what the page shows, so a failure says why.
+      await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('#status')?.dataset.state),
+        null, { timeout: 60000 }).catch(() => {});
+      const status = await page.evaluate(() => ({
+        ...document.querySelector('#status').dataset,
+        text: document.querySelector('#status').textContent,
+        backend: document.querySelector('#backend')?.textContent,
+      }));
+      assert.equal(status.state, 'ready', JSON.stringify({ status, log, errors }, null, 1));
       assert.equal(status.wafer, native.id);
       assert.equal((await page.locator('#edge tr.edge-wafer').count()) >= 1, true, 'the edge wafer list');
       await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('#edge-prediction')?.dataset.state),
-        null, { timeout: 60000 });
-      const ep = page.locator('#edge-prediction');
-      const edgeSays = await ep.evaluate((e) => ({ ...e.dataset, text: e.textContent }));
-      assert.equal(edgeSays.state, 'ready', edgeSays.text);
+        null, { timeout: 60000 }).catch(() => {});
+      const edgeSays = await page.evaluate(() => {
+        const e = document.querySelector('#edge-prediction');
+        return e ? { ...e.dataset, text: e.textContent } : {};
+      });
+      assert.equal(edgeSays.state, 'ready', JSON.stringify({ edgeSays, log, errors }, null, 1));
       assert.equal(edgeSays.label, native.label);
       assert.equal(edgeSays.hash, native.feature_hash, 'the page sends the same grid the CLI makes');
       assert.equal(edgeSays.version, '2');

@@ -147,7 +147,12 @@ mod worker {
     /// Classify the pending grids if the model is there; post the results.
     fn classify_pending() {
         CLASSIFY.with_borrow_mut(|c| {
-            let (Some(model), Some((seq, grids))) = (&c.model, c.grids.take()) else {
+            // Take the grids only when the model is there: a file opened before the model
+            // loads (a shared link opens at once) waits for it.
+            let Some(model) = &c.model else {
+                return;
+            };
+            let Some((seq, grids)) = c.grids.take() else {
                 return;
             };
             let present: Vec<&features::FeatureGrid> = grids.iter().flatten().collect();
