@@ -33,6 +33,9 @@ struct MapState {
     /// Failed set-ups in a row: a WebGL2 context can fail right after a WebGPU device was lost
     /// on the same page, so the fallback tries a fresh canvas a few times before giving up.
     failures: u32,
+    /// Frames in a row the surface gave no texture for (outdated after a resize, a timeout):
+    /// retried on the next animation frame, a bounded number of times.
+    skipped: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -40,6 +43,10 @@ struct Drag {
     last: (f64, f64),
     moved: f64,
 }
+
+/// How many frames in a row may find no surface texture before the map stops retrying (a
+/// second at 60 Hz); the next input or resize tries again.
+const MAX_SKIPPED: u32 = 60;
 
 fn dpr() -> f64 {
     web_sys::window().map_or(1.0, |w| w.device_pixel_ratio())
@@ -129,10 +136,17 @@ impl Ctx {
                     m.uploaded = None;
                     m.webgpu_failed = true;
                 }
-                Some(lost)
+                m.skipped = if drawn || lost { 0 } else { m.skipped + 1 };
+                Some((lost, m.skipped))
             })
             .flatten()
-            .unwrap_or(false);
+            .unwrap_or((false, 0));
+        let (lost, skipped) = lost;
+        if (1..=MAX_SKIPPED).contains(&skipped) {
+            // Nothing else may ask for a frame (a shared link opens with no input), so a skipped
+            // frame would leave the map blank.
+            self.request_frame();
+        }
         if lost {
             // Start over on a new canvas, without WebGPU this time.
             st.backend
