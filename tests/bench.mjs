@@ -7,7 +7,8 @@
 //   against a plain Canvas2D reference renderer of the same dies in the same page, and the ratio;
 // - frame time p50/p95 over a scripted pan/zoom (120 frames, each drawn and waited for on the GPU; at most 30 s each),
 //   against the same script on the Canvas2D reference.
-// - the classifier's warm latency in the parsing worker (one wafer, a batch of 25).
+// - the classifier's warm latency in the parsing worker (CPU) and, where the page has WebGPU, on
+//   WebGPU (one wafer, a batch of 25), and its first inference (shader compilation).
 // The GPU is waited for with a 1-pixel readPixels (WebGL2) or onSubmittedWorkDone (WebGPU), so
 // the browser's 60 Hz frame pacing does not hide or cap the cost.
 import { chromium } from 'playwright-core';
@@ -199,7 +200,13 @@ for (const mode of ['webgpu', 'webgl2']) {
       await page.waitForFunction(() => document.querySelector('#status')?.dataset.probs, null, { timeout: 60000 });
       const c = await page.evaluate(() => window.waferscope_bench_classify());
       const model = await page.evaluate(() => document.querySelector('#pattern-backend')?.textContent ?? '');
-      console.log(`    classifier (${c.backend}): one wafer ${c.single_ms.toFixed(2)} ms, batch of 25 ${c.batch25_ms.toFixed(1)} ms (warm medians; ${model.match(/warm-up [0-9.]+ ms/)?.[0] ?? ''})`);
+      console.log(`    classifier (${c.backend}): one wafer ${c.single_ms.toFixed(2)} ms, batch of 25 ${c.batch25_ms.toFixed(1)} ms (warm medians; ${model.match(/CPU warm-up [0-9.]+ ms/)?.[0] ?? ''})`);
+      // The WebGPU classifier on the page's device (burn wgpu), read-back included.
+      await page.waitForFunction(() => ['ready', 'unavailable'].includes(document.querySelector('#status')?.dataset.gpuModel)
+        || document.querySelector('#status')?.dataset.gpuModel?.startsWith('failed'), null, { timeout: 120000 });
+      const g = await page.evaluate(() => window.waferscope_bench_classify_gpu());
+      if (g.error) console.log(`    classifier on WebGPU: ${g.error} (${await page.evaluate(() => document.querySelector('#status').dataset.gpuModel)})`);
+      else console.log(`    classifier (${g.backend}): one wafer ${g.single_ms.toFixed(2)} ms, batch of 25 ${g.batch25_ms.toFixed(1)} ms (warm medians, read-back included); first inference ${g.warmup_ms.toFixed(0)} ms (shader compilation)`);
       await page.close();
     }
   } finally {

@@ -142,9 +142,26 @@ for (const mode of ['webgl2', 'webgpu']) {
       // The page has lot2 open from the test above; the CLI classifies the same file natively.
       const native = JSON.parse(execFileSync(bin, ['classify', '--json', stdf('lot2.stdf.gz')]).toString());
       const want = native.wafers[0];
-      await page.waitForFunction(() => document.querySelector('#status')?.dataset.probs, null, { timeout: 60000 })
+      // WebGPU mode: the answer must come from burn's WebGPU backend (the CPU one shows first);
+      // WebGL2 mode: there is no WebGPU, so the CPU backend answers.
+      await page.waitForFunction((mode) => {
+        const d = document.querySelector('#status')?.dataset;
+        if (!d?.probs) return false;
+        return mode === 'webgpu'
+          ? d.classifyBackend === 'webgpu' || d.gpuModel?.startsWith('failed')
+          : d.gpuModel === 'unavailable' || d.gpuModel?.startsWith('failed');
+      }, mode, { timeout: 90000 })
         .catch(async (e) => { throw new Error(`no classification: ${JSON.stringify(await status())}; errors ${errors}: ${e.message}`); });
       const s = await status();
+      if (mode === 'webgpu') {
+        assert.equal(s.classifyBackend, 'webgpu', `the WebGPU classifier: ${s.gpuModel}`);
+        assert.match(await page.textContent('#pattern-backend'), /WebGPU: burn wgpu/);
+        assert.match(await page.textContent('#pattern-backend'), /WebGPU warm-up \d+ ms/);
+      } else {
+        assert.equal(s.gpuModel, 'unavailable');
+        assert.equal(s.classifyBackend, 'cpu');
+        assert.match(await page.textContent('#pattern-backend'), /CPU: burn Flex/);
+      }
       assert.equal(s.model, `v${native.model_version}`);
       const classes = Object.keys(want.probabilities);
       const order = ['Center', 'Donut', 'Edge-Loc', 'Edge-Ring', 'Loc', 'Near-full', 'Random', 'Scratch', 'none'];
@@ -153,8 +170,7 @@ for (const mode of ['webgl2', 'webgpu']) {
       order.forEach((c, i) => assert.ok(Math.abs(got[i] - want.probabilities[c]) <= 1e-3,
         `${c}: browser ${got[i]}, native ${want.probabilities[c]}`));
       assert.equal((await page.textContent('#pattern-label')).trim().split(' ')[0], want.label);
-      assert.match(await page.textContent('#pattern-backend'), /CPU: burn Flex/);
-      tt.diagnostic(`lot2: ${want.label}; in-browser inference ${s.classifyMs} ms for one wafer`);
+      tt.diagnostic(`lot2: ${want.label}; in-browser inference (${s.classifyBackend}) ${s.classifyMs} ms for one wafer`);
       await shot('lot2-pattern');
     });
 

@@ -13,6 +13,32 @@ use render::Renderer;
 use wafer::DieTable;
 use web_sys::HtmlCanvasElement;
 
+/// The map's WebGPU handles, lent to the classifier so both run on one device.
+#[derive(Clone)]
+pub struct SharedWebGpu {
+    pub instance: wgpu::Instance,
+    pub adapter: wgpu::Adapter,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    lost: Arc<AtomicBool>,
+}
+
+impl SharedWebGpu {
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+}
+
+thread_local! {
+    /// The latest WebGPU device the map made, if any (lost ones say so).
+    static SHARED: std::cell::RefCell<Option<SharedWebGpu>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The map's WebGPU device, while it is alive.
+pub fn shared_webgpu() -> Option<SharedWebGpu> {
+    SHARED.with_borrow(|s| s.clone()).filter(|s| !s.is_lost())
+}
+
 /// Which browser API draws the map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -117,6 +143,19 @@ impl Gpu {
             config.format = *f;
         }
         surface.configure(&device, &config);
+        if backend == Backend::WebGpu {
+            // The classifier runs on this same device (see `classify`): a second device is not
+            // to be had once this one exists.
+            SHARED.with_borrow_mut(|s| {
+                *s = Some(SharedWebGpu {
+                    instance: instance.clone(),
+                    adapter: adapter.clone(),
+                    device: device.clone(),
+                    queue: queue.clone(),
+                    lost: lost.clone(),
+                })
+            });
+        }
         let renderer = Renderer::new(&device, &queue, config.format);
         Ok(Gpu {
             _instance: instance,

@@ -126,11 +126,16 @@ impl Loader {
                             Some((p, get(&r, "hash").as_string().unwrap_or_default()))
                         })
                         .collect();
+                    // The WebGPU answer, when it came first, stays.
+                    if st.classes.get_untracked().is_some_and(|c| c.gpu) {
+                        return;
+                    }
                     st.classes.set(Some(Rc::new(Classes {
                         wafers,
                         single_ms: get(&data, "single_ms").as_f64().unwrap_or(0.0),
                         batch_ms: get(&data, "batch_ms").as_f64().unwrap_or(0.0),
                         backend: get(&data, "backend").as_string().unwrap_or_default(),
+                        gpu: false,
                     })));
                 }
                 Some("error") => {
@@ -201,6 +206,11 @@ impl Loader {
     }
 }
 
+/// The fetched manifest (text) and weights, once here.
+pub fn model_files() -> Option<(String, Vec<u8>)> {
+    MODEL.with_borrow(|m| m.clone())
+}
+
 /// Hand the fetched model to the worker through the outbox (posted straight away, it was lost
 /// whenever the fetch beat the worker's start-up); again whenever a parsed file comes back
 /// from a worker that has no model, as a safety net.
@@ -248,6 +258,7 @@ fn fetch_model(st: St, worker: Worker) {
             Ok(m) => {
                 MODEL.with_borrow_mut(|slot| *slot = Some(m));
                 send_model(&worker);
+                st.weights_ready.set(true);
             }
             Err(e) => st.model.set(ModelStatus::Failed(e)),
         }

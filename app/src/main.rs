@@ -4,8 +4,11 @@
 //! The page: `panels` (pickers, legend, tooltip, exports), `map` (the canvas and its
 //! interactions), `gpu` (WebGPU or WebGL2 context), `loader` (the parsing Web Worker), `doc`
 //! (an open file and what views derive from it), `state` (signals), `edge` (the shared edge's
-//! wafers and predictions, when the edge Worker serves the app).
+//! wafers and predictions, when the edge Worker serves the app), `classify` (the defect-pattern
+//! classifier on WebGPU; the CPU one runs in the parsing worker).
 
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+mod classify;
 #[cfg(target_arch = "wasm32")]
 mod doc;
 #[cfg(target_arch = "wasm32")]

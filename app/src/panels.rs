@@ -10,7 +10,7 @@ use wafer::Verdict;
 use wasm_bindgen::JsCast;
 
 use crate::doc::Subject;
-use crate::state::{ModelStatus, St};
+use crate::state::{GpuModel, ModelStatus, St};
 
 fn css(c: Rgba) -> String {
     format!("rgb({},{},{})", c[0], c[1], c[2])
@@ -286,7 +286,18 @@ pub fn Pattern() -> impl IntoView {
             ModelStatus::Ready {
                 version, warmup_ms, ..
             } => {
-                format!("model v{version} (warm-up {warmup_ms:.1} ms)")
+                format!("model v{version} (CPU warm-up {warmup_ms:.1} ms)")
+            }
+        };
+        let status = match st.gpu_model.get() {
+            GpuModel::Idle => status,
+            GpuModel::Unavailable => format!("{status} · no WebGPU here: the CPU answers"),
+            GpuModel::Starting => format!("{status} · starting the WebGPU classifier…"),
+            GpuModel::Ready { warmup_ms, .. } => {
+                format!("{status} · WebGPU warm-up {warmup_ms:.0} ms (shader compilation)")
+            }
+            GpuModel::Failed(e) => {
+                format!("{status} · WebGPU classifier failed ({e}): the CPU answers")
             }
         };
         let Some(classes) = st.classes.get() else {
@@ -665,6 +676,14 @@ pub fn Status() -> impl IntoView {
                 Some(p.probabilities.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>().join(","))
             })
             data-classify-ms=attr(|st| st.classes.get().map(|c| format!("{:.3}", c.single_ms)))
+            data-classify-backend=attr(|st| st.classes.get().map(|c| if c.gpu { "webgpu" } else { "cpu" }.to_string()))
+            data-gpu-model=attr(|st| Some(match st.gpu_model.get() {
+                GpuModel::Idle => "idle".to_string(),
+                GpuModel::Unavailable => "unavailable".to_string(),
+                GpuModel::Starting => "starting".to_string(),
+                GpuModel::Ready { .. } => "ready".to_string(),
+                GpuModel::Failed(e) => format!("failed: {e}"),
+            }))
         ></div>
     }
 }

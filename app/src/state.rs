@@ -20,6 +20,22 @@ pub enum ModelStatus {
     Failed(String),
 }
 
+/// Where the WebGPU classifier stands (the CPU one, in the parsing worker, is `ModelStatus`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum GpuModel {
+    /// Not tried yet: no file and weights yet.
+    Idle,
+    /// This browser has no WebGPU: the CPU backend answers.
+    Unavailable,
+    Starting,
+    /// Set up; the first inference (shader compilation included) took `warmup_ms`.
+    Ready {
+        label: String,
+        warmup_ms: f64,
+    },
+    Failed(String),
+}
+
 /// The classifier's answer for every wafer of the open file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Classes {
@@ -30,6 +46,8 @@ pub struct Classes {
     pub single_ms: f64,
     pub batch_ms: f64,
     pub backend: String,
+    /// From the WebGPU classifier (a later CPU answer for the same file does not replace it).
+    pub gpu: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -58,6 +76,9 @@ pub struct St {
     pub parse_ms: RwSignal<Option<f64>>,
     pub started_at: RwSignal<f64>,
     pub model: RwSignal<ModelStatus>,
+    pub gpu_model: RwSignal<GpuModel>,
+    /// The shipped weights have been fetched (the WebGPU classifier loads them).
+    pub weights_ready: RwSignal<bool>,
     pub classes: RwSignal<Option<Rc<Classes>>, LocalStorage>,
     /// The worker's number of the open file, to match its classification to it.
     pub seq: RwSignal<u32>,
@@ -95,6 +116,8 @@ impl St {
             parse_ms: RwSignal::new(None),
             started_at: RwSignal::new(0.0),
             model: RwSignal::new(ModelStatus::Loading),
+            gpu_model: RwSignal::new(GpuModel::Idle),
+            weights_ready: RwSignal::new(false),
             classes: RwSignal::new_local(None),
             seq: RwSignal::new(0),
             edge: RwSignal::new_local(None),

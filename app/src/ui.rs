@@ -37,6 +37,11 @@ pub fn App() -> impl IntoView {
         crate::edge::probe(st, l);
     }
     crate::edge::track_prediction(st);
+    #[cfg(feature = "webgpu")]
+    {
+        crate::classify::track(st);
+        crate::classify::install_bench_hook(st);
+    }
 
     // Recolour when the file, subject, layer or hidden bins change.
     Effect::new(move |_| st.coloring.set(coloring_for(st).map(Rc::new)));

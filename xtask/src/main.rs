@@ -385,6 +385,9 @@ fn test() -> Result {
                 "edge",
                 "--target",
                 "wasm32-unknown-unknown",
+                // The page's build (app/index.html): the WebGPU classifier too.
+                "--features",
+                "app/webgpu",
             ]);
             c.args(["--", "-D", "warnings"]);
             sh(c)
