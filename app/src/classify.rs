@@ -233,8 +233,15 @@ async fn set_up(
             (setup, label)
         }
     };
+    let wgpu_device = setup.device.clone();
     let device = try_init_device(setup, RuntimeOptions::default())
         .map_err(|e| format!("burn could not use the WebGPU device: {e:?}"))?;
+    // cubecl's handler for uncaptured errors panics, which on wasm ends the whole page, map
+    // included; a validation error is worth a console line, not that. (Its lost-device
+    // watch is a separate callback and stays.)
+    wgpu_device.on_uncaptured_error(std::sync::Arc::new(|e| {
+        web_sys::console::error_1(&format!("WebGPU error: {e}").into());
+    }));
     let device = burn::tensor::Device::new(device);
     let (classifier, _) =
         model::Classifier::load_verified(manifest, weights, &device).map_err(|e| e.to_string())?;

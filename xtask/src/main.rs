@@ -349,12 +349,16 @@ fn test() -> Result {
             sh(c)
         })?;
         p.run(
-            "cargo test (unit, corpus facts, rust-stdf, robustness, CLI, GPU golden)",
+            "cargo test (unit, corpus facts, rust-stdf, robustness, CLI, GPU golden, training reproducibility)",
             || {
                 let mut c = cargo();
                 c.args(["test", "--workspace"]);
                 // The Vulkan loader complains without one; lavapipe needs nothing else.
                 c.env("XDG_RUNTIME_DIR", env::temp_dir());
+                sh(c)?;
+                // Training is reproducible (a tiny run of the real `train` binary, repeated).
+                let mut c = cargo();
+                c.args(["test", "-p", "model", "--features", "train", "--test", "train_repro"]);
                 sh(c)
             },
         )?;

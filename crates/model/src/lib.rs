@@ -3,7 +3,7 @@
 //! (Flex on the CPU natively, in the worker and as the browser's fallback; WebGPU in the browser).
 //! The training data generator is [`synth`]; training is the `train` binary (feature `train`).
 
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
@@ -89,6 +89,20 @@ impl Cnn {
 }
 
 impl Cnn {
+    /// The same network with parameter ids numbered by their place in it. burn draws the ids at
+    /// random and writes them into the weights file, so without this two identical trainings
+    /// write different bytes and the manifest's sha256 does not reproduce.
+    pub fn with_stable_ids(self) -> Cnn {
+        struct Numbered(u64);
+        impl ModuleMapper for Numbered {
+            fn map_float<const D: usize>(&mut self, p: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                self.0 += 1;
+                Param::initialized(ParamId::from(self.0), p.val())
+            }
+        }
+        self.map(&mut Numbered(0))
+    }
+
     /// Every parameter as (name, shape, values), in PyTorch's layout (a linear layer's weight
     /// as `[out, in]`; burn keeps `[in, out]`), for the benchmark that runs the same network in
     /// PyTorch.

@@ -164,6 +164,7 @@ fn main() {
     let params = trained.num_params();
     let bytes = trained
         .clone()
+        .with_stable_ids()
         .into_record()
         .into_bytes()
         .expect("serialising the weights");
