@@ -182,7 +182,11 @@ for (const mode of ['webgpu', 'webgl2']) {
       page.on('console', (m) => process.env.BENCH_VERBOSE && console.log('    page:', m.text()));
       page.on('crash', () => console.log('    page crashed'));
       await page.goto(url);
-      await page.waitForFunction(() => !document.querySelector('#backend')?.textContent.includes('starting'));
+      await page.waitForFunction(() => {
+        // The element first: the page mounts only once its wasm has compiled.
+        const t = document.querySelector('#backend')?.textContent;
+        return t !== undefined && !t.includes('starting');
+      });
       await page.setInputFiles('#file-input', file);
       await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('#status')?.dataset.state)
         && !document.querySelector('#progress'), null, { timeout: 300000, polling: 50 });

@@ -73,7 +73,11 @@ for (const mode of ['webgl2', 'webgpu']) {
       return { screen, gpu, at: [box.x + sx, box.y + sy] };
     };
 
-    await page.waitForFunction(() => !document.querySelector('#backend')?.textContent.includes('starting'));
+    await page.waitForFunction(() => {
+      // The element first: the page mounts only once its wasm has compiled.
+      const t = document.querySelector('#backend')?.textContent;
+      return t !== undefined && !t.includes('starting');
+    });
     const backend = await page.textContent('#backend');
     await t.test('the UI says which GPU API draws the map', () => {
       if (mode === 'webgpu') assert.match(backend, /^WebGPU/);
