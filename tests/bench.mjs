@@ -11,7 +11,7 @@
 //   WebGPU (one wafer, a batch of 25), and its first inference (shader compilation).
 // The GPU is waited for with a 1-pixel readPixels (WebGL2) or onSubmittedWorkDone (WebGPU), so
 // the browser's 60 Hz frame pacing does not hide or cap the cost.
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from './serve.mjs';
@@ -171,10 +171,7 @@ async function inPage() {
 
 const f1 = (x) => x.toFixed(1).padStart(8);
 for (const mode of ['webgpu', 'webgl2']) {
-  const args = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-  if (mode === 'webgpu') args.push('--enable-unsafe-webgpu');
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args });
+  const browser = await launch(mode);
   console.log(`\nChromium ${browser.version()}, ${mode === 'webgpu' ? 'WebGPU allowed' : 'WebGPU off'}:`);
   try {
     for (const file of files) {

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { serve } from './serve.mjs';
 import { decodePng } from './png.mjs';
 
@@ -41,11 +41,7 @@ after(() => server?.close());
 
 for (const mode of ['webgl2', 'webgpu']) {
   test(`viewer in ${mode} mode`, async (t) => {
-    const args = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-    // Playwright gives every launch a fresh, empty profile directory.
-    if (mode === 'webgpu') args.push('--enable-unsafe-webgpu');
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args });
+    const browser = await launch(mode);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -258,10 +254,7 @@ for (const mode of ['webgl2', 'webgpu']) {
 // map is on screen, so the order is forced rather than left to timing.
 test('a file opened before the model arrives is classified when it does', async () => {
   const native = JSON.parse(execFileSync(bin, ['classify', '--json', stdf('lot2.stdf.gz')]).toString());
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     const errors = [];

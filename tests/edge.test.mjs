@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startEdge, freePort, uploadModel, release, uploadWafer, root, UPLOAD_TOKEN, ADMIN_TOKEN } from './edge.mjs';
@@ -300,10 +300,7 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
   });
 
   await t.test('the app opens a shared link from the edge and shows the edge prediction beside its own', async () => {
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    const browser = await launch();
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       const errors = [];
