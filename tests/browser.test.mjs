@@ -170,7 +170,8 @@ for (const mode of ['webgl2', 'webgpu']) {
       order.forEach((c, i) => assert.ok(Math.abs(got[i] - want.probabilities[c]) <= 1e-3,
         `${c}: browser ${got[i]}, native ${want.probabilities[c]}`));
       assert.equal((await page.textContent('#pattern-label')).trim().split(' ')[0], want.label);
-      tt.diagnostic(`lot2: ${want.label}; in-browser inference (${s.classifyBackend}) ${s.classifyMs} ms for one wafer`);
+      const warmup = (await page.textContent('#pattern-backend')).match(/WebGPU warm-up \d+ ms/)?.[0] ?? 'no WebGPU';
+      tt.diagnostic(`lot2: ${want.label}; in-browser inference (${s.classifyBackend}) ${s.classifyMs} ms for one wafer; ${warmup}`);
       await shot('lot2-pattern');
     });
 

@@ -76,12 +76,8 @@ fn start(st: St) {
 }
 
 async fn run(st: St, doc: Rc<Doc>) {
-    let grids: Vec<Option<features::FeatureGrid>> = doc
-        .file
-        .wafers
-        .iter()
-        .map(|w| features::FeatureGrid::from_dies(&w.dies).ok())
-        .collect();
+    let grids: Vec<Option<&features::FeatureGrid>> =
+        (0..doc.file.wafers.len()).map(|i| doc.grid(i)).collect();
     if grids.iter().all(Option::is_none) {
         return;
     }
@@ -121,9 +117,9 @@ type Classified = (Vec<Option<(model::Prediction, String)>>, f64, f64);
 
 async fn classify(
     ready: &Ready,
-    grids: &[Option<features::FeatureGrid>],
+    grids: &[Option<&features::FeatureGrid>],
 ) -> Result<Classified, String> {
-    let present: Vec<&features::FeatureGrid> = grids.iter().flatten().collect();
+    let present: Vec<&features::FeatureGrid> = grids.iter().flatten().copied().collect();
     // One wafer alone (what opening a wafer costs), then the whole file as one batch, each with
     // its read-back.
     let t0 = now_ms();
@@ -134,10 +130,7 @@ async fn classify(
     let batch_ms = now_ms() - t1;
     let wafers = grids
         .iter()
-        .map(|g| {
-            let g = g.as_ref()?;
-            Some((predictions.next()?, g.hash().to_hex()))
-        })
+        .map(|g| Some((predictions.next()?, (*g)?.hash().to_hex())))
         .collect();
     Ok((wafers, single_ms, batch_ms))
 }
@@ -307,12 +300,10 @@ pub fn install_bench_hook(st: St) {
             let set = |k: &str, v: JsValue| {
                 let _ = js_sys::Reflect::set(&o, &k.into(), &v);
             };
-            let grid = st.doc.get_untracked().and_then(|d| {
-                d.file
-                    .wafers
-                    .iter()
-                    .find_map(|w| features::FeatureGrid::from_dies(&w.dies).ok())
-            });
+            let doc = st.doc.get_untracked();
+            let grid = doc
+                .as_ref()
+                .and_then(|d| (0..d.file.wafers.len()).find_map(|i| d.grid(i)).cloned());
             let (Some(r), Some(g)) = (ready(st).await, grid) else {
                 set("error", "no WebGPU classifier or no wafer".into());
                 return Ok(o.into());

@@ -24,6 +24,9 @@ pub struct Doc {
     /// Per wafer, then the stack: geometry walks every die, so it is computed once, not per
     /// pointer move or frame.
     geometry: Vec<OnceCell<MapGeometry>>,
+    /// Per wafer: the classifier's input (None: no dies), made once for the WebGPU classifier
+    /// and the edge's prediction alike.
+    grids: Vec<OnceCell<Option<features::FeatureGrid>>>,
 }
 
 /// The stacked map: one row per (x, y) seen on any wafer.
@@ -50,13 +53,23 @@ impl Doc {
             })
             .collect();
         let geometry = (0..=file.wafers.len()).map(|_| OnceCell::new()).collect();
+        let grids = (0..file.wafers.len()).map(|_| OnceCell::new()).collect();
         Doc {
             name,
             file,
             index,
             stack: OnceCell::new(),
             geometry,
+            grids,
         }
+    }
+
+    /// Wafer `i`'s feature grid, or None for a wafer without dies (or no wafer `i`).
+    pub fn grid(&self, i: usize) -> Option<&features::FeatureGrid> {
+        let w = self.file.wafers.get(i)?;
+        self.grids[i]
+            .get_or_init(|| features::FeatureGrid::from_dies(&w.dies).ok())
+            .as_ref()
     }
 
     pub fn stack(&self) -> &Stack {

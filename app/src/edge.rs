@@ -122,10 +122,7 @@ pub fn track_prediction(st: St) {
         let (Some(doc), Subject::Wafer(i)) = (st.doc.get(), st.subject.get()) else {
             return;
         };
-        let Some(w) = doc.file.wafers.get(i) else {
-            return;
-        };
-        let Ok(grid) = features::FeatureGrid::from_dies(&w.dies) else {
+        let Some(grid) = doc.grid(i).cloned() else {
             return;
         };
         let key = grid.hash().to_hex();
@@ -155,9 +152,8 @@ pub fn track_prediction(st: St) {
             .await;
             // Only if the wafer on screen is still the one asked about.
             let still = st.doc.get_untracked().is_some_and(|d| {
-                matches!(st.subject.get_untracked(), Subject::Wafer(j) if d.file.wafers.get(j)
-                    .and_then(|w| features::FeatureGrid::from_dies(&w.dies).ok())
-                    .is_some_and(|g| g.hash().to_hex() == key))
+                matches!(st.subject.get_untracked(), Subject::Wafer(j)
+                    if d.grid(j).is_some_and(|g| g.hash().to_hex() == key))
             });
             if still {
                 st.edge_prediction.set(Some(result.map(Rc::new)));
