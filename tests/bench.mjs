@@ -1,6 +1,7 @@
 // Viewer benchmark in headless Chromium, run by `cargo xtask bench`:
 //   node tests/bench.mjs FILE...
-// For each Chromium mode (WebGPU allowed, and WebGL2 only) and each file it prints:
+// For each Chromium mode (WebGPU allowed, WebGL2 only, and no WebGL either: the CPU painter) and
+// each file it prints:
 // - time from the file chosen to the first frame submitted (the app's own clock, from the input's
 //   change event), and the worker's parse time;
 // - the first frame of the parsed dies (upload of the die table + draw + GPU done), median of 3,
@@ -8,7 +9,9 @@
 // - frame time p50/p95 over a scripted pan/zoom (120 frames, each drawn and waited for on the GPU; at most 30 s each),
 //   against the same script on the Canvas2D reference.
 // - the classifier's warm latency in the parsing worker (CPU) and, where the page has WebGPU, on
-//   WebGPU (one wafer, a batch of 25), and its first inference (shader compilation).
+//   WebGPU (one wafer, a batch of 25), and its first inference (shader compilation);
+// - per mode, the second file's map figures as a ratio of the first's: with the 1 M-die wafer
+//   first and the 4.8 M-die one second, whether a frame grows with the number of dies.
 // The GPU is waited for with a 1-pixel readPixels (WebGL2) or onSubmittedWorkDone (WebGPU), so
 // the browser's 60 Hz frame pacing does not hide or cap the cost.
 import { launch } from './chromium.mjs';
@@ -34,6 +37,8 @@ async function inPage() {
   const canvas = document.querySelector('#map');
   const px = new Uint8Array(4);
   const gpuDone = async () => {
+    // The CPU painter has put its pixels in the canvas before `frame` returns.
+    if (api === 'CPU') return;
     if (api === 'WebGPU') {
       const dev = canvas.getContext('webgpu')?.getConfiguration?.()?.device;
       if (dev) return dev.queue.onSubmittedWorkDone();
@@ -170,7 +175,8 @@ async function inPage() {
 }
 
 const f1 = (x) => x.toFixed(1).padStart(8);
-for (const mode of ['webgpu', 'webgl2']) {
+for (const mode of ['webgpu', 'webgl2', 'cpu']) {
+  const results = [];
   const browser = await launch(mode);
   console.log(`\nChromium ${browser.version()}, ${mode === 'webgpu' ? 'WebGPU allowed' : 'WebGPU off'}:`);
   try {
@@ -198,6 +204,7 @@ for (const mode of ['webgpu', 'webgl2']) {
       console.log(`    first frame of parsed dies  ${f1(r.first)} ms   Canvas2D ${f1(r.refFirst)} ms   ${(r.refFirst / r.first).toFixed(1)}x faster   (median of 3; main thread ${r.firstCpu.toFixed(1)} ms)`);
       console.log(`    pan/zoom frame p50          ${f1(r.p50)} ms   Canvas2D ${f1(r.refP50)} ms   ${(r.refP50 / r.p50).toFixed(1)}x   (main thread ${r.cpuP50.toFixed(2)} ms)`);
       console.log(`    pan/zoom frame p95          ${f1(r.p95)} ms   Canvas2D ${f1(r.refP95)} ms   ${(r.refP95 / r.p95).toFixed(1)}x   (${r.frames} / ${r.refFrames} frames)`);
+      results.push(r);
       await page.waitForFunction(() => document.querySelector('#status')?.dataset.probs, null, { timeout: 60000 });
       const c = await page.evaluate(() => window.waferscope_bench_classify());
       const model = await page.evaluate(() => document.querySelector('#pattern-backend')?.textContent ?? '');
@@ -209,6 +216,10 @@ for (const mode of ['webgpu', 'webgl2']) {
       if (g.error) console.log(`    classifier on WebGPU: ${g.error} (${await page.evaluate(() => document.querySelector('#status').dataset.gpuModel)})`);
       else console.log(`    classifier (${g.backend}): one wafer ${g.single_ms.toFixed(2)} ms, batch of 25 ${g.batch25_ms.toFixed(1)} ms (warm medians, read-back included); first inference ${g.warmup_ms.toFixed(0)} ms (shader compilation)`);
       await page.close();
+    }
+    if (results.length >= 2) {
+      const [a, b] = results;
+      console.log(`  ${(b.dies / 1e6).toFixed(2)} M vs ${(a.dies / 1e6).toFixed(2)} M dies (${b.api}): first frame ${(b.first / a.first).toFixed(2)}x, pan/zoom p50 ${(b.p50 / a.p50).toFixed(2)}x, p95 ${(b.p95 / a.p95).toFixed(2)}x`);
     }
   } finally {
     await browser.close();

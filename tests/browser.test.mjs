@@ -1,5 +1,6 @@
-// End-to-end tests of the browser app, in headless Chromium with WebGPU (--enable-unsafe-webgpu)
-// and without it (the WebGL2 fallback). Run by `cargo xtask test` after it builds the app.
+// End-to-end tests of the browser app, in headless Chromium with WebGPU (--enable-unsafe-webgpu),
+// without it (the WebGL2 fallback), and without WebGL either (the CPU rasterizer draws the map).
+// Run by `cargo xtask test` after it builds the app.
 //
 // Facts about the files come from the native CLI (an independent parse), never from the page.
 // Screenshots of every case are saved under target/e2e/ as test artifacts.
@@ -39,7 +40,7 @@ let server;
 before(async () => { server = await serve(dist); });
 after(() => server?.close());
 
-for (const mode of ['webgl2', 'webgpu']) {
+for (const mode of ['webgl2', 'webgpu', 'cpu']) {
   test(`viewer in ${mode} mode`, async (t) => {
     const browser = await launch(mode);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -77,7 +78,8 @@ for (const mode of ['webgl2', 'webgpu']) {
     const backend = await page.textContent('#backend');
     await t.test('the UI says which GPU API draws the map', () => {
       if (mode === 'webgpu') assert.match(backend, /^WebGPU/);
-      else assert.match(backend, /^WebGL2/);
+      else if (mode === 'webgl2') assert.match(backend, /^WebGL2/);
+      else assert.match(backend, /^CPU \(paint rasterizer; no WebGPU or WebGL2/);
     });
 
     await t.test('lot2.stdf.gz: wafer id, die count and yield as the CLI reads them', async () => {

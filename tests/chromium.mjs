@@ -1,11 +1,13 @@
 // Headless Chromium (Debian's, or $CHROMIUM) as every browser test and bench launches it.
 // 'webgpu' allows WebGPU (SwiftShader's adapter); 'webgl2' leaves it off, so the app falls back
-// to WebGL2 and the CPU classifier. Playwright gives every launch a fresh, empty profile.
+// to WebGL2 and the CPU classifier; 'cpu' turns WebGL off as well, so the map is drawn by the
+// CPU rasterizer. Playwright gives every launch a fresh, empty profile.
 import { chromium } from 'playwright-core';
 
 export function launch(mode = 'webgl2') {
   const args = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'];
   if (mode === 'webgpu') args.push('--enable-unsafe-webgpu');
+  if (mode === 'cpu') args.push('--disable-webgl', '--disable-webgl2');
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args });
 }

@@ -1,5 +1,6 @@
-//! The interactive map: a canvas drawn by the wgpu renderer, with pan (drag, arrows), zoom (wheel,
-//! pinch, +/-, around the cursor), fit (F, 0, double-click), hover and click-to-pin.
+//! The interactive map: a canvas drawn by the wgpu renderer (or, without WebGPU and WebGL2, by the
+//! CPU rasterizer), with pan (drag, arrows), zoom (wheel, pinch, +/-, around the cursor), fit (F,
+//! 0, double-click), hover and click-to-pin.
 
 use std::rc::Rc;
 
@@ -9,7 +10,7 @@ use paint::{Style, View};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlCanvasElement, KeyboardEvent, PointerEvent, WheelEvent};
 
-use crate::gpu::Gpu;
+use crate::gpu::{Gpu, Shown, Snapshot};
 use crate::state::{St, now_ms};
 
 /// What is uploaded to the GPU, so a frame re-uploads only when the map or its colours change.
@@ -30,6 +31,10 @@ struct MapState {
     /// layer would reuse the old one.
     canvas: Option<HtmlCanvasElement>,
     webgpu_failed: bool,
+    /// Why the map is drawn on the CPU from now on (no WebGL2, or a grid beyond the GPU).
+    cpu: Option<String>,
+    /// The colouring last uploaded, to upload only its table when only colours changed.
+    colored: Option<std::rc::Rc<paint::Coloring>>,
     /// Failed set-ups in a row: a WebGL2 context can fail right after a WebGPU device was lost
     /// on the same page, so the fallback tries a fresh canvas a few times before giving up.
     failures: u32,
@@ -92,7 +97,7 @@ impl Ctx {
         let Some(coloring) = st.coloring.get_untracked() else {
             return;
         };
-        let lost = self
+        let next = self
             .ms
             .try_update_value(|m| {
                 let gpu = m.gpu.as_mut()?;
@@ -108,11 +113,17 @@ impl Ctx {
                     .as_ref()
                     .is_some_and(|u| u.doc == key.doc && u.subject == key.subject);
                 if !same_map {
-                    gpu.upload(&g, doc.dies(subject), &coloring);
+                    if let Err(e) = gpu.upload(&g, doc.dies(subject), &coloring) {
+                        // Beyond the GPU's textures: this map is drawn on the CPU instead.
+                        m.uploaded = None;
+                        return Some(Next::Cpu(e));
+                    }
                 } else if m.uploaded.as_ref() != Some(&key) {
-                    gpu.renderer.set_coloring(&coloring);
+                    let same_keys = m.colored.as_ref().is_some_and(|c| c.keys == coloring.keys);
+                    gpu.recolor(&coloring, same_keys);
                 }
                 m.uploaded = Some(key);
+                m.colored = Some(coloring.clone());
                 let view = st
                     .view
                     .get_untracked()
@@ -122,7 +133,12 @@ impl Ctx {
                     selected: st.selected.get_untracked(),
                     ..Style::default()
                 };
-                let drawn = gpu.draw(&view, &style);
+                let shown = Shown {
+                    geometry: &g,
+                    dies: doc.dies(subject),
+                    coloring: &coloring,
+                };
+                let drawn = gpu.draw(&shown, &view, &style, w, h);
                 if drawn
                     && st.first_frame_ms.get_untracked().is_none()
                     && st.started_at.get_untracked() > 0.0
@@ -137,21 +153,34 @@ impl Ctx {
                     m.webgpu_failed = true;
                 }
                 m.skipped = if drawn || lost { 0 } else { m.skipped + 1 };
-                Some((lost, m.skipped))
+                Some(if lost {
+                    Next::Lost
+                } else if (1..=MAX_SKIPPED).contains(&m.skipped) {
+                    Next::Retry
+                } else {
+                    Next::Done
+                })
             })
             .flatten()
-            .unwrap_or((false, 0));
-        let (lost, skipped) = lost;
-        if (1..=MAX_SKIPPED).contains(&skipped) {
+            .unwrap_or(Next::Done);
+        match next {
             // Nothing else may ask for a frame (a shared link opens with no input), so a skipped
             // frame would leave the map blank.
-            self.request_frame();
-        }
-        if lost {
-            // Start over on a new canvas, without WebGPU this time.
-            st.backend
-                .set("WebGPU device lost: switching to WebGL2".into());
-            self.new_canvas();
+            Next::Retry => self.request_frame(),
+            Next::Lost => {
+                // Start over on a new canvas, without WebGPU this time.
+                st.backend
+                    .set("WebGPU device lost: switching to WebGL2".into());
+                self.new_canvas();
+            }
+            Next::Cpu(reason) => {
+                self.ms.update_value(|m| {
+                    m.gpu = None;
+                    m.cpu = Some(reason);
+                });
+                self.new_canvas();
+            }
+            Next::Done => {}
         }
     }
 
@@ -200,18 +229,21 @@ impl Ctx {
         }
     }
 
-    /// Set up the GPU on the mounted canvas.
+    /// Set up the GPU on the mounted canvas (or the CPU painter, once the GPU is ruled out).
     fn start_gpu(self, canvas: HtmlCanvasElement) {
         let st = self.st;
-        let allow_webgpu = !self.ms.with_value(|m| m.webgpu_failed);
+        let (allow_webgpu, cpu) = self.ms.with_value(|m| (!m.webgpu_failed, m.cpu.clone()));
         fit_canvas(&canvas);
         spawn_local(async move {
-            let result = Gpu::init(canvas, allow_webgpu, move || self.request_frame()).await;
+            let result = match &cpu {
+                Some(reason) => Gpu::cpu(&canvas, reason),
+                None => Gpu::init(canvas.clone(), allow_webgpu, move || self.request_frame()).await,
+            };
             let mut retry = false;
             self.ms.update_value(|m| match result {
                 Ok(gpu) => {
                     let label = format!("{} ({})", gpu.backend.label(), gpu.adapter_name);
-                    st.backend.set(if allow_webgpu {
+                    st.backend.set(if allow_webgpu || cpu.is_some() {
                         label
                     } else {
                         format!("{label}; WebGPU device was lost")
@@ -225,18 +257,22 @@ impl Ctx {
                     }
                     m.gpu = Some(gpu);
                     m.uploaded = None;
+                    m.colored = None;
                     m.failures = 0;
                 }
-                Err(e) => {
+                Err(e) if m.cpu.is_none() => {
                     m.failures += 1;
-                    if m.failures < 3 {
-                        // Next time without WebGPU, on a fresh canvas.
-                        m.webgpu_failed = true;
-                        retry = true;
-                    } else {
-                        st.backend.set("none".into());
-                        st.error.set(Some(format!("cannot draw maps: {e}")));
+                    // Next time without WebGPU, on a fresh canvas; after three failures (a
+                    // WebGL2 context can fail right after a lost WebGPU device), on the CPU.
+                    m.webgpu_failed = true;
+                    if m.failures >= 3 {
+                        m.cpu = Some(format!("no WebGPU or WebGL2: {e}"));
                     }
+                    retry = true;
+                }
+                Err(e) => {
+                    st.backend.set("none".into());
+                    st.error.set(Some(format!("cannot draw maps: {e}")));
                 }
             });
             if retry {
@@ -246,6 +282,17 @@ impl Ctx {
             }
         });
     }
+}
+
+/// What a frame asks for next.
+enum Next {
+    Done,
+    /// No surface texture this time: try again on the next animation frame.
+    Retry,
+    /// The device is gone: a new canvas, without WebGPU.
+    Lost,
+    /// The GPU cannot hold this map: draw on the CPU from now on.
+    Cpu(String),
 }
 
 #[component]
@@ -415,7 +462,7 @@ pub fn MapCanvas() -> impl IntoView {
 }
 
 /// `window.waferscope_read_pixel(cssX, cssY)`: the pixel of the current view as the app's own GPU
-/// device draws it, read back from an offscreen render. Tests use it where a screenshot cannot
+/// device draws it, read back from an offscreen render (or as the CPU painter draws it). Tests use it where a screenshot cannot
 /// see the canvas (headless WebGPU); it is the path "export" would take on the GPU.
 fn install_pixel_hook(ctx: Ctx) {
     let Some(window) = web_sys::window() else {
@@ -435,16 +482,35 @@ fn install_pixel_hook(ctx: Ctx) {
                     ..Style::default()
                 };
                 // A clone of the renderer (shared GPU handles), so the await holds no borrow.
-                let renderer = ctx
+                let snapshot = ctx
                     .ms
-                    .with_value(|m| m.gpu.as_ref().map(|g| g.renderer.clone()))
+                    .with_value(|m| m.gpu.as_ref().map(|g| g.snapshot()))
                     .ok_or_else(|| err("no GPU"))?;
                 let r = dpr();
                 let (px, py) = ((x * r) as u32, (y * r) as u32);
-                let c = renderer
-                    .render_to_canvas(w, h, &view, &style)
-                    .await
-                    .map_err(|e| err(&e))?;
+                let c = match snapshot {
+                    Snapshot::Gpu(renderer) => renderer
+                        .render_to_canvas(w, h, &view, &style)
+                        .await
+                        .map_err(|e| err(&e))?,
+                    Snapshot::Cpu => {
+                        let (doc, s) = st.shown().ok_or_else(|| err("nothing shown"))?;
+                        let coloring = st
+                            .coloring
+                            .get_untracked()
+                            .ok_or_else(|| err("no colours"))?;
+                        let mut c = paint::Canvas::new(w, h, paint::palette::BACKGROUND);
+                        paint::raster::draw(
+                            &doc.geometry(s),
+                            doc.dies(s),
+                            &coloring,
+                            &view,
+                            &mut c,
+                            &style,
+                        );
+                        c
+                    }
+                };
                 let p = c.get(px.min(w - 1), py.min(h - 1));
                 Ok(
                     js_sys::Array::of4(&p[0].into(), &p[1].into(), &p[2].into(), &p[3].into())
@@ -467,7 +533,7 @@ fn install_pixel_hook(ctx: Ctx) {
 /// - `view()`: `[scale, offset_x, offset_y, width, height]` of the current view in canvas pixels;
 /// - `dies()`: `{x0, y0, w, h, keys, table}` of the shown map (world units, colour keys, CSS
 ///   colours), so a reference renderer can draw the same dies with the same colours;
-/// - `api()`: "WebGPU" or "WebGL2".
+/// - `api()`: "WebGPU", "WebGL2" or "CPU".
 fn install_bench_hook(ctx: Ctx) {
     use js_sys::{Array, Float32Array, Function, Object, Reflect, Uint16Array};
     use wasm_bindgen::closure::Closure;

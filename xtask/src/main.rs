@@ -565,31 +565,33 @@ fn bench() -> Result {
             },
         )?;
         p.run(
-            "viewer in headless Chromium: 1M dies and Flex_3, GPU vs Canvas2D",
+            "viewer in headless Chromium: 1M and 4.8M dies and Flex_3, GPU and CPU vs Canvas2D",
             || {
                 ensure_app_tools()?;
                 build_app()?;
                 let mut c = cargo();
                 c.args(["build", "--release", "--bin", "waferscope"]);
                 sh(c)?;
-                // A synthetic wafer of 1,001,010 dies (1137 across), written once.
+                // Synthetic wafers of 1,001,010 dies (1137 across) and 4,840,832 (2500 across),
+                // written once: the second shows whether a frame grows with the die count.
                 let dir = target_dir().join("bench");
-                let big = dir.join("WSBENCH_d1137.stdf");
-                if !big.exists() {
-                    let mut c = Command::new(target_dir().join("release/waferscope"));
-                    c.args(["demo", "--big", "1137", "-o"]).arg(&dir);
-                    sh(c)?;
-                }
                 let mut c = Command::new("node");
-                c.current_dir(root())
-                    .arg("tests/bench.mjs")
-                    .arg(&big)
-                    .arg(&flex);
+                c.current_dir(root()).arg("tests/bench.mjs");
+                for diameter in ["1137", "2500"] {
+                    let big = dir.join(format!("WSBENCH_d{diameter}.stdf"));
+                    if !big.exists() {
+                        let mut c = Command::new(target_dir().join("release/waferscope"));
+                        c.args(["demo", "--big", diameter, "-o"]).arg(&dir);
+                        sh(c)?;
+                    }
+                    c.arg(big);
+                }
+                c.arg(&flex);
                 sh(c)
             },
         )?;
         p.run(
-            "renderer natively: 1M-die frames on the Vulkan adapter vs the CPU rasterizer",
+            "renderer natively: 1M- and 4.8M-die frames on the Vulkan adapter vs the CPU rasterizer",
             || {
                 let mut c = cargo();
                 c.args(["bench", "-p", "render", "--bench", "frames"]);

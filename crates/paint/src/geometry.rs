@@ -88,6 +88,34 @@ impl MapGeometry {
         [col * self.die_w, row]
     }
 
+    /// Columns and rows of the die grid (the die box, one cell per possible die).
+    pub fn grid_size(&self) -> (u32, u32) {
+        (
+            (self.x_max as i32 - self.x_min as i32 + 1).max(1) as u32,
+            (self.y_max as i32 - self.y_min as i32 + 1).max(1) as u32,
+        )
+    }
+
+    /// The grid cell `(column, row)` of the die at (x, y), counted as the dies appear on screen
+    /// (column 0 at the left, row 0 at the top), so cell `(c, r)` covers world
+    /// `[c * die_w, (c + 1) * die_w) x [r, r + 1)`. None outside the die box.
+    #[inline]
+    pub fn cell(&self, x: i16, y: i16) -> Option<(u32, u32)> {
+        let col = if self.x_grows_left {
+            self.x_max as i32 - x as i32
+        } else {
+            x as i32 - self.x_min as i32
+        };
+        let row = if self.y_grows_up {
+            self.y_max as i32 - y as i32
+        } else {
+            y as i32 - self.y_min as i32
+        };
+        let (cols, rows) = self.grid_size();
+        (col >= 0 && row >= 0 && (col as u32) < cols && (row as u32) < rows)
+            .then_some((col as u32, row as u32))
+    }
+
     /// World rectangle `[x0, y0, x1, y1]` of the die at (x, y).
     #[inline]
     pub fn die_rect(&self, x: i16, y: i16) -> [f32; 4] {
@@ -244,6 +272,14 @@ mod tests {
         );
         assert_eq!(m.die_at([2.5, 0.5]), (0, 0));
         assert_eq!(m.die_at([0.5, 1.5]), (2, 1));
+        // Grid cells follow the screen: the cell's rectangle is the die's.
+        assert_eq!(m.grid_size(), (3, 2));
+        for (x, y) in [(0, 0), (2, 1), (1, 0)] {
+            let (c, r) = m.cell(x, y).unwrap();
+            assert_eq!(m.die_rect(x, y)[..2], [c as f32 * m.die_w, r as f32]);
+        }
+        assert_eq!(m.cell(3, 0), None);
+        assert_eq!(m.cell(0, -1), None);
     }
 
     #[test]

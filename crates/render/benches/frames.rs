@@ -1,12 +1,14 @@
 //! Frame times of the wgpu renderer natively, on whatever Vulkan adapter there is, for a
 //! synthetic million-die wafer: the first frame (upload of the dies + draw, waited for on the
 //! GPU) and a scripted pan/zoom of 120 frames (each waited for), against the CPU rasterizer
-//! drawing the same views in the same process. Prints medians, p95 and ratios.
+//! drawing the same views in the same process. Prints medians, p95 and ratios; then the same for
+//! a ~4.8 M-die wafer and the ratio of its figures to the 1 M ones (the renderer draws the map as
+//! a texture, so a frame should not grow with the number of dies).
 //!
-//! `cargo bench -p render --bench frames [-- DIAMETER [SIZE]]` (default 1137 dies across, which
-//! is 1,001,010 dies, on a 1024 x 1024 target). The browser figures come from
-//! `tests/bench.mjs`; this one shows what the same shaders do on a hardware GPU when the
-//! machine has one.
+//! `cargo bench -p render --bench frames [-- DIAMETER [SIZE]]` (default: 1137 dies across, which
+//! is 1,001,010 dies, then 2500 across, 4,840,832 dies, both on a 1024 x 1024 target; a
+//! DIAMETER runs that one alone). The browser figures come from `tests/bench.mjs`; this one
+//! shows what the same shaders do on a hardware GPU when the machine has one.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -32,13 +34,8 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let diameter: i16 = args.first().and_then(|a| a.parse().ok()).unwrap_or(1137);
+    let diameter: Option<i16> = args.first().and_then(|a| a.parse().ok());
     let size: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1024);
-
-    let file = wafer::read(&wafer::demo::big_wafer_file(diameter).bytes).expect("demo wafer");
-    let w = &file.wafers[0];
-    let g = MapGeometry::new(w);
-    let colors = Coloring::new(&file, &w.dies, Layer::HardBin, &BTreeSet::new());
 
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
         backends: wgpu::Backends::VULKAN,
@@ -46,9 +43,52 @@ fn main() {
     });
     let adapter = pollster::block_on(instance.request_adapter(&Default::default()))
         .expect("no Vulkan adapter: install mesa-vulkan-drivers (lavapipe) or run on a GPU");
+    let limits = wgpu::Limits::default().using_resolution(adapter.limits());
+    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        required_limits: limits,
+        ..Default::default()
+    }))
+    .expect("device");
     let info = adapter.get_info();
-    let (device, queue) =
-        pollster::block_on(adapter.request_device(&Default::default())).expect("device");
+    match diameter {
+        Some(d) => {
+            run(&device, &queue, &info, d, size);
+        }
+        None => {
+            let small = run(&device, &queue, &info, 1137, size);
+            let big = run(&device, &queue, &info, 2500, size);
+            println!(
+                "  {:.1} M vs {:.1} M dies (GPU): first frame {:.2}x, pan/zoom p50 {:.2}x, p95 {:.2}x",
+                big.dies as f64 / 1e6,
+                small.dies as f64 / 1e6,
+                big.first / small.first,
+                big.p50 / small.p50,
+                big.p95 / small.p95
+            );
+        }
+    }
+}
+
+/// One wafer's GPU figures, for the ratio between wafer sizes.
+struct Figures {
+    dies: usize,
+    first: f64,
+    p50: f64,
+    p95: f64,
+}
+
+fn run(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    info: &wgpu::AdapterInfo,
+    diameter: i16,
+    size: u32,
+) -> Figures {
+    let file = wafer::read(&wafer::demo::big_wafer_file(diameter).bytes).expect("demo wafer");
+    let w = &file.wafers[0];
+    let g = MapGeometry::new(w);
+    let colors = Coloring::new(&file, &w.dies, Layer::HardBin, &BTreeSet::new());
+
     let format = wgpu::TextureFormat::Rgba8Unorm;
     let target = device.create_texture(&wgpu::TextureDescriptor {
         label: Some("frame"),
@@ -65,7 +105,7 @@ fn main() {
         view_formats: &[],
     });
     let target = target.create_view(&Default::default());
-    let mut r = Renderer::new(&device, &queue, format);
+    let mut r = Renderer::new(device, queue, format);
     let style = Style::default();
     let draw = |r: &Renderer, view: &View| {
         let mut enc = device.create_command_encoder(&Default::default());
@@ -99,14 +139,14 @@ fn main() {
     }
 
     // Warm-up: pipelines compiled, buffers allocated once.
-    r.set_dies(&g, &w.dies);
+    r.set_dies(&g, &w.dies).expect("the grid fits the GPU");
     r.set_coloring(&colors);
     draw(&r, &fit);
 
     let mut first = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        r.set_dies(&g, &w.dies);
+        r.set_dies(&g, &w.dies).expect("the grid fits the GPU");
         r.set_coloring(&colors);
         draw(&r, &fit);
         first.push(ms(t));
@@ -157,4 +197,10 @@ fn main() {
         "  pan/zoom frame p95           GPU {p95:8.2} ms   CPU rasterizer {q95:8.2} ms   {:.1}x  (120 frames)",
         q95 / p95
     );
+    Figures {
+        dies: w.dies.len(),
+        first: f50,
+        p50,
+        p95,
+    }
 }
