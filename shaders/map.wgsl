@@ -105,9 +105,35 @@ fn key_at(col: i32, row: i32) -> u32 {
 fn fs_map(in: QuadOut) -> @location(0) vec4<f32> {
     let p = in.pos.xy;
     let s = u.view.x;
-    var c = u.background;
+
+    // The die under the pixel centre, if any: most pixels of a map are dies, so this comes
+    // first and the outline below is worked out only where there is none (a software GPU pays
+    // for every instruction of every pixel).
+    let cx = cell_along(p.x, u.viewport.z, s, u.view.y);
+    let cy = cell_along(p.y, 1.0, s, u.view.z);
+    let col = i32(cx.x);
+    let row = i32(cy.x);
+    let key = key_at(col, row);
+    if (key != 0u) {
+        let tw = u32(u.grid.w);
+        let k = key - 1u;
+        var c = textureLoad(table, vec2<i32>(i32(k % tw), i32(k / tw)), 0);
+        let e = min(min(p.x - cx.y, cx.z - p.x), min(p.y - cy.y, cy.z - p.y));
+        let hw = u.flat_dir.w;
+        let selected = col == u.marks.z && row == u.marks.w;
+        let hovered = col == u.marks.x && row == u.marks.y;
+        if (selected && e < hw) {
+            c = u.selected_color;
+        } else if (hovered && !selected && e < hw) {
+            c = u.hover_color;
+        } else if (u.view.w > 0.5 && e < 1.0) {
+            c = u.border_color;
+        }
+        return out_color(c);
+    }
 
     // The wafer disc with its flat, and its outline.
+    var c = u.background;
     if (u.viewport.w > 0.5) {
         let w = (p - u.view.yz) / s - u.outline.xy;
         let d = sqrt(w.x * w.x + w.y * w.y);
@@ -121,29 +147,6 @@ fn fs_map(in: QuadOut) -> @location(0) vec4<f32> {
             } else {
                 c = u.fill_color;
             }
-        }
-    }
-
-    // The die under the pixel centre, if any.
-    let cx = cell_along(p.x, u.viewport.z, s, u.view.y);
-    let cy = cell_along(p.y, 1.0, s, u.view.z);
-    let col = i32(cx.x);
-    let row = i32(cy.x);
-    let key = key_at(col, row);
-    if (key != 0u) {
-        let tw = u32(u.grid.w);
-        let k = key - 1u;
-        c = textureLoad(table, vec2<i32>(i32(k % tw), i32(k / tw)), 0);
-        let e = min(min(p.x - cx.y, cx.z - p.x), min(p.y - cy.y, cy.z - p.y));
-        let hw = u.flat_dir.w;
-        let selected = col == u.marks.z && row == u.marks.w;
-        let hovered = col == u.marks.x && row == u.marks.y;
-        if (selected && e < hw) {
-            c = u.selected_color;
-        } else if (hovered && !selected && e < hw) {
-            c = u.hover_color;
-        } else if (u.view.w > 0.5 && e < 1.0) {
-            c = u.border_color;
         }
     }
     return out_color(c);

@@ -175,10 +175,12 @@ async function inPage() {
 }
 
 const f1 = (x) => x.toFixed(1).padStart(8);
-for (const mode of ['webgpu', 'webgl2', 'cpu']) {
+// BENCH_MODES=webgl2,cpu runs only those modes.
+const modes = process.env.BENCH_MODES?.split(',') ?? ['webgpu', 'webgl2', 'cpu'];
+for (const mode of modes) {
   const results = [];
   const browser = await launch(mode);
-  console.log(`\nChromium ${browser.version()}, ${mode === 'webgpu' ? 'WebGPU allowed' : 'WebGPU off'}:`);
+  console.log(`\nChromium ${browser.version()}, ${{ webgpu: 'WebGPU allowed', webgl2: 'WebGPU off', cpu: 'WebGPU and WebGL off' }[mode]}:`);
   try {
     for (const file of files) {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

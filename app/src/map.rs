@@ -266,7 +266,9 @@ impl Ctx {
                     // WebGL2 context can fail right after a lost WebGPU device), on the CPU.
                     m.webgpu_failed = true;
                     if m.failures >= 3 {
-                        m.cpu = Some(format!("no WebGPU or WebGL2: {e}"));
+                        // The badge stays short; the browser's own words go to the console.
+                        web_sys::console::warn_1(&format!("map: drawing on the CPU: {e}").into());
+                        m.cpu = Some("no WebGPU or WebGL2 here".into());
                     }
                     retry = true;
                 }
