@@ -403,7 +403,7 @@ fn test() -> Result {
         )?;
         p.run("edge: worker-build (wasm profile)", build_edge)?;
         p.run(
-            "end-to-end tests: app in headless Chromium (WebGPU, WebGL2), edge on workerd",
+            "end-to-end tests: app in headless Chromium (WebGPU, WebGL2, CPU), edge on workerd",
             browser_tests,
         )
     })();
