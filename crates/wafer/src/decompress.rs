@@ -10,9 +10,10 @@ use std::io::{self, Chain, Cursor, Read};
 use crate::error::{Location, ReadError, ReadErrorKind};
 use crate::model::Compression;
 
-/// Most memory an xz stream may ask for (its dictionary). xz -9 needs 64 MiB; anything far beyond
-/// that is hostile input in a browser tab.
-const XZ_MEM_LIMIT_KB: u32 = 256 * 1024;
+/// Most memory an xz stream may ask for (its dictionary), in KiB: xz -9 needs 64 MiB and no
+/// standard preset more, so a larger dictionary is hostile input. Callers with less memory (the
+/// edge's 128 MB isolate) pass their own to [`open_with`].
+pub const XZ_MEM_LIMIT_KIB: u32 = 64 * 1024;
 
 /// Recognise a compression format from the first bytes of a file.
 pub fn detect(head: &[u8]) -> Compression {
@@ -30,38 +31,66 @@ type Peeked<R> = Chain<Cursor<Vec<u8>>, R>;
 
 /// Open `r`, detect its compression from magic bytes and return a reader of the decompressed
 /// data. A compressed file inside a compressed file (a `.stdf.gz` in a zip) is unwrapped too;
-/// the outer format is the one reported.
+/// the outer format is the one reported. A third layer is refused ([`ReadErrorKind::Nested`]):
+/// no tester or archiver writes one, and callers cap the size of the stream returned here, which
+/// must be the stream that is decoded.
 pub fn open<'a, R: Read + 'a>(r: R) -> Result<(Compression, Box<dyn Read + 'a>), ReadError> {
-    let (outer, inner) = open_one(r)?;
+    open_with(r, XZ_MEM_LIMIT_KIB)
+}
+
+/// [`open`] with a smaller cap on an xz stream's dictionary (`xz_kib`, in KiB).
+pub fn open_with<'a, R: Read + 'a>(
+    r: R,
+    xz_kib: u32,
+) -> Result<(Compression, Box<dyn Read + 'a>), ReadError> {
+    let (outer, inner) = open_one(r, xz_kib)?;
     if outer == Compression::None {
         return Ok((outer, inner));
     }
-    // A failure while peeking into the decompressed data is the outer format's corruption.
-    let (_, inner) = open_one(inner).map_err(|mut e| {
-        if let ReadErrorKind::Io(message) = e.kind {
-            e.kind = ReadErrorKind::Decompress {
-                format: outer,
-                message,
-            };
-            e.at.decompressed = true;
-        }
-        e
-    })?;
-    Ok((outer, inner))
+    let (middle, inner) = open_one(inner, xz_kib).map_err(|e| inside(e, outer))?;
+    if middle == Compression::None {
+        return Ok((outer, inner));
+    }
+    let (head, inner) = peek(inner, 6).map_err(|e| io_error(e, middle))?;
+    let innermost = detect(&head);
+    if innermost != Compression::None {
+        return Err(ReadError {
+            at: Location {
+                offset: 0,
+                record: None,
+                decompressed: true,
+            },
+            kind: ReadErrorKind::Nested {
+                layers: [outer, middle, innermost],
+            },
+        });
+    }
+    Ok((outer, Box::new(inner)))
 }
 
-fn open_one<'a, R: Read + 'a>(r: R) -> Result<(Compression, Box<dyn Read + 'a>), ReadError> {
+/// A failure while peeking into decompressed data is the enclosing format's corruption.
+fn inside(mut e: ReadError, outer: Compression) -> ReadError {
+    if let ReadErrorKind::Io(message) = e.kind {
+        e.kind = ReadErrorKind::Decompress {
+            format: outer,
+            message,
+        };
+        e.at.decompressed = true;
+    }
+    e
+}
+
+fn open_one<'a, R: Read + 'a>(
+    r: R,
+    xz_kib: u32,
+) -> Result<(Compression, Box<dyn Read + 'a>), ReadError> {
     let (head, r) = peek(r, 6).map_err(|e| io_error(e, Compression::None))?;
     let c = detect(&head);
     let r: Box<dyn Read + 'a> = match c {
         Compression::None => Box::new(r),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(r)),
         Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(r)),
-        Compression::Xz => Box::new(lzma_rust2::XzReader::new_mem_limit(
-            r,
-            true,
-            XZ_MEM_LIMIT_KB,
-        )),
+        Compression::Xz => Box::new(lzma_rust2::XzReader::new_mem_limit(r, true, xz_kib)),
         Compression::Zip => zip_first_entry(r)?,
     };
     Ok((c, r))

@@ -54,6 +54,9 @@ pub enum ReadErrorKind {
     Zip(String),
     /// Reading the input failed (file system, browser blob, ...).
     Io(String),
+    /// Compressed inside a compressed file inside a compressed file: two layers (a `.stdf.gz` in
+    /// a zip) are real, more are a way around the decompressed-size caps.
+    Nested { layers: [Compression; 3] },
 }
 
 /// A file that could not be read at all.
@@ -86,6 +89,13 @@ impl fmt::Display for ReadError {
             }
             ReadErrorKind::Zip(m) => write!(f, "zip archive: {m}"),
             ReadErrorKind::Io(m) => write!(f, "read failed: {m}"),
+            ReadErrorKind::Nested { layers } => write!(
+                f,
+                "{} inside {} inside {}: more than two layers of compression are refused",
+                layers[2].name(),
+                layers[1].name(),
+                layers[0].name()
+            ),
         }
     }
 }
@@ -117,6 +127,10 @@ pub enum WarningKind {
     ShortRecord { len: usize },
     /// More warnings than the list keeps; this many were dropped.
     Suppressed { count: u64 },
+    /// The data read so far would need more memory than the reader allows (see
+    /// [`Limits`](crate::Limits)): a file built to cost far more than its size. Reading stopped
+    /// here; everything before is kept.
+    MemoryLimit { held: u64, limit: u64 },
 }
 
 impl WarningKind {
@@ -128,6 +142,7 @@ impl WarningKind {
                 | WarningKind::TruncatedHeader { .. }
                 | WarningKind::Decompress { .. }
                 | WarningKind::Io(_)
+                | WarningKind::MemoryLimit { .. }
         )
     }
 }
@@ -178,6 +193,13 @@ impl fmt::Display for Warning {
             WarningKind::Suppressed { count } => {
                 write!(f, "{count} more warnings not listed")
             }
+            WarningKind::MemoryLimit { held, limit } => write!(
+                f,
+                "the records so far need about {} MB, over the reader's limit of {} MB for this \
+                 much input (a crafted or broken file); reading stopped here",
+                held.div_ceil(1 << 20),
+                limit >> 20
+            ),
         }
     }
 }

@@ -15,6 +15,7 @@
 //! assert!(!file.wafers[0].dies.is_empty());
 //! ```
 
+pub mod column;
 pub mod decompress;
 pub mod demo;
 pub mod error;
@@ -26,11 +27,45 @@ pub mod stdf;
 
 use std::io::{ErrorKind, Read};
 
+pub use column::Column;
 pub use error::{Location, ReadError, ReadErrorKind, Warning, WarningKind};
 pub use model::*;
 
 /// Size of the streaming window: comfortably above the largest record ([`stdf::MAX_RECORD`]).
 const WINDOW: usize = 1 << 20;
+
+/// How much memory a read may hold: at most `per_byte` bytes per (decompressed) input byte
+/// read so far plus `fixed`, and never more than `max`.
+///
+/// Real files hold far less than their size (the corpus's 142 MB Teradyne file holds about
+/// 12 MB); a crafted one (10,000 bare wafer headers, a new test on every die) can ask for far
+/// more per byte. The read stops there with a [`WarningKind::MemoryLimit`] and keeps what came
+/// before. The estimate counts what the reader keeps per wafer, test, die and result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub per_byte: u64,
+    pub fixed: u64,
+    pub max: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_byte: 16,
+            fixed: 8 << 20,
+            max: u64::MAX,
+        }
+    }
+}
+
+impl Limits {
+    /// The most the reader may hold after `read` input bytes.
+    pub fn allowed(&self, read: u64) -> u64 {
+        read.saturating_mul(self.per_byte)
+            .saturating_add(self.fixed)
+            .min(self.max)
+    }
+}
 
 /// Read a tester file held in memory (compressed or not).
 ///
@@ -54,10 +89,22 @@ pub fn read_from<R: Read>(r: R) -> Result<TestFile, ReadError> {
 /// each window.
 pub fn read_from_with_progress<R: Read>(
     r: R,
+    progress: impl FnMut(u64),
+) -> Result<TestFile, ReadError> {
+    let (compression, src) = decompress::open(r)?;
+    read_opened(compression, src, Limits::default(), progress)
+}
+
+/// Decode a stream that [`decompress::open`] already opened (`compression` is what it found),
+/// without detecting compression again: a caller that caps the opened stream's size (the edge)
+/// caps exactly what is decoded. `limits` bounds the memory the read may hold.
+pub fn read_opened<R: Read>(
+    compression: Compression,
+    mut src: R,
+    limits: Limits,
     mut progress: impl FnMut(u64),
 ) -> Result<TestFile, ReadError> {
-    let (compression, mut src) = decompress::open(r)?;
-    let mut d = stdf::Decoder::new(compression);
+    let mut d = stdf::Decoder::with_limits(compression, limits);
     let mut buf = vec![0u8; WINDOW];
     let mut filled = 0;
     loop {
@@ -66,6 +113,10 @@ pub fn read_from_with_progress<R: Read>(
             Ok(n) => {
                 filled += n;
                 let used = d.feed(&buf[..filled])?;
+                if d.stopped() {
+                    // Over the memory limit: the rest of the stream is not worth decompressing.
+                    return d.finish(&[]);
+                }
                 buf.copy_within(used..filled, 0);
                 filled -= used;
                 progress(d.bytes_read());

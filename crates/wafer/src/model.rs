@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::column::Column;
 use crate::error::Warning;
 
 /// Which container format the file was read from.
@@ -150,9 +151,9 @@ impl StrColumn {
 
 /// Dies (or parts) as a struct of arrays: row `i` of every column is one die.
 ///
-/// Test results are one `f32` column per entry of the [`TestCatalogue`], NaN where the die has no
-/// (valid) result. A test never run on this table has an empty column, to save memory on
-/// multi-wafer files.
+/// Test results are one [`Column`] per test that has results on this table (sorted by catalogue
+/// index), NaN where a die has no (valid) result. Tests never run on this table have no column,
+/// so a multi-wafer file costs nothing per wafer for tests it does not run there.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DieTable {
@@ -169,8 +170,8 @@ pub struct DieTable {
     pub attempts: Vec<u8>,
     /// Test time in milliseconds from PRR TEST_T (0 = not given).
     pub test_time_ms: Vec<u32>,
-    /// Indexed like [`TestCatalogue::tests`]; each column is empty or as long as the table.
-    pub values: Vec<Vec<f32>>,
+    /// Sorted by [`Column::test`], at most one per test.
+    pub columns: Vec<Column>,
 }
 
 impl DieTable {
@@ -180,17 +181,20 @@ impl DieTable {
     pub fn is_empty(&self) -> bool {
         self.x.is_empty()
     }
+    /// The results of catalogue entry `test`, if any die in this table has one.
+    pub fn column(&self, test: usize) -> Option<&Column> {
+        self.columns
+            .binary_search_by_key(&(test as u64), |c| c.test as u64)
+            .ok()
+            .map(|i| &self.columns[i])
+    }
     /// The result of test `test` (a catalogue index) on row `row`; NaN when absent.
     pub fn value(&self, test: usize, row: usize) -> f32 {
-        self.values
-            .get(test)
-            .and_then(|c| c.get(row))
-            .copied()
-            .unwrap_or(f32::NAN)
+        self.column(test).map_or(f32::NAN, |c| c.get(row))
     }
     /// Whether any die in this table has a result for catalogue entry `test`.
     pub fn has_test(&self, test: usize) -> bool {
-        self.values.get(test).is_some_and(|c| !c.is_empty())
+        self.column(test).is_some_and(|c| !c.is_empty())
     }
     pub fn count(&self, verdict: Verdict) -> usize {
         self.verdict.iter().filter(|&&v| v == verdict).count()
@@ -350,12 +354,10 @@ impl Wafer {
         };
         let mid = ((x0 as f32 + x1 as f32) / 2.0, (y0 as f32 + y1 as f32) / 2.0);
         let g = &self.geometry;
+        // In i32: the dies can sit at the ends of the i16 range.
+        let near = |c: i16, lo: i16, hi: i16| (lo as i32 - 1..=hi as i32 + 1).contains(&(c as i32));
         match (g.center_x, g.center_y) {
-            (Some(cx), Some(cy))
-                if (x0 - 1..=x1 + 1).contains(&cx) && (y0 - 1..=y1 + 1).contains(&cy) =>
-            {
-                (cx as f32, cy as f32)
-            }
+            (Some(cx), Some(cy)) if near(cx, x0, x1) && near(cy, y0, y1) => (cx as f32, cy as f32),
             _ => mid,
         }
     }
@@ -367,7 +369,7 @@ impl Wafer {
         let Some(([x0, x1], [y0, y1])) = self.dies.ranges() else {
             return 0.0;
         };
-        let extent = ((x1 - x0) as f32).max((y1 - y0) as f32) + 1.0;
+        let extent = (x1 as f32 - x0 as f32).max(y1 as f32 - y0 as f32) + 1.0;
         let g = &self.geometry;
         // WAFR_SIZ is in WF_UNITS; die sizes in the same units (STDF says so, testers mostly agree).
         match (g.wafer_size, g.die_width) {

@@ -12,7 +12,7 @@ use crate::TestFile;
 
 const MAGIC: &[u8; 4] = b"WSPK";
 /// Bumped whenever the model's serialised shape changes.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 
 /// Why bytes could not be unpacked.
 #[derive(Debug, Clone, PartialEq, Eq)]

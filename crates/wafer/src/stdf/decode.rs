@@ -17,13 +17,14 @@
 //!   with a warning.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 
 use super::RecordType;
 use super::fields::{Be, Endian, Fields, Le, text};
 use super::records::{Records, Stop};
+use super::table::{IntMap, Row, TableBuilder};
 use crate::error::{Location, ReadError, ReadErrorKind, Warning, WarningKind};
 use crate::model::*;
+use crate::{Column, Limits};
 
 /// Largest possible record: 4 header bytes and a 65535-byte body. A streaming buffer must hold
 /// at least this much for the decoder to make progress.
@@ -32,28 +33,6 @@ pub const MAX_RECORD: usize = 4 + u16::MAX as usize;
 /// Non-fatal warnings kept per file; beyond this they are counted, so a damaged file cannot make
 /// the warning list itself huge.
 const MAX_WARNINGS: usize = 100;
-
-/// Multiplicative hashing for small integer keys (test numbers, packed x/y): the keys are not
-/// attacker-chosen in a way that matters (a hostile file can only slow its own parse), and
-/// SipHash would cost a third of the PTR path.
-#[derive(Default, Clone, Copy)]
-struct IntHasher(u64);
-
-impl Hasher for IntHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_u32(&mut self, v: u32) {
-        self.0 = (v as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-type IntMap<K, V> = HashMap<K, V, BuildHasherDefault<IntHasher>>;
 
 const NONE: u32 = u32::MAX;
 
@@ -100,8 +79,9 @@ pub struct Decoder {
     counts: Vec<u64>,
     /// (typ << 8 | sub) in order of first appearance.
     seen: Vec<u16>,
-    /// (head << 8 | site) -> index into `pending`, plus one (0 = none yet).
-    slots: Vec<u16>,
+    /// (head << 8 | site) -> index into `pending`, plus one (0 = none yet). `u32`: all 65,536
+    /// slots can be in use, and `u16` would wrap the last one back to "none".
+    slots: Vec<u32>,
     pending: Vec<Pending>,
     /// Scratch buffer swapped with a site's results at PRR, so both keep their allocations.
     scratch: Vec<(u32, f32)>,
@@ -112,16 +92,41 @@ pub struct Decoder {
     test_fail: Vec<Tally>,
     /// Wafer index open on each head.
     open_wafer: [u32; 256],
-    /// Per wafer: packed (x, y) -> row.
-    die_rows: Vec<IntMap<u32, u32>>,
+    /// Per wafer: how its PRRs become rows.
+    tables: Vec<TableBuilder>,
+    loose: TableBuilder,
+    /// (head, WAFER_ID) -> wafer index, to reopen a wafer by id without a scan.
+    wafer_ids: HashMap<(u8, String), u32>,
     hard_counts: BTreeMap<u16, Tally>,
     soft_counts: BTreeMap<u16, Tally>,
     geometry: Option<WaferGeometry>,
     suppressed: u64,
+    /// Estimated bytes held by what was decoded (see [`Limits`]).
+    held: u64,
+    limits: Limits,
+    /// Over the limit: nothing more is decoded.
+    stopped: bool,
 }
+
+/// What the reader holds per new wafer, test, site slot and die, beyond the record's own bytes
+/// (vectors may hold twice their length while they grow).
+const WAFER_HELD: u64 = 2 * (size_of::<Wafer>() + size_of::<TableBuilder>()) as u64 + 64;
+const TEST_HELD: u64 = 2 * (size_of::<TestInfo>() + 2 * size_of::<Tally>() + 1) as u64 + 32;
+const SLOT_HELD: u64 = 2 * size_of::<Pending>() as u64;
+const ROW_HELD: u64 = 64;
+const COLUMN_HELD: u64 = 2 * size_of::<Column>() as u64 + 48;
+/// Per result stored: a dense column cell (up to 2 x 2 x 4 bytes, see `column.rs`) or a sparse
+/// pair, or a retest's record of it.
+const RESULT_HELD: u64 = 16;
 
 impl Decoder {
     pub fn new(compression: Compression) -> Self {
+        Decoder::with_limits(compression, Limits::default())
+    }
+
+    /// A decoder that stops with [`WarningKind::MemoryLimit`] when what it holds outgrows
+    /// `limits`.
+    pub fn with_limits(compression: Compression, limits: Limits) -> Self {
         Decoder {
             order: None,
             compression,
@@ -137,12 +142,27 @@ impl Decoder {
             test_exec: Vec::new(),
             test_fail: Vec::new(),
             open_wafer: [NONE; 256],
-            die_rows: Vec::new(),
+            tables: Vec::new(),
+            loose: TableBuilder::default(),
+            wafer_ids: HashMap::new(),
             hard_counts: BTreeMap::new(),
             soft_counts: BTreeMap::new(),
             geometry: None,
             suppressed: 0,
+            held: 0,
+            limits,
+            stopped: false,
         }
+    }
+
+    /// Estimated bytes held by what was decoded so far (what [`Limits`] bounds).
+    pub fn held(&self) -> u64 {
+        self.held
+    }
+
+    /// Whether reading stopped at the memory limit (feed consumes nothing more).
+    pub fn stopped(&self) -> bool {
+        self.stopped
     }
 
     /// Bytes consumed so far (whole records).
@@ -170,6 +190,9 @@ impl Decoder {
     /// Decode the whole records at the start of `data` and return how many bytes they took.
     /// Pass the rest again, with more data after it, on the next call.
     pub fn feed(&mut self, data: &[u8]) -> Result<usize, ReadError> {
+        if self.stopped {
+            return Ok(data.len());
+        }
         let mut used = 0;
         if self.order.is_none() {
             if data.len() < 6 {
@@ -263,6 +286,20 @@ impl Decoder {
                 // Everything else (including V4-2007 and unknown types) is counted and skipped.
                 _ => {}
             }
+            let read = at + 4 + rec.body.len() as u64;
+            if self.held > self.limits.allowed(read) {
+                let limit = self.limits.allowed(read);
+                self.warn(
+                    read,
+                    None,
+                    WarningKind::MemoryLimit {
+                        held: self.held,
+                        limit,
+                    },
+                );
+                self.stopped = true;
+                break;
+            }
         }
         let used = it.consumed();
         self.offset += used as u64;
@@ -277,7 +314,8 @@ impl Decoder {
             return s as usize - 1;
         }
         self.pending.push(Pending::default());
-        self.slots[k] = self.pending.len() as u16;
+        self.held += SLOT_HELD;
+        self.slots[k] = self.pending.len() as u32;
         self.pending.len() - 1
     }
 
@@ -303,6 +341,7 @@ impl Decoder {
         self.test_exec.push(Tally::default());
         self.test_fail.push(Tally::default());
         self.test_index.insert(number, i as u32);
+        self.held += TEST_HELD;
         i
     }
 
@@ -478,20 +517,27 @@ impl Decoder {
             w.parts += 1;
             *w.part_hard_bins.entry(hard_bin).or_default() += 1;
             let key = (x as u16 as u32) << 16 | y as u16 as u32;
-            let rows = &mut self.die_rows[wafer as usize];
-            match rows.get(&key) {
+            let table = &mut self.tables[wafer as usize];
+            match table.rows.get(&key) {
                 Some(&r) => {
                     w.superseded += 1;
-                    row.overwrite(&mut w.dies, r as usize, &self.scratch);
+                    let n = table.overwrite(&mut w.dies, r, &row, &self.scratch);
+                    self.held += COLUMN_HELD * n as u64;
+                    self.held += 2 * RESULT_HELD * self.scratch.len() as u64;
                 }
                 None => {
-                    rows.insert(key, w.dies.len() as u32);
-                    row.push(&mut w.dies, &self.scratch);
+                    table.rows.insert(key, w.dies.len() as u32);
+                    let n = table.push(&mut w.dies, &row, &self.scratch);
+                    self.held += COLUMN_HELD * n as u64;
                 }
             }
         } else {
-            row.push(&mut self.file.loose_parts, &self.scratch);
+            let n = self
+                .loose
+                .push(&mut self.file.loose_parts, &row, &self.scratch);
+            self.held += COLUMN_HELD * n as u64;
         }
+        self.held += ROW_HELD + row.part_id.len() as u64 + RESULT_HELD * self.scratch.len() as u64;
         self.scratch.clear();
     }
 
@@ -511,16 +557,16 @@ impl Decoder {
             );
         }
         let again = (!id.is_empty())
-            .then(|| {
-                self.file
-                    .wafers
-                    .iter()
-                    .position(|w| w.id == id && w.head == head)
-            })
+            .then(|| self.wafer_ids.get(&(head, id.clone())).copied())
             .flatten();
         let index = match again {
-            Some(i) => i,
+            Some(i) => i as usize,
             None => {
+                let id_len = 2 * id.len() as u64;
+                let i = self.file.wafers.len();
+                if !id.is_empty() {
+                    self.wafer_ids.insert((head, id.clone()), i as u32);
+                }
                 self.file.wafers.push(Wafer {
                     id,
                     head,
@@ -528,8 +574,9 @@ impl Decoder {
                     start_time,
                     ..Wafer::default()
                 });
-                self.die_rows.push(IntMap::default());
-                self.file.wafers.len() - 1
+                self.tables.push(TableBuilder::default());
+                self.held += WAFER_HELD + id_len;
+                i
             }
         };
         self.open_wafer[head as usize] = index as u32;
@@ -557,6 +604,7 @@ impl Decoder {
         w.finish_time = finish_time;
         w.wrr = Some(counts);
         if w.id.is_empty() && !id.is_empty() {
+            self.wafer_ids.entry((head, id.clone())).or_insert(open);
             w.id = id;
         }
         self.open_wafer[head as usize] = NONE;
@@ -670,7 +718,7 @@ impl Decoder {
         if self.order.is_none() {
             return Err(self.not_started(rest));
         }
-        if !rest.is_empty() {
+        if !rest.is_empty() && !self.stopped {
             let stop = match self.order {
                 Some(ByteOrder::Big) => stop_of::<Be>(rest),
                 _ => stop_of::<Le>(rest),
@@ -767,13 +815,12 @@ impl Decoder {
             file.bins.soft.get_mut(n).expect("tallied bins exist").count = tally.total();
         }
 
-        let n_tests = file.tests.tests.len();
         let geometry = self.geometry.unwrap_or_default();
-        for w in &mut file.wafers {
+        for (w, table) in file.wafers.iter_mut().zip(self.tables) {
             w.geometry = geometry.clone();
-            finish_table(&mut w.dies, n_tests, &file.bins);
+            table.finish(&mut w.dies, &file.bins);
         }
-        finish_table(&mut file.loose_parts, n_tests, &file.bins);
+        self.loose.finish(&mut file.loose_parts, &file.bins);
         file
     }
 }
@@ -782,94 +829,4 @@ fn stop_of<E: Endian>(rest: &[u8]) -> Option<Stop> {
     let mut it = Records::<E>::new(rest);
     for _ in &mut it {}
     it.stop()
-}
-
-/// Pad value columns to full length and resolve unknown verdicts from the hard-bin table.
-fn finish_table(t: &mut DieTable, n_tests: usize, bins: &BinTable) {
-    let n = t.len();
-    t.values.resize_with(n_tests, Vec::new);
-    for col in &mut t.values {
-        if !col.is_empty() {
-            col.resize(n, f32::NAN);
-        }
-    }
-    for (v, hb) in t.verdict.iter_mut().zip(&t.hard_bin) {
-        if *v == Verdict::Unknown {
-            *v = match bins.hard.get(hb).and_then(|b| b.pass) {
-                Some(true) => Verdict::Pass,
-                Some(false) => Verdict::Fail,
-                None => Verdict::Unknown,
-            };
-        }
-    }
-}
-
-/// One PRR's fields, on their way into a [`DieTable`].
-struct Row<'a> {
-    x: i16,
-    y: i16,
-    hard_bin: u16,
-    soft_bin: u16,
-    verdict: Verdict,
-    head: u8,
-    site: u8,
-    test_time_ms: u32,
-    part_id: &'a [u8],
-}
-
-impl Row<'_> {
-    fn part_id(&self) -> std::borrow::Cow<'_, str> {
-        match std::str::from_utf8(self.part_id) {
-            Ok(s) => s.trim_end_matches([' ', '\0']).into(),
-            Err(_) => text(self.part_id).into(),
-        }
-    }
-
-    fn push(&self, t: &mut DieTable, results: &[(u32, f32)]) {
-        let row = t.len();
-        t.x.push(self.x);
-        t.y.push(self.y);
-        t.hard_bin.push(self.hard_bin);
-        t.soft_bin.push(self.soft_bin);
-        t.verdict.push(self.verdict);
-        t.head.push(self.head);
-        t.site.push(self.site);
-        t.test_time_ms.push(self.test_time_ms);
-        t.attempts.push(1);
-        t.part_id.push(&self.part_id());
-        write_values(t, row, results);
-    }
-
-    fn overwrite(&self, t: &mut DieTable, row: usize, results: &[(u32, f32)]) {
-        t.hard_bin[row] = self.hard_bin;
-        t.soft_bin[row] = self.soft_bin;
-        t.verdict[row] = self.verdict;
-        t.head[row] = self.head;
-        t.site[row] = self.site;
-        t.test_time_ms[row] = self.test_time_ms;
-        t.attempts[row] = t.attempts[row].saturating_add(1);
-        t.part_id.set(row, &self.part_id());
-        // The retest's results replace the old ones; tests it skipped have no final value.
-        for col in &mut t.values {
-            if let Some(v) = col.get_mut(row) {
-                *v = f32::NAN;
-            }
-        }
-        write_values(t, row, results);
-    }
-}
-
-#[inline]
-fn write_values(t: &mut DieTable, row: usize, results: &[(u32, f32)]) {
-    for &(test, v) in results {
-        let test = test as usize;
-        if t.values.len() <= test {
-            t.values.resize_with(test + 1, Vec::new);
-        }
-        let col = &mut t.values[test];
-        if col.len() <= row {
-            col.resize(row + 1, f32::NAN);
-        }
-        col[row] = v;
-    }
 }

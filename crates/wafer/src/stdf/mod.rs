@@ -10,6 +10,7 @@
 mod decode;
 mod fields;
 mod records;
+mod table;
 pub mod write;
 
 pub use decode::{Decoder, MAX_RECORD};
