@@ -90,6 +90,49 @@ impl std::fmt::Display for FeatureError {
 
 impl std::error::Error for FeatureError {}
 
+/// Maps larger than this many cells (a 2048 x 2048 grid: beyond any real wafer) go through
+/// [`FeatureGrid::from_sparse`], so a file cannot make the grid allocate its whole extent.
+const MAX_DENSE_CELLS: usize = 1 << 22;
+
+/// Where a grid's sample points fall on a `rows x cols` map: each of the `SIZE * SIZE` cells
+/// samples `k x k` points, the map scaled to fit with its aspect kept and centred.
+struct Lattice {
+    scale: f32,
+    off: [f32; 2],
+    k: usize,
+}
+
+impl Lattice {
+    fn new(rows: usize, cols: usize) -> Lattice {
+        let n = SIZE as f32;
+        let scale = n / rows.max(cols) as f32;
+        let off = [
+            (n - cols as f32 * scale) / 2.0,
+            (n - rows as f32 * scale) / 2.0,
+        ];
+        let k = (1.0 / scale).ceil().max(1.0) as usize;
+        Lattice { scale, off, k }
+    }
+
+    /// For each of the `SIZE * k` sample points along one axis (0 = columns, 1 = rows), the map
+    /// row or column it falls on, if any.
+    fn axis(&self, len: usize, axis: usize) -> Vec<Option<u32>> {
+        let k = self.k;
+        (0..SIZE * k)
+            .map(|s| {
+                let (i, a) = (s / k, s % k);
+                let v = (i as f32 + (a as f32 + 0.5) / k as f32 - self.off[axis]) / self.scale;
+                (v >= 0.0 && v < len as f32).then_some(v as u32)
+            })
+            .collect()
+    }
+}
+
+/// A cell's byte from its sampled dies, or None when no sample hit a die.
+fn cell(on: u32, fail: u32) -> Option<u8> {
+    (on > 0).then(|| 1 + (254.0 * (fail as f32 / on as f32)).round() as u8)
+}
+
 impl FeatureGrid {
     /// The grid of a `rows x cols` die map given by `die(row, col)`.
     pub fn from_fn(
@@ -100,29 +143,17 @@ impl FeatureGrid {
         if rows == 0 || cols == 0 {
             return Err(FeatureError::Empty);
         }
-        let n = SIZE as f32;
-        let scale = n / rows.max(cols) as f32;
-        let off = [
-            (n - cols as f32 * scale) / 2.0,
-            (n - rows as f32 * scale) / 2.0,
-        ];
-        let k = (1.0 / scale).ceil().max(1.0) as usize;
+        let lattice = Lattice::new(rows, cols);
+        let k = lattice.k;
+        let (ys, xs) = (lattice.axis(rows, 1), lattice.axis(cols, 0));
         let mut cells = vec![OFF_WAFER; SIZE * SIZE];
         let mut any = false;
         for i in 0..SIZE {
             for j in 0..SIZE {
                 let (mut on, mut fail) = (0u32, 0u32);
-                for a in 0..k {
-                    let y = (i as f32 + (a as f32 + 0.5) / k as f32 - off[1]) / scale;
-                    if y < 0.0 || y >= rows as f32 {
-                        continue;
-                    }
-                    for b in 0..k {
-                        let x = (j as f32 + (b as f32 + 0.5) / k as f32 - off[0]) / scale;
-                        if x < 0.0 || x >= cols as f32 {
-                            continue;
-                        }
-                        match die(y as usize, x as usize) {
+                for y in ys[i * k..(i + 1) * k].iter().flatten() {
+                    for x in xs[j * k..(j + 1) * k].iter().flatten() {
+                        match die(*y as usize, *x as usize) {
                             Die::None => {}
                             Die::Pass => on += 1,
                             Die::Fail => {
@@ -132,10 +163,9 @@ impl FeatureGrid {
                         }
                     }
                 }
-                if on > 0 {
+                if let Some(b) = cell(on, fail) {
                     any = true;
-                    let f = fail as f32 / on as f32;
-                    cells[i * SIZE + j] = 1 + (254.0 * f).round() as u8;
+                    cells[i * SIZE + j] = b;
                 }
             }
         }
@@ -175,17 +205,94 @@ impl FeatureGrid {
         let Some(([x0, x1], [y0, y1])) = dies.ranges() else {
             return Err(FeatureError::Empty);
         };
-        let (cols, rows) = ((x1 - x0) as usize + 1, (y1 - y0) as usize + 1);
+        // In i32: dies at both ends of the i16 range span more than an i16.
+        let (x0, y0) = (x0 as i32, y0 as i32);
+        let (cols, rows) = ((x1 as i32 - x0) as usize + 1, (y1 as i32 - y0) as usize + 1);
+        let at = |i: usize| {
+            (
+                (dies.x[i] as i32 - x0) as usize,
+                (dies.y[i] as i32 - y0) as usize,
+            )
+        };
+        let verdict = |i: usize| match dies.verdict[i] {
+            Verdict::Fail => Die::Fail,
+            _ => Die::Pass,
+        };
+        if rows * cols > MAX_DENSE_CELLS {
+            let placed = (0..dies.len())
+                .filter(|&i| dies.x[i] != wafer::NO_COORD && dies.y[i] != wafer::NO_COORD);
+            return FeatureGrid::from_sparse(
+                rows,
+                cols,
+                placed.map(|i| {
+                    let (c, r) = at(i);
+                    (r, c, verdict(i))
+                }),
+            );
+        }
         let mut map = vec![Die::None; rows * cols];
         for i in 0..dies.len() {
-            let (c, r) = ((dies.x[i] - x0) as usize, (dies.y[i] - y0) as usize);
-            map[r * cols + c] = if dies.verdict[i] == Verdict::Fail {
-                Die::Fail
-            } else {
-                Die::Pass
-            };
+            if dies.x[i] == wafer::NO_COORD || dies.y[i] == wafer::NO_COORD {
+                continue;
+            }
+            let (c, r) = at(i);
+            map[r * cols + c] = verdict(i);
         }
         FeatureGrid::from_fn(rows, cols, |r, c| map[r * cols + c])
+    }
+
+    /// [`from_fn`](Self::from_fn) for a map given as its dies `(row, col, die)` (the last one at
+    /// a place wins): work and memory follow the dies and the map's sides, not its area, so a
+    /// map with dies 30,000 apart costs what its few dies cost. Same grid as `from_fn`, cell for
+    /// cell: it visits the same sample points, only from the dies' side.
+    fn from_sparse(
+        rows: usize,
+        cols: usize,
+        dies: impl Iterator<Item = (usize, usize, Die)>,
+    ) -> Result<FeatureGrid, FeatureError> {
+        let lattice = Lattice::new(rows, cols);
+        let k = lattice.k;
+        // Per die row (column): the run of sample points that land on it. Runs are contiguous
+        // because a sample's coordinate grows with its index.
+        let runs = |axis: Vec<Option<u32>>, len: usize| {
+            let mut run = vec![(0u32, 0u32); len];
+            for (s, d) in axis.iter().enumerate() {
+                if let Some(d) = *d {
+                    let r = &mut run[d as usize];
+                    if r.1 == 0 {
+                        r.0 = s as u32;
+                    }
+                    r.1 = s as u32 + 1;
+                }
+            }
+            run
+        };
+        let (yr, xr) = (
+            runs(lattice.axis(rows, 1), rows),
+            runs(lattice.axis(cols, 0), cols),
+        );
+        let mut last = std::collections::HashMap::new();
+        for (r, c, d) in dies {
+            last.insert((r as u64) << 32 | c as u64, d);
+        }
+        let (mut on, mut fail) = (vec![0u32; SIZE * SIZE], vec![0u32; SIZE * SIZE]);
+        for (&key, &d) in &last {
+            let (r, c) = ((key >> 32) as usize, key as u32 as usize);
+            for s in yr[r].0..yr[r].1 {
+                for t in xr[c].0..xr[c].1 {
+                    let i = (s as usize / k) * SIZE + t as usize / k;
+                    on[i] += 1;
+                    fail[i] += (d == Die::Fail) as u32;
+                }
+            }
+        }
+        let cells: Vec<u8> = (0..SIZE * SIZE)
+            .map(|i| cell(on[i], fail[i]).unwrap_or(OFF_WAFER))
+            .collect();
+        if cells.iter().all(|&b| b == OFF_WAFER) {
+            return Err(FeatureError::Empty);
+        }
+        Ok(FeatureGrid { cells })
     }
 
     /// A grid from its canonical bytes (`SIZE * SIZE`, row-major), as clients send it to the
@@ -390,6 +497,60 @@ mod tests {
         let b = FeatureGrid::from_wm811k(&m).unwrap();
         assert_eq!(a, b);
         assert!(a.fail_fraction() > 0.02);
+    }
+
+    /// The sparse path is the dense path cell for cell, on maps of many sizes and densities
+    /// (including repeated places, where the last die wins).
+    #[test]
+    fn the_sparse_path_gives_the_dense_grid() {
+        let mut seed = 7u64;
+        let mut next = move |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % n
+        };
+        for (rows, cols, n) in [
+            (1, 1, 1),
+            (5, 9, 20),
+            (64, 64, 3000),
+            (200, 77, 5000),
+            (3000, 40, 200),
+            (1000, 1000, 50),
+        ] {
+            let dies: Vec<(usize, usize, Die)> = (0..n)
+                .map(|_| {
+                    let d = if next(4) == 0 { Die::Fail } else { Die::Pass };
+                    (next(rows), next(cols), d)
+                })
+                .collect();
+            let mut map = vec![Die::None; rows * cols];
+            for &(r, c, d) in &dies {
+                map[r * cols + c] = d;
+            }
+            let dense = FeatureGrid::from_fn(rows, cols, |r, c| map[r * cols + c]);
+            let sparse = FeatureGrid::from_sparse(rows, cols, dies.into_iter());
+            assert_eq!(dense, sparse, "{rows}x{cols}, {n} dies");
+        }
+    }
+
+    /// Dies at both ends of the i16 range: no overflow, no allocation of the extent.
+    #[test]
+    fn dies_far_apart_make_a_grid() {
+        let mut t = DieTable::default();
+        for (x, y, v) in [
+            (-20_000, 0, Verdict::Fail),
+            (20_000, 0, Verdict::Pass),
+            (30_000, 30_000, Verdict::Pass),
+            (-32_767, -32_767, Verdict::Pass),
+        ] {
+            t.x.push(x);
+            t.y.push(y);
+            t.verdict.push(v);
+        }
+        let g = FeatureGrid::from_dies(&t).unwrap();
+        assert_eq!(g.cells.iter().filter(|&&b| b != OFF_WAFER).count(), 4);
+        assert_eq!(g.cells.iter().filter(|&&b| b == 255).count(), 1);
     }
 
     #[test]
