@@ -16,12 +16,14 @@
 pub mod api;
 pub mod auth;
 pub mod keys;
+#[cfg(feature = "classifier")]
 pub mod models;
+#[cfg(feature = "classifier")]
 pub mod predict;
 pub mod route;
 pub mod store;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "classifier"))]
 mod glue;
 
 /// Largest tester file accepted by `PUT /api/v1/wafers`, as sent (compressed or not).
@@ -30,6 +32,16 @@ pub const MAX_UPLOAD_BYTES: usize = 32 << 20;
 /// only columns (the corpus's 142 MB Teradyne file parses to about 12 MB of dies and values),
 /// so this bounds parse time, not memory; it stops a small compressed bomb from running on.
 pub const MAX_STDF_BYTES: u64 = 256 << 20;
+/// What a read may hold (the reader's estimate, which runs above the real figure: the corpus's
+/// 142 MB Teradyne file is estimated at 47 MB). With the upload body (at most 32 MB) and an xz
+/// dictionary (at most 16 MiB) this keeps a parse inside the isolate's 128 MB.
+pub const READ_LIMITS: wafer::Limits = wafer::Limits {
+    per_byte: 16,
+    fixed: 8 << 20,
+    max: 64 << 20,
+};
+/// Largest xz dictionary accepted, in KiB: xz -7 and below (the default -6 uses 8 MiB).
+pub const XZ_MAX_KIB: u32 = 16 * 1024;
 /// Largest model upload (weights and manifest together).
 pub const MAX_MODEL_BYTES: usize = 8 << 20;
 /// Pixels per side of a map tile.

@@ -236,7 +236,15 @@ mod worker {
 
     fn parse(name: &str, source: Source) {
         let t0 = now();
-        match wafer::read_from(source) {
+        // A tab's wasm memory tops out at 4 GB: a crafted file stops at 1 GB held (real files
+        // hold well under half their size), with what came before kept and a warning.
+        let limits = wafer::Limits {
+            max: 1 << 30,
+            ..wafer::Limits::default()
+        };
+        let read = wafer::decompress::open(source)
+            .and_then(|(c, stream)| wafer::read_opened(c, stream, limits, |_| {}));
+        match read {
             Ok(f) => opened(name, f, now() - t0),
             Err(e) => failed(name, &e.to_string()),
         }
