@@ -5,6 +5,8 @@
 //!
 //! Not for: anything a plain `cargo` command already does well on its own.
 
+mod fuzz;
+
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -19,7 +21,11 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") if args.get(1).map(String::as_str) == Some("edge") => bench_edge(),
         Some("bench") => bench(),
-        Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
+        Some("fuzz") => match args.get(1).map(|s| s.parse::<u32>()) {
+            None => fuzz::run(60),
+            Some(Ok(secs)) => fuzz::run(secs),
+            Some(Err(_)) => Err("usage: cargo xtask fuzz [SECONDS per target]".into()),
+        },
         Some("train") => train(&args[1..]),
         Some("release-model") => release_model(&args[1..]),
         _ => {
@@ -362,6 +368,13 @@ fn test() -> Result {
                 sh(c)
             },
         )?;
+        p.run(
+            &format!(
+                "fuzz: every target for {} s (nightly, cargo-fuzz)",
+                fuzz::CI_SECONDS
+            ),
+            || fuzz::run(fuzz::CI_SECONDS),
+        )?;
         p.run("wasm32 build of crates/wafer", || {
             let mut c = cargo();
             c.args(["build", "-p", "wafer", "--target", "wasm32-unknown-unknown"]);
@@ -676,28 +689,5 @@ fn train(extra: &[String]) -> Result {
     c.arg("--dev")
         .arg(corpus().join("wm811k/wm811k-dev.json.gz"));
     c.args(extra);
-    sh(c)
-}
-
-fn fuzz(secs: &str) -> Result {
-    let has_fuzz = Command::new("cargo")
-        .args(["+nightly", "fuzz", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_fuzz {
-        let mut c = Command::new("cargo");
-        c.args(["+nightly", "install", "cargo-fuzz", "--locked"]);
-        sh(c)?;
-    }
-    let mut c = Command::new("cargo");
-    c.current_dir(root().join("fuzz"));
-    c.args([
-        "+nightly",
-        "fuzz",
-        "run",
-        "read",
-        "--",
-        &format!("-max_total_time={secs}"),
-    ]);
     sh(c)
 }
