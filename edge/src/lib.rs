@@ -15,11 +15,16 @@
 
 pub mod api;
 pub mod auth;
+pub mod cursor;
 pub mod keys;
+pub mod limits;
+pub mod lru;
 pub mod models;
 pub mod predict;
+pub mod release;
 pub mod route;
 pub mod store;
+pub mod tiles;
 
 #[cfg(target_arch = "wasm32")]
 mod glue;
