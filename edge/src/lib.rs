@@ -28,6 +28,8 @@ pub mod tiles;
 
 #[cfg(target_arch = "wasm32")]
 mod glue;
+#[cfg(target_arch = "wasm32")]
+mod ops;
 
 /// Largest tester file accepted by `PUT /api/v1/wafers`, as sent (compressed or not).
 pub const MAX_UPLOAD_BYTES: usize = 32 << 20;

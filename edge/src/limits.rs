@@ -24,6 +24,15 @@ pub const KV_METADATA_BYTES: usize = 1024;
 /// KV key length in bytes.
 pub const KV_KEY_BYTES: usize = 512;
 
+/// The isolate's memory tiers, in bytes (an isolate has 128 MB; the rest is for parsing an
+/// upload, rendering and the model). Wafers are weighed by [`crate::store::resident_bytes`].
+pub const MEMORY_PREDICTION_BYTES: usize = 4 << 20;
+pub const MEMORY_TILE_BYTES: usize = 16 << 20;
+pub const MEMORY_WAFER_BYTES: usize = 32 << 20;
+pub const MEMORY_MODEL_BYTES: usize = 8 << 20;
+/// What one loaded classifier is counted as (126,409 f32 parameters plus burn's overhead).
+pub const MODEL_RESIDENT_BYTES: usize = 2 << 20;
+
 /// Anonymous `POST /api/v1/predict`: requests per client per period. Must equal the
 /// `[[ratelimits]]` binding's `simple` settings in wrangler.toml (the binding enforces them).
 pub const PREDICT_RATE_LIMIT: u32 = 100;

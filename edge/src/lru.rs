@@ -104,7 +104,10 @@ mod tests {
         l.insert("b".into(), 2, 39);
         assert_eq!(l.get("a"), Some(1)); // a is now newer than b
         l.insert("c".into(), 3, 39);
-        assert_eq!((l.get("b"), l.get("a"), l.get("c")), (None, Some(1), Some(3)));
+        assert_eq!(
+            (l.get("b"), l.get("a"), l.get("c")),
+            (None, Some(1), Some(3))
+        );
         assert_eq!(l.bytes(), 80);
         // Too big for the whole cap: not kept, nothing evicted for it.
         l.insert("huge".into(), 4, 1000);

@@ -294,7 +294,8 @@ mod tests {
 
     #[test]
     fn layer_names_have_one_canonical_form() {
-        let layer = |q: &str| match parse("GET", &format!("/api/v1/wafers/{H}/tiles/0/0/0.png"), q) {
+        let layer = |q: &str| match parse("GET", &format!("/api/v1/wafers/{H}/tiles/0/0/0.png"), q)
+        {
             Ok(Route::Tile { layer, .. }) => Ok(layer.0),
             Ok(r) => panic!("{r:?}"),
             Err(e) => Err(e.error),
