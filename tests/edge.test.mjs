@@ -237,8 +237,10 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
   await t.test('50 concurrent requests for one cold key compute it once; concurrent cold tiles all answer', async () => {
     const before = (await metrics()).computes.predictions;
     const grid = ringGrid(Date.now() & 0xffff);
+    // A client of their own: anonymous predictions are rate-limited per client (100 a minute),
+    // and this burst must not eat the budget of the tests' other requests.
     const answers = await Promise.all(Array.from({ length: 50 }, () =>
-      call('/api/v1/predict', { method: 'POST', body: grid })));
+      call('/api/v1/predict', { method: 'POST', body: grid, headers: { 'cf-connecting-ip': '198.51.100.50' } })));
     assert.ok(answers.every((a) => a.r.status === 200));
     assert.equal(new Set(answers.map((a) => a.body.toString())).size, 1, 'one answer for all');
     assert.equal((await metrics()).computes.predictions - before, 1, 'computed once');
@@ -429,13 +431,16 @@ test('hostile input and heavy load: bounded bodies, no anonymous KV writes, atom
     const grid = ringGrid(99);
     const statuses = [];
     let limited;
-    for (let i = 0; i < 120 && !limited; i++) {
+    for (let i = 0; i < 250 && !limited; i++) {
       const a = await call('/api/v1/predict', { method: 'POST', body: grid, headers: client });
       statuses.push(a.r.status);
       if (a.r.status === 429) limited = a;
     }
     assert.ok(limited, `no 429 in ${statuses.length} requests`);
-    assert.equal(statuses.filter((s) => s === 200).length, 100, 'the limit is 100 a minute');
+    // 100 a minute; the limiter counts in fixed 60 s windows, so a run that straddles a window's
+    // end gets up to 100 more before its 429.
+    const ok = statuses.filter((s) => s === 200).length;
+    assert.ok(ok >= 100 && ok <= 200, `${ok} answered before the 429`);
     assert.equal(limited.json().error, 'rate_limited');
     assert.equal(limited.r.headers.get('retry-after'), '60');
     // Another client is not affected.
