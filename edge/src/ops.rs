@@ -112,11 +112,20 @@ pub(crate) async fn upload(req: &mut Request, env: &Env) -> Result<Answer, ApiEr
     limits::check_upload(&ingest.wafers)?;
     let bucket = env.bucket(BUCKET).map_err(werr)?;
     let kv = env.kv(KV).map_err(werr)?;
+    // Dev only: fail the index write of wafer N, as a KV error would, to test what is left.
+    let dev = env.var("WAFERSCOPE_DEV").map(|v| v.to_string()).ok();
+    let fail_index = req
+        .headers()
+        .get("X-Waferscope-Fail-Index")
+        .ok()
+        .flatten()
+        .filter(|_| dev.as_deref() == Some("1"))
+        .and_then(|n| n.parse::<usize>().ok());
     let mut results = Vec::with_capacity(ingest.wafers.len());
     let mut failed = 0;
-    for w in &ingest.wafers {
+    for (i, w) in ingest.wafers.iter().enumerate() {
         let mut r = serde_json::to_value(&w.meta).unwrap_or_default();
-        match store_wafer(&bucket, &kv, w).await {
+        match store_wafer(&bucket, &kv, w, fail_index == Some(i)).await {
             Ok(()) => r["stored"] = true.into(),
             Err(e) => {
                 worker::console_error!("upload of wafer {}: {e}", w.meta.hash);
@@ -143,6 +152,7 @@ async fn store_wafer(
     bucket: &worker::Bucket,
     kv: &worker::kv::KvStore,
     w: &StoredWafer,
+    fail_index: bool,
 ) -> Result<(), ApiError> {
     bucket
         .put(keys::wafer_object(&w.hash), w.packed.clone())
@@ -157,6 +167,9 @@ async fn store_wafer(
         .await
         .map_err(kverr)?;
     let listed = async {
+        if fail_index {
+            return Err(ApiError::internal("injected index failure (dev)"));
+        }
         kv.put(&keys::lot_entry(&w.meta.lot, &w.hash), "")
             .map_err(kverr)?
             .metadata(&w.meta)
