@@ -11,10 +11,14 @@ async function releaseModel(base, dir, version, weights) {
   const up = await uploadModel(base, dir, version, { weights });
   const upBody = await up.json();
   if (!up.ok) throw new Error(`model upload: ${up.status} ${JSON.stringify(upBody)}`);
-  const r = await release(base, version);
-  const body = await r.json();
-  if (!r.ok) throw new Error(`release: ${r.status} ${JSON.stringify(body)}`);
-  return body;
+  // 202: the new version is current and the old predictions' purge continues; releasing the
+  // same version again resumes it from its stored cursor, until 200.
+  for (let i = 0; ; i++) {
+    const r = await release(base, version);
+    const body = await r.json();
+    if (!r.ok) throw new Error(`release: ${r.status} ${JSON.stringify(body)}`);
+    if (r.status === 200 || i >= 1000) return body;
+  }
 }
 
 if (cmd === 'serve') {

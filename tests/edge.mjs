@@ -59,9 +59,11 @@ export async function startEdge({ port, state, dev = true, quiet = true }) {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler exited (${child.exitCode}):\n${log}`);
     try {
-      const r = await fetch(`${base}/api/v1/model`);
+      // Health says the Worker, R2 and KV answer (200); anything else, wait and ask again.
+      const r = await fetch(`${base}/api/v1/health`);
       await r.arrayBuffer();
-      break;
+      if (r.status === 200) break;
+      throw new Error(`health ${r.status}`);
     } catch {
       if (Date.now() > deadline) { await stop(); throw new Error(`the edge did not start in 60 s:\n${log}`); }
       await new Promise((r) => setTimeout(r, 200));

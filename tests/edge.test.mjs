@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { launch } from './chromium.mjs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { startEdge, freePort, uploadModel, release, uploadWafer, root, UPLOAD_TOKEN, ADMIN_TOKEN } from './edge.mjs';
+import { stdfFile } from './stdf-write.mjs';
 
 const bin = process.env.WAFERSCOPE_BIN ?? join(root, 'target/release/waferscope');
 const corpus = process.env.WAFERSCOPE_CORPUS ?? join(root, '../shared/corpus');
@@ -23,6 +25,7 @@ let edge;
 let state;
 let port;
 const seen = []; // every response's headers and body, checked for leaked secrets at the end
+const shared = {}; // what the first test leaves for the hostile-input test (the lot2 wafer's hash)
 
 before(async () => {
   state = mkdtempSync(join(tmpdir(), 'waferscope-edge-'));
@@ -126,7 +129,9 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
     assert.equal(body.wafers.length, 1);
     const w = body.wafers[0];
     hash = w.hash;
+    shared.hash = hash;
     assert.match(hash, /^[0-9a-f]{64}$/);
+    assert.equal(w.stored, true, 'each wafer says whether it was stored');
     assert.equal(w.wafer, native.id);
     assert.equal(w.feature_hash, native.feature_hash, 'the edge and the CLI make the same feature grid');
     // The same wafer in another compression has the same address.
@@ -232,8 +237,10 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
   await t.test('50 concurrent requests for one cold key compute it once; concurrent cold tiles all answer', async () => {
     const before = (await metrics()).computes.predictions;
     const grid = ringGrid(Date.now() & 0xffff);
+    // A client of their own: anonymous predictions are rate-limited per client (100 a minute),
+    // and this burst must not eat the budget of the tests' other requests.
     const answers = await Promise.all(Array.from({ length: 50 }, () =>
-      call('/api/v1/predict', { method: 'POST', body: grid })));
+      call('/api/v1/predict', { method: 'POST', body: grid, headers: { 'cf-connecting-ip': '198.51.100.50' } })));
     assert.ok(answers.every((a) => a.r.status === 200));
     assert.equal(new Set(answers.map((a) => a.body.toString())).size, 1, 'one answer for all');
     assert.equal((await metrics()).computes.predictions - before, 1, 'computed once');
@@ -259,8 +266,10 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
     assert.equal(out.current, 2);
     assert.equal(out.previous, 1);
     assert.equal(out.invalidated.model_version, 1);
-    assert.ok(out.invalidated.kv_deleted >= 3, JSON.stringify(out)); // lot2 + two posted grids
-    assert.ok(out.invalidated.cache_deleted >= 3, JSON.stringify(out));
+    // lot2's prediction; posted grids never reach KV (their cache keys name the old version).
+    assert.ok(out.invalidated.kv_deleted >= 1, JSON.stringify(out));
+    assert.ok(out.invalidated.cache_deleted >= 1, JSON.stringify(out));
+    assert.equal(out.purge.complete, true, JSON.stringify(out));
     assert.match(out.invalidated.purge_api, /not configured/);
     assert.deepEqual(await probe(1), { memory: false, cache: false, kv: false }, 'v1 entry purged everywhere');
 
@@ -341,6 +350,244 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
     } finally {
       await browser.close();
     }
+  });
+});
+
+/**
+ * Send up to `cap` bytes as a streamed (chunked, no Content-Length) body, 1 MiB at a time as the
+ * connection takes them. A server that answers early may reset the connection while the body is
+ * still going out (or wrangler's local proxy may answer for it): then `status` is null. `sent`
+ * is how much the body stream had given by then.
+ */
+async function chunkedUntilAnswered(path, { cap, method = 'POST', headers = {} }) {
+  let sent = 0;
+  const stream = new ReadableStream({
+    pull(c) {
+      if (sent >= cap) { c.close(); return; }
+      sent += 1 << 20;
+      c.enqueue(new Uint8Array(1 << 20));
+    },
+  });
+  try {
+    const r = await fetch(`${edge.base}${path}`, { method, body: stream, duplex: 'half', headers });
+    // Only the Worker sets X-Cache: an answer without it is wrangler's local proxy saying it
+    // lost the connection ("Network connection lost", 500) after the Worker answered early.
+    const body = Buffer.from(await r.arrayBuffer());
+    if (!r.headers.get('x-cache')) return { status: null, error: `proxy ${r.status}: ${body}`, sent };
+    return { status: r.status, body, sent };
+  } catch (e) {
+    return { status: null, error: String(e.cause ?? e), sent };
+  }
+}
+
+test('hostile input and heavy load: bounded bodies, no anonymous KV writes, atomic uploads, resumable releases, capped tiles', async (t) => {
+  const hash = shared.hash;
+  assert.ok(hash, 'the first test stored lot2');
+  const wafers = async () => (await call('/api/v1/wafers')).json().wafers.length;
+
+  await t.test('health: the Worker, R2 and KV answer', async () => {
+    const { r, json } = await call('/api/v1/health');
+    assert.equal(r.status, 200, JSON.stringify(json()));
+    assert.deepEqual({ ...json(), model_version: undefined },
+      { status: 'ok', worker: 'ok', kv: 'ok', r2: 'ok', model_version: undefined });
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+  });
+
+  await t.test('a chunked body over the limit is 413 before it is all read (predict and upload)', async () => {
+    // The Worker stops reading at limit + 1 and answers 413; the client sees the 413, or, when
+    // it was still writing, the connection closed early. Either way far less than `cap` went out,
+    // and the Worker counts one body refused.
+    const refused = async () => (await metrics()).refused_bodies;
+    const cases = [
+      ['/api/v1/predict', { cap: 64 << 20 }],
+      ['/api/v1/wafers', { cap: 160 << 20, method: 'PUT', headers: auth(UPLOAD_TOKEN) }],
+    ];
+    const before = await wafers();
+    for (const [path, opts] of cases) {
+      const n = await refused();
+      const r = await chunkedUntilAnswered(path, opts);
+      if (r.status !== null) {
+        assert.equal(r.status, 413, r.body.toString());
+        assert.equal(JSON.parse(r.body).error, 'too_large');
+      }
+      assert.ok(r.sent < opts.cap, `${path}: the Worker read all ${r.sent} bytes`);
+      assert.equal(await refused() - n, 1, `${path}: refused once (${JSON.stringify(r)})`);
+    }
+    assert.equal(await wafers(), before, 'nothing was stored');
+    // Under the limit, chunked is fine.
+    const ok = await fetch(`${edge.base}/api/v1/predict`, { method: 'POST', duplex: 'half',
+      body: new Blob([ringGrid(77)]).stream() });
+    assert.equal(ok.status, 200, await ok.text());
+  });
+
+  await t.test('posted grids stay out of KV (memory and Cache API only); stored wafers\' predictions are in KV', async () => {
+    const grid = ringGrid(4242);
+    const p = await call('/api/v1/predict', { method: 'POST', body: grid });
+    assert.equal(p.r.status, 200);
+    const { model_version: v, feature_hash: fh } = p.json();
+    const probe = (await metrics(`?version=${v}&feature=${fh}`)).probe;
+    assert.deepEqual(probe, { memory: true, cache: true, kv: false });
+    const w = (await call(`/api/v1/wafers/${hash}/prediction`)).json();
+    assert.equal((await metrics(`?version=${v}&feature=${w.feature_hash}`)).probe.kv, true);
+  });
+
+  await t.test('anonymous predictions are rate-limited per client: 429 with Retry-After', async () => {
+    const client = { 'cf-connecting-ip': '203.0.113.7' };
+    const grid = ringGrid(99);
+    const statuses = [];
+    let limited;
+    for (let i = 0; i < 250 && !limited; i++) {
+      const a = await call('/api/v1/predict', { method: 'POST', body: grid, headers: client });
+      statuses.push(a.r.status);
+      if (a.r.status === 429) limited = a;
+    }
+    assert.ok(limited, `no 429 in ${statuses.length} requests`);
+    // 100 a minute; the limiter counts in fixed 60 s windows, so a run that straddles a window's
+    // end gets up to 100 more before its 429.
+    const ok = statuses.filter((s) => s === 200).length;
+    assert.ok(ok >= 100 && ok <= 200, `${ok} answered before the 429`);
+    assert.equal(limited.json().error, 'rate_limited');
+    assert.equal(limited.r.headers.get('retry-after'), '60');
+    // Another client is not affected.
+    const other = await call('/api/v1/predict', { method: 'POST', body: grid, headers: { 'cf-connecting-ip': '203.0.113.8' } });
+    assert.equal(other.r.status, 200);
+  });
+
+  await t.test('an upload of more wafers than one request can store is refused before any write', async () => {
+    const before = await wafers();
+    const r = await uploadWafer(edge.base, stdfFile({ wafers: 329, side: 2, lot: 'MANY' }));
+    const e = await r.json();
+    assert.equal(r.status, 413, JSON.stringify(e).slice(0, 300));
+    assert.equal(e.error, 'too_many_wafers');
+    assert.match(e.detail, /328/);
+    assert.equal(await wafers(), before, 'nothing was stored');
+  });
+
+  await t.test('index metadata over KV\'s 1,024 bytes (control characters count 6x) is refused before any write', async () => {
+    const before = await wafers();
+    const r = await uploadWafer(edge.base, stdfFile({ lot: '\x01'.repeat(64), text: '\x02'.repeat(64) }));
+    const e = await r.json();
+    assert.equal(r.status, 422, JSON.stringify(e));
+    assert.equal(e.error, 'metadata_too_large');
+    assert.match(e.detail, /1024/);
+    assert.equal(await wafers(), before, 'nothing was stored, not even unlisted');
+  });
+
+  await t.test('a many-wafer upload within the limits reports each wafer; every stored wafer is listed', async () => {
+    const r = await uploadWafer(edge.base, stdfFile({ wafers: 4, side: 6, lot: 'FOUR' }));
+    const body = await r.json();
+    assert.equal(r.status, 201, JSON.stringify(body));
+    assert.equal(body.wafers.length, 4);
+    assert.ok(body.wafers.every((w) => w.stored === true));
+    const listed = (await call('/api/v1/wafers?lot=FOUR')).json().wafers.map((w) => w.hash).sort();
+    assert.deepEqual(listed, body.wafers.map((w) => w.hash).sort());
+    shared.four = body.wafers.map((w) => w.hash);
+  });
+
+  await t.test('when one wafer\'s index write fails, the others are stored and listed, and that one is neither (207)', async () => {
+    const r = await fetch(`${edge.base}/api/v1/wafers`, { method: 'PUT', body: stdfFile({ wafers: 3, side: 4, lot: 'FAIL1' }),
+      headers: { ...auth(UPLOAD_TOKEN), 'x-waferscope-fail-index': '1' } });
+    const body = await r.json();
+    assert.equal(r.status, 207, JSON.stringify(body));
+    assert.deepEqual(body.wafers.map((w) => w.stored), [true, false, true]);
+    assert.doesNotMatch(body.wafers[1].error, /injected/, 'internal detail stays in the log');
+    const listed = (await call('/api/v1/wafers?lot=FAIL1')).json().wafers.map((w) => w.hash).sort();
+    assert.deepEqual(listed, [body.wafers[0].hash, body.wafers[2].hash].sort());
+    assert.equal((await call(`/api/v1/wafers/${body.wafers[1].hash}`)).r.status, 404, 'not stored but unlisted');
+    // The same upload again stores it.
+    const again = await (await uploadWafer(edge.base, stdfFile({ wafers: 3, side: 4, lot: 'FAIL1' }))).json();
+    assert.ok(again.wafers.every((w) => w.stored));
+    assert.equal((await call('/api/v1/wafers?lot=FAIL1')).json().wafers.length, 3);
+  });
+
+  await t.test('a cursor the edge did not hand out is 400, with no internal detail', async () => {
+    for (const c of ['x', 'AAAA', '%00']) {
+      const { r, json } = await call(`/api/v1/wafers?cursor=${c}`);
+      assert.equal(r.status, 400, c);
+      assert.equal(json().error, 'bad_cursor', c);
+      assert.doesNotMatch(json().detail, /KV|JsValue|Error:/, c);
+    }
+  });
+
+  await t.test('tiles: zoom is capped to what the wafer needs (400 beyond), layer names have one form, Vary: Origin always', async () => {
+    const deep = await call(`/api/v1/wafers/${hash}/tiles/20/0/0.png`);
+    assert.equal(deep.r.status, 400);
+    assert.equal(deep.json().error, 'zoom_too_deep');
+    assert.match(deep.json().detail, /zoom \d+/);
+    const a = await call(`/api/v1/wafers/${hash}/tiles/0/0/0.png?layer=test:1000`);
+    assert.equal(a.r.status, 200, a.body.toString());
+    const b = await call(`/api/v1/wafers/${hash}/tiles/0/0/0.png?layer=test:001000`);
+    assert.equal(b.r.status, 200);
+    assert.equal(b.r.headers.get('etag'), a.r.headers.get('etag'), 'one key for test:1000 and test:001000');
+    assert.equal(b.r.headers.get('x-cache'), 'HIT');
+    assert.match(a.r.headers.get('vary') ?? '', /Origin/, 'immutable tiles vary by Origin for CORS');
+  });
+
+  await t.test('only released model versions are downloadable; racing uploads of one version cannot mix weights', async () => {
+    assert.equal((await uploadModel(edge.base, modelDir, 5)).status, 201);
+    assert.equal((await call('/api/v1/model/5/weights')).r.status, 404, 'version 5 is not released');
+    // Two valid models with different weights race for version 6.
+    const w = readFileSync(join(modelDir, 'weights.bpk'));
+    const alt = Buffer.from(w);
+    alt[alt.length - 8] ^= 1;
+    const altPath = join(state, 'alt.bpk');
+    writeFileSync(altPath, alt);
+    const altDir = join(state, 'altmodel');
+    mkdirSync(altDir, { recursive: true });
+    const m = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8'));
+    m.sha256 = createHash('sha256').update(alt).digest('hex');
+    writeFileSync(join(altDir, 'manifest.json'), JSON.stringify(m));
+    const [x, y] = await Promise.all([uploadModel(edge.base, modelDir, 6), uploadModel(edge.base, altDir, 6, { weights: altPath })]);
+    assert.deepEqual([x.status, y.status].sort(), [201, 409], `${await x.text()} ${await y.text()}`);
+    assert.equal((await release(edge.base, 6)).status, 200);
+    const info = (await call('/api/v1/model')).json();
+    const got = (await call(info.weights_url)).body;
+    assert.equal(createHash('sha256').update(got).digest('hex'), info.sha256, 'weights match the manifest');
+  });
+
+  await t.test('an interrupted release purge resumes from its stored cursor when the release is retried', async () => {
+    // Version 6 is current; give it predictions in KV (stored wafers only), then release 7
+    // with a dev-only budget of one key per request, as if each request died after one key.
+    const v = (await call('/api/v1/model')).json().version;
+    const fhs = [];
+    for (const h of [hash, ...shared.four]) {
+      const p = await call(`/api/v1/wafers/${h}/prediction`);
+      assert.equal(p.r.status, 200, p.body.toString());
+      fhs.push(p.json().feature_hash);
+    }
+    const inKv = async () => {
+      let n = 0;
+      for (const fh of new Set(fhs)) n += (await metrics(`?version=${v}&feature=${fh}`)).probe.kv ? 1 : 0;
+      return n;
+    };
+    const total = await inKv();
+    assert.ok(total >= 2, `${total} keys of version ${v} in KV`);
+    assert.equal((await uploadModel(edge.base, modelDir, 7)).status, 201);
+    const once = () => fetch(`${edge.base}/api/v1/admin/release`, { method: 'POST', headers: auth(ADMIN_TOKEN),
+      body: JSON.stringify({ version: 7, purge_budget: 1 }) });
+    const first = await once();
+    const out = await first.json();
+    assert.equal(first.status, 202, JSON.stringify(out));
+    assert.equal(out.current, 7);
+    assert.equal(out.purge.complete, false);
+    assert.equal(await inKv(), total - 1, 'one key purged, the rest waits');
+    let tries = 1;
+    for (;;) {
+      const r = await once();
+      const o = await r.json();
+      tries++;
+      assert.equal(o.current, 7, JSON.stringify(o));
+      assert.equal(o.previous, 7, 'a retry sees previous == current and still continues');
+      if (r.status === 200) { assert.equal(o.purge.complete, true); break; }
+      assert.equal(r.status, 202);
+      assert.ok(tries < 20, 'the purge finishes');
+    }
+    assert.equal(await inKv(), 0, 'every key of the old version purged');
+    assert.ok(tries >= total, `one key per request: ${tries} requests for ${total} keys`);
+    // Complete: one more release of 7 has nothing to do.
+    const again = await (await release(edge.base, 7)).json();
+    assert.equal(again.purge.complete, true);
+    assert.equal(again.invalidated.kv_deleted, 0, JSON.stringify(again));
   });
 
   await t.test('no secret in any response', () => {

@@ -42,9 +42,20 @@ impl ApiError {
         ApiError::new(500, "internal", detail)
     }
 
-    /// The JSON body.
+    /// The JSON body a client gets. An internal error's detail (runtime, KV or R2 text, JS
+    /// debug output) is for the log, not the client: the body says only that it happened.
     pub fn body(&self) -> String {
-        serde_json::json!({ "error": self.error, "detail": self.detail }).to_string()
+        let detail = if self.is_internal() {
+            "an internal error occurred; it was logged"
+        } else {
+            &self.detail
+        };
+        serde_json::json!({ "error": self.error, "detail": detail }).to_string()
+    }
+
+    /// Whether this is our fault (its detail is logged, never sent).
+    pub fn is_internal(&self) -> bool {
+        self.status >= 500 && self.error == "internal"
     }
 }
 
@@ -78,6 +89,15 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&e.body()).unwrap();
         assert_eq!(v["error"], "corrupt_file");
         assert_eq!(v["detail"], "offset 12: \"quoted\"");
+    }
+
+    #[test]
+    fn internal_details_stay_out_of_bodies() {
+        let e = ApiError::internal("KV: JsValue(Error: list failed: cursor x)");
+        assert!(e.is_internal());
+        assert!(!e.body().contains("KV"), "{}", e.body());
+        assert!(e.to_string().contains("cursor x"), "the log keeps it");
+        assert!(!ApiError::new(503, "no_model", "none yet").is_internal());
     }
 
     #[test]

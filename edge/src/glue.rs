@@ -6,7 +6,7 @@
 //! cold key join the same future, so the key is computed once per isolate.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
 use features::{FeatureGrid, FeatureHash};
@@ -15,19 +15,20 @@ use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use model::Classifier;
 use wafer::TestFile;
 use wasm_bindgen::prelude::*;
-use worker::{Cache, Date, Env, Fetch, FormEntry, Headers, Method, Request, RequestInit};
+use worker::{Date, Env, Request};
 
-use crate::api::{ApiError, check_length};
+use crate::api::ApiError;
 use crate::auth::{self, Role};
-use crate::keys;
-use crate::models::{self, ModelInfo, ReleaseRequest};
+use crate::lru::ByteLru;
+use crate::models::{self, ModelInfo};
+use crate::ops;
 use crate::predict::PredictionBody;
 use crate::route::{self, LayerName, Route, TileId};
 use crate::store::{self, WaferHash, WaferMeta};
-use crate::{MAX_MODEL_BYTES, MAX_UPLOAD_BYTES, TILE_SIZE};
+use crate::{TILE_SIZE, keys, limits, tiles};
 
-const BUCKET: &str = "WAFERS";
-const KV: &str = "INDEX";
+pub(crate) const BUCKET: &str = "WAFERS";
+pub(crate) const KV: &str = "INDEX";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// Where an answer came from.
@@ -62,76 +63,88 @@ impl Tier {
 /// a different request"). So the leader does all I/O in its own request and sends the result.
 type Flight<T> = Shared<oneshot::Receiver<Result<T, ApiError>>>;
 
-/// A bounded map of shared futures: in flight or resolved (then it is the memory tier).
+/// A memory tier: the keys in flight (shared futures followers wait on) and the resolved values,
+/// in an LRU capped by bytes (`weigh` sizes a value).
 struct Flights<T: Clone> {
-    map: HashMap<String, Flight<T>>,
-    order: VecDeque<String>,
-    cap: usize,
+    flying: HashMap<String, Flight<T>>,
+    done: ByteLru<T>,
+    weigh: fn(&T) -> usize,
 }
 
 impl<T: Clone + 'static> Flights<T> {
-    fn new(cap: usize) -> Self {
+    fn new(cap_bytes: usize, weigh: fn(&T) -> usize) -> Self {
         Flights {
-            map: HashMap::new(),
-            order: VecDeque::new(),
-            cap,
+            flying: HashMap::new(),
+            done: ByteLru::new(cap_bytes),
+            weigh,
         }
     }
 
-    fn get(&self, key: &str) -> Option<Flight<T>> {
-        self.map.get(key).cloned()
-    }
-
-    fn insert(&mut self, key: String, f: Flight<T>) {
-        if self.map.insert(key.clone(), f).is_none() {
-            self.order.push_back(key);
-        }
-        while self.order.len() > self.cap {
-            if let Some(old) = self.order.pop_front() {
-                self.map.remove(&old);
-            }
-        }
-    }
-
-    fn remove(&mut self, key: &str) {
-        self.map.remove(key);
-        self.order.retain(|k| k != key);
+    fn holds(&self, key: &str) -> bool {
+        self.done.contains(key)
     }
 
     fn retain(&mut self, keep: impl Fn(&str) -> bool) -> usize {
-        let before = self.map.len();
-        self.map.retain(|k, _| keep(k));
-        self.order.retain(|k| keep(k));
-        before - self.map.len()
+        self.flying.retain(|k, _| keep(k));
+        self.done.retain(keep)
     }
 }
 
+fn weigh_bytes((b, _): &(Rc<Vec<u8>>, Tier)) -> usize {
+    b.len()
+}
+
+/// How long a follower waits for the leader of its key before giving up with a 503: a leader
+/// stuck on slow storage must not hold every follower for as long as the runtime allows.
+const FOLLOWER_TIMEOUT_MS: u32 = 20_000;
+
 /// Run `make` once per key per isolate: the first caller (the leader) runs it in its own
-/// request; later callers wait for its result, or take it at once when it is already there.
-/// Failures are not kept, so a retry computes again; if the leader's request goes away, a
-/// follower computes itself. The bool says whether the result was already there (a memory hit).
+/// request; later callers wait for its result (at most [`FOLLOWER_TIMEOUT_MS`]), or take it at
+/// once when it is already in memory. Failures are not kept, so a retry computes again; if the
+/// leader's request goes away, a follower computes itself. The bool says whether the result was
+/// already there (a memory hit).
 async fn once<T: Clone + 'static>(
     flights: &'static std::thread::LocalKey<RefCell<Flights<T>>>,
     key: String,
     make: impl FnOnce() -> LocalBoxFuture<'static, Result<T, ApiError>>,
 ) -> (Result<T, ApiError>, bool) {
-    if let Some(f) = flights.with(|f| f.borrow().get(&key)) {
-        let resolved = f.peek().is_some();
-        if let Ok(out) = f.await {
-            return (out, resolved);
+    if let Some(v) = flights.with(|f| f.borrow_mut().done.get(&key)) {
+        return (Ok(v), true);
+    }
+    if let Some(f) = flights.with(|f| f.borrow().flying.get(&key).cloned()) {
+        let timeout = wasm_bindgen_futures::JsFuture::from(sleep(FOLLOWER_TIMEOUT_MS));
+        match futures_util::future::select(f, timeout).await {
+            futures_util::future::Either::Left((Ok(out), _)) => return (out, false),
+            // The leader was dropped (its client went away): lead ourselves.
+            futures_util::future::Either::Left((Err(_), _)) => {}
+            futures_util::future::Either::Right(_) => {
+                return (
+                    Err(ApiError::new(
+                        503,
+                        "busy",
+                        format!(
+                            "this answer is being computed by another request and took over \
+                             {} s; retry",
+                            FOLLOWER_TIMEOUT_MS / 1000
+                        ),
+                    )),
+                    false,
+                );
+            }
         }
-        // The leader was dropped (its client went away): lead ourselves.
     }
     let (tx, rx) = oneshot::channel();
-    let flight = rx.shared();
-    flights.with(|m| m.borrow_mut().insert(key.clone(), flight.clone()));
+    flights.with(|m| m.borrow_mut().flying.insert(key.clone(), rx.shared()));
     let out = make().await;
-    if out.is_err() {
-        flights.with(|m| m.borrow_mut().remove(&key));
-    }
+    flights.with(|m| {
+        let mut m = m.borrow_mut();
+        m.flying.remove(&key);
+        if let Ok(v) = &out {
+            let bytes = (m.weigh)(v);
+            m.done.insert(key.clone(), v.clone(), bytes);
+        }
+    });
     let _ = tx.send(out.clone());
-    // Resolve the shared future now, so later callers see a finished result (a memory hit).
-    let _ = flight.now_or_never();
     (out, false)
 }
 
@@ -142,14 +155,20 @@ struct Metrics {
     tiles: Cell<u64>,
     wafer_loads: Cell<u64>,
     model_loads: Cell<u64>,
+    /// Bodies abandoned past their limit (without reading the rest).
+    refused_bodies: Cell<u64>,
 }
 
+// Memory tiers, capped by bytes: an isolate has 128 MB, and the wasm heap never shrinks.
 thread_local! {
-    static PREDICTIONS: RefCell<Flights<(Rc<Vec<u8>>, Tier)>> = RefCell::new(Flights::new(4096));
-    static TILES: RefCell<Flights<(Rc<Vec<u8>>, Tier)>> = RefCell::new(Flights::new(256));
-    // Few wafers: a big one unpacks to tens of MB, and an isolate has 128 MB.
-    static WAFERS: RefCell<Flights<Rc<TestFile>>> = RefCell::new(Flights::new(4));
-    static MODELS: RefCell<Flights<Rc<Classifier>>> = RefCell::new(Flights::new(2));
+    static PREDICTIONS: RefCell<Flights<(Rc<Vec<u8>>, Tier)>> =
+        RefCell::new(Flights::new(limits::MEMORY_PREDICTION_BYTES, weigh_bytes));
+    static TILES: RefCell<Flights<(Rc<Vec<u8>>, Tier)>> =
+        RefCell::new(Flights::new(limits::MEMORY_TILE_BYTES, weigh_bytes));
+    static WAFERS: RefCell<Flights<Rc<TestFile>>> =
+        RefCell::new(Flights::new(limits::MEMORY_WAFER_BYTES, |f| store::resident_bytes(f)));
+    static MODELS: RefCell<Flights<Rc<Classifier>>> =
+        RefCell::new(Flights::new(limits::MEMORY_MODEL_BYTES, |_| limits::MODEL_RESIDENT_BYTES));
     static METRICS: Metrics = Metrics::default();
     /// Requests being served by this isolate, and the waitUntil promises to settle at zero.
     static ACTIVE: Cell<u32> = const { Cell::new(0) };
@@ -160,8 +179,12 @@ fn bump(c: impl Fn(&Metrics) -> &Cell<u64>) {
     METRICS.with(|m| c(m).set(c(m).get() + 1));
 }
 
+pub(crate) fn count_refused_body() {
+    bump(|m| &m.refused_bodies);
+}
+
 /// An answer before it becomes a `Response`.
-struct Answer {
+pub(crate) struct Answer {
     status: u16,
     /// Shared with the memory tier: a hit serves the cached bytes without copying them.
     body: Rc<Vec<u8>>,
@@ -171,7 +194,7 @@ struct Answer {
 }
 
 impl Answer {
-    fn json(status: u16, v: &impl serde::Serialize) -> Answer {
+    pub(crate) fn json(status: u16, v: &impl serde::Serialize) -> Answer {
         Answer {
             status,
             body: Rc::new(serde_json::to_vec(v).unwrap_or_default()),
@@ -189,17 +212,17 @@ impl Answer {
             headers: Vec::new(),
         }
     }
-    fn header(mut self, k: &'static str, v: impl Into<String>) -> Answer {
+    pub(crate) fn header(mut self, k: &'static str, v: impl Into<String>) -> Answer {
         self.headers.push((k, v.into()));
         self
     }
 }
 
-fn werr(e: worker::Error) -> ApiError {
+pub(crate) fn werr(e: worker::Error) -> ApiError {
     ApiError::internal(format!("runtime: {e}"))
 }
 
-fn kverr(e: worker::KvError) -> ApiError {
+pub(crate) fn kverr(e: worker::KvError) -> ApiError {
     ApiError::internal(format!("KV: {e}"))
 }
 
@@ -275,15 +298,23 @@ async fn serve(mut req: Request, env: Env) -> Parts {
         }
     };
     let answer = answer.unwrap_or_else(|e| {
-        if e.status == 500 {
+        // The detail of an internal error goes to the log only (`ApiError::body` hides it).
+        if e.status >= 500 {
             worker::console_error!("{} {path}: {e}", method);
+        }
+        let mut headers = Vec::new();
+        if e.status == 429 {
+            headers.push(("Retry-After", limits::PREDICT_RATE_PERIOD_S.to_string()));
+        }
+        if e.status == 503 && e.error == "busy" {
+            headers.push(("Retry-After", "1".to_string()));
         }
         Answer {
             status: e.status,
             body: Rc::new(e.body().into_bytes()),
             content_type: "application/json",
             tier: None,
-            headers: Vec::new(),
+            headers,
         }
     });
     respond(answer, t0, cors)
@@ -308,13 +339,15 @@ fn respond(a: Answer, t0: u64, cors: Option<String>) -> Parts {
     if !a.headers.iter().any(|(k, _)| *k == "Cache-Control") {
         set("Cache-Control", "no-store");
     }
+    // Every answer may differ by Origin (CORS headers or none), immutable tiles included: a
+    // shared cache must not hand one origin's answer to another.
+    set("Vary", "Origin");
     if let Some(o) = cors {
         set("Access-Control-Allow-Origin", &o);
         set(
             "Access-Control-Expose-Headers",
-            "X-Cache, Server-Timing, ETag",
+            "X-Cache, Server-Timing, ETag, Retry-After",
         );
-        set("Vary", "Origin");
     }
     let body = (a.status != 304 && a.status != 204).then_some(a.body);
     (a.status, h, body)
@@ -349,8 +382,8 @@ async fn handle(
     query: &str,
 ) -> Result<Answer, ApiError> {
     match route {
-        Route::Upload => upload(req, env).await,
-        Route::List { lot, cursor } => list(env, lot, cursor).await,
+        Route::Upload => ops::upload(req, env).await,
+        Route::List { lot, cursor } => ops::list(env, lot, cursor).await,
         Route::Wafer(h) => Ok(Answer::json(200, &wafer_meta(env, &h).await?)),
         Route::Dies(h) => dies(env, origin, &h).await,
         Route::Tile { wafer, tile, layer } => {
@@ -369,7 +402,8 @@ async fn handle(
             prediction(env, origin, fh, GridSource::Wafer(h)).await
         }
         Route::Predict => {
-            let body = read_body(req, features::SIZE * features::SIZE).await?;
+            ops::check_rate(req, env).await?;
+            let body = ops::read_body(req, features::SIZE * features::SIZE).await?;
             let grid = FeatureGrid::from_bytes(&body)
                 .map_err(|e| ApiError::bad_request("bad_tensor", e.to_string()))?;
             prediction(env, origin, grid.hash(), GridSource::Grid(grid)).await
@@ -380,6 +414,7 @@ async fn handle(
             Ok(Answer::json(200, &ModelInfo::new(&m)).header("Cache-Control", "no-cache"))
         }
         Route::Weights(v) => {
+            released(env, v).await?;
             let w = r2_get(env, &keys::model_weights(v))
                 .await?
                 .ok_or_else(|| ApiError::not_found(format!("no model version {v}")))?;
@@ -388,35 +423,21 @@ async fn handle(
         }
         Route::AdminUpload(v) => {
             authorize(req, env, Role::Admin)?;
-            admin_upload(req, env, v).await
+            ops::admin_upload(req, env, v).await
         }
         Route::AdminRelease => {
             authorize(req, env, Role::Admin)?;
-            let body = read_body(req, 1024).await?;
-            let r: ReleaseRequest = serde_json::from_slice(&body).map_err(|e| {
-                ApiError::bad_request("bad_json", format!("expected {{\"version\": N}}: {e}"))
-            })?;
-            release(env, origin, r.version).await
+            ops::release_request(req, env, origin).await
         }
         Route::DevMetrics => dev_metrics(env, origin, query).await,
+        Route::Health => Ok(ops::health(env).await),
     }
 }
 
-fn authorize(req: &Request, env: &Env, role: Role) -> Result<(), ApiError> {
+pub(crate) fn authorize(req: &Request, env: &Env, role: Role) -> Result<(), ApiError> {
     let header = req.headers().get("Authorization").ok().flatten();
     let configured = env.secret(role.secret()).ok().map(|s| s.to_string());
     auth::check(role, header.as_deref(), configured.as_deref())
-}
-
-/// Read a body of at most `limit` bytes (declared length checked first; then the real one).
-async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let declared = req.headers().get("Content-Length").ok().flatten();
-    check_length(declared.as_deref(), limit)?;
-    let body = req.bytes().await.map_err(werr)?;
-    if body.len() > limit {
-        return Err(ApiError::too_large(limit));
-    }
-    Ok(body)
 }
 
 // Bodies are read to the end inside one JS promise chain. Reading them chunk by chunk from Rust
@@ -433,74 +454,26 @@ export function cache_store(url, bytes, headers) {
 export function cache_bytes(url) {
   return caches.default.match(url).then((r) => (r === undefined ? null : r.arrayBuffer()));
 }
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 "#)]
 extern "C" {
+    fn sleep(ms: u32) -> js_sys::Promise;
     fn r2_bytes(env: &JsValue, binding: &str, key: &str) -> js_sys::Promise;
     fn cache_bytes(url: &str) -> js_sys::Promise;
     fn cache_store(url: &str, bytes: &[u8], headers: &js_sys::Array) -> js_sys::Promise;
 }
 
-async fn bytes_of(p: js_sys::Promise, what: &str) -> Result<Option<Vec<u8>>, ApiError> {
+pub(crate) async fn bytes_of(p: js_sys::Promise, what: &str) -> Result<Option<Vec<u8>>, ApiError> {
     let v = wasm_bindgen_futures::JsFuture::from(p)
         .await
         .map_err(|e| ApiError::internal(format!("{what}: {e:?}")))?;
     Ok((!v.is_null() && !v.is_undefined()).then(|| js_sys::Uint8Array::new(&v).to_vec()))
 }
 
-async fn r2_get(env: &Env, key: &str) -> Result<Option<Vec<u8>>, ApiError> {
+pub(crate) async fn r2_get(env: &Env, key: &str) -> Result<Option<Vec<u8>>, ApiError> {
     bytes_of(r2_bytes(env, BUCKET, key), "R2").await
-}
-
-async fn upload(req: &mut Request, env: &Env) -> Result<Answer, ApiError> {
-    authorize(req, env, Role::Upload)?;
-    let body = read_body(req, MAX_UPLOAD_BYTES).await?;
-    // Parse everything before storing anything: a bad file leaves no trace.
-    let ingest = store::ingest(&body)?;
-    let bucket = env.bucket(BUCKET).map_err(werr)?;
-    let kv = env.kv(KV).map_err(werr)?;
-    for w in &ingest.wafers {
-        bucket
-            .put(keys::wafer_object(&w.hash), w.packed.clone())
-            .execute()
-            .await
-            .map_err(werr)?;
-        let meta = serde_json::to_string(&w.meta).map_err(|e| ApiError::internal(e.to_string()))?;
-        kv.put(&keys::wafer_meta(&w.hash), meta)
-            .map_err(kverr)?
-            .execute()
-            .await
-            .map_err(kverr)?;
-        kv.put(&keys::lot_entry(&w.meta.lot, &w.hash), "")
-            .map_err(kverr)?
-            .metadata(&w.meta)
-            .map_err(kverr)?
-            .execute()
-            .await
-            .map_err(kverr)?;
-    }
-    let metas: Vec<&WaferMeta> = ingest.wafers.iter().map(|w| &w.meta).collect();
-    Ok(Answer::json(
-        201,
-        &serde_json::json!({ "wafers": metas, "warnings": ingest.warnings }),
-    ))
-}
-
-async fn list(env: &Env, lot: Option<String>, cursor: Option<String>) -> Result<Answer, ApiError> {
-    let kv = env.kv(KV).map_err(werr)?;
-    let mut l = kv
-        .list()
-        .prefix(keys::lot_prefix(lot.as_deref()))
-        .limit(1000);
-    if let Some(c) = cursor {
-        l = l.cursor(c);
-    }
-    let page = l.execute().await.map_err(kverr)?;
-    let wafers: Vec<serde_json::Value> = page.keys.into_iter().filter_map(|k| k.metadata).collect();
-    let cursor = (!page.list_complete).then_some(page.cursor).flatten();
-    Ok(Answer::json(
-        200,
-        &serde_json::json!({ "wafers": wafers, "cursor": cursor }),
-    ))
 }
 
 async fn wafer_meta(env: &Env, h: &WaferHash) -> Result<WaferMeta, ApiError> {
@@ -632,6 +605,7 @@ fn render_tile(file: &TestFile, t: TileId, layer: &LayerName) -> Result<Vec<u8>,
         .map_err(|e| ApiError::bad_request("bad_layer", e.to_string()))?;
     let w = &file.wafers[0];
     let g = paint::MapGeometry::new(w);
+    tiles::check_zoom(t, tiles::max_zoom_of(&g))?;
     let colors = paint::Coloring::new(file, &w.dies, layer, &BTreeSet::new());
     let canvas = paint::raster::tile(&g, &w.dies, &colors, t.z, t.x, t.y, TILE_SIZE)
         .map_err(|e| ApiError::bad_request("bad_tile", e.to_string()))?;
@@ -644,7 +618,7 @@ enum GridSource {
     Wafer(WaferHash),
 }
 
-async fn current_version(env: &Env) -> Result<u32, ApiError> {
+pub(crate) async fn current_version(env: &Env) -> Result<u32, ApiError> {
     let kv = env.kv(KV).map_err(werr)?;
     let v = kv.get(keys::CURRENT_MODEL).text().await.map_err(kverr)?;
     v.and_then(|v| v.parse().ok()).ok_or_else(|| {
@@ -656,7 +630,7 @@ async fn current_version(env: &Env) -> Result<u32, ApiError> {
     })
 }
 
-async fn manifest(env: &Env, v: u32) -> Result<model::Manifest, ApiError> {
+pub(crate) async fn manifest(env: &Env, v: u32) -> Result<model::Manifest, ApiError> {
     let text = r2_get(env, &keys::model_manifest(v))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no model version {v}")))?;
@@ -700,10 +674,17 @@ async fn prediction(
             if let Some(b) = cache_get(&origin2, &path).await? {
                 return Ok((Rc::new(b), Tier::Cache));
             }
-            let kv = env2.kv(KV).map_err(werr)?;
-            let kv_key = keys::prediction_kv(v, &fh);
             let tag = [("Cache-Tag", keys::prediction_tag(v))];
-            if let Some(b) = kv.get(&kv_key).bytes().await.map_err(kverr)? {
+            // KV (global, bounded by what uploads store) holds predictions of stored wafers
+            // only: anonymous posted grids would make its key space anyone's to fill.
+            let kv = match source {
+                GridSource::Wafer(_) => Some(env2.kv(KV).map_err(werr)?),
+                GridSource::Grid(_) => None,
+            };
+            let kv_key = keys::prediction_kv(v, &fh);
+            if let Some(kv) = &kv
+                && let Some(b) = kv.get(&kv_key).bytes().await.map_err(kverr)?
+            {
                 cache_put(&origin2, &path, &b, "application/json", &tag).await?;
                 return Ok((Rc::new(b), Tier::Kv));
             }
@@ -727,11 +708,13 @@ async fn prediction(
                 .map_err(|e| ApiError::internal(format!("inference: {e}")))?;
             bump(|m| &m.predictions);
             let body = PredictionBody::new(&p[0], v, &fh).to_json();
-            kv.put_bytes(&kv_key, &body)
-                .map_err(kverr)?
-                .execute()
-                .await
-                .map_err(kverr)?;
+            if let Some(kv) = &kv {
+                kv.put_bytes(&kv_key, &body)
+                    .map_err(kverr)?
+                    .execute()
+                    .await
+                    .map_err(kverr)?;
+            }
             cache_put(&origin2, &path, &body, "application/json", &tag).await?;
             Ok((Rc::new(body), Tier::Computed))
         }
@@ -741,163 +724,6 @@ async fn prediction(
     let (body, tier) = r?;
     let tier = if resolved { Tier::Memory } else { tier };
     Ok(Answer::bytes(body, "application/json", tier))
-}
-
-async fn admin_upload(req: &mut Request, env: &Env, v: u32) -> Result<Answer, ApiError> {
-    let declared = req.headers().get("Content-Length").ok().flatten();
-    check_length(declared.as_deref(), MAX_MODEL_BYTES)?;
-    let form = req.form_data().await.map_err(|e| {
-        ApiError::bad_request(
-            "bad_form",
-            format!("expected multipart fields manifest and weights: {e}"),
-        )
-    })?;
-    let field = |name: &str| form.get(name);
-    let bytes_of = |e: Option<FormEntry>| async move {
-        match e {
-            Some(FormEntry::Field(s)) => Ok(s.into_bytes()),
-            Some(FormEntry::File(f)) => f.bytes().await.map_err(werr),
-            None => Err(ApiError::bad_request(
-                "bad_form",
-                "expected multipart fields manifest and weights",
-            )),
-        }
-    };
-    let manifest_bytes = bytes_of(field("manifest")).await?;
-    let weights = bytes_of(field("weights")).await?;
-    if manifest_bytes.len() + weights.len() > MAX_MODEL_BYTES {
-        return Err(ApiError::too_large(MAX_MODEL_BYTES));
-    }
-    let text = String::from_utf8(manifest_bytes)
-        .map_err(|_| ApiError::new(422, "bad_model", "manifest.json is not UTF-8"))?;
-    let m = models::validate(v, &text, &weights)?;
-    // Versions are immutable: the same upload again is fine, other weights under it are not.
-    if let Ok(existing) = manifest(env, v).await {
-        if existing.sha256 == m.sha256 {
-            return Ok(Answer::json(
-                200,
-                &serde_json::json!({ "version": v, "sha256": m.sha256, "stored": false }),
-            ));
-        }
-        return Err(ApiError::new(
-            409,
-            "version_exists",
-            format!("model version {v} exists with other weights; versions are immutable"),
-        ));
-    }
-    let bucket = env.bucket(BUCKET).map_err(werr)?;
-    bucket
-        .put(keys::model_weights(v), weights)
-        .execute()
-        .await
-        .map_err(werr)?;
-    // The manifest last: its presence marks a complete version.
-    bucket
-        .put(keys::model_manifest(v), text.into_bytes())
-        .execute()
-        .await
-        .map_err(werr)?;
-    Ok(Answer::json(
-        201,
-        &serde_json::json!({ "version": v, "sha256": m.sha256, "stored": true }),
-    ))
-}
-
-/// Make `v` current, then purge what the previous version left in every tier this worker can
-/// reach, and in every location through Cloudflare's purge-by-tag API when configured.
-async fn release(env: &Env, origin: &str, v: u32) -> Result<Answer, ApiError> {
-    manifest(env, v).await?;
-    let kv = env.kv(KV).map_err(werr)?;
-    let previous = current_version(env).await.ok();
-    kv.put(keys::CURRENT_MODEL, v.to_string())
-        .map_err(kverr)?
-        .execute()
-        .await
-        .map_err(kverr)?;
-    // From here every lookup builds keys with `v`: nothing of another version is reachable.
-    let memory_dropped = PREDICTIONS.with(|p| {
-        p.borrow_mut()
-            .retain(|k| keys::prediction_key_version(k) == Some(v))
-    });
-    MODELS.with(|m| m.borrow_mut().retain(|k| k == v.to_string()));
-    let mut kv_deleted = 0u64;
-    let mut cache_deleted = 0u64;
-    let mut purge_api = "not configured (set CF_API_TOKEN and CF_ZONE_ID)".to_string();
-    if let Some(old) = previous.filter(|p| *p != v) {
-        let prefix = keys::prediction_kv_prefix(old);
-        let cache = Cache::default();
-        let mut cursor: Option<String> = None;
-        loop {
-            // Page by cursor: KV lists are eventually consistent, so relisting from the start
-            // after deleting could return the deleted keys again and never finish.
-            let mut list = kv.list().prefix(prefix.clone()).limit(1000);
-            if let Some(c) = cursor.take() {
-                list = list.cursor(c);
-            }
-            let page = list.execute().await.map_err(kverr)?;
-            for k in &page.keys {
-                kv.delete(&k.name).await.map_err(kverr)?;
-                kv_deleted += 1;
-                let fh = k.name.strip_prefix(&prefix).and_then(FeatureHash::from_hex);
-                if let Some(fh) = fh {
-                    let url = format!("{origin}{}", keys::prediction_cache(old, &fh));
-                    let out = cache.delete(url.as_str(), false).await.map_err(werr)?;
-                    if matches!(out, worker::CacheDeletionOutcome::Success) {
-                        cache_deleted += 1;
-                    }
-                }
-            }
-            match page.cursor.filter(|_| !page.list_complete) {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        purge_api = purge_by_tag(env, &keys::prediction_tag(old)).await;
-    }
-    Ok(Answer::json(
-        200,
-        &serde_json::json!({
-            "current": v,
-            "previous": previous,
-            "invalidated": {
-                "model_version": previous.filter(|p| *p != v),
-                "by_version": format!("every prediction lookup now uses model version {v}'s keys"),
-                "kv_deleted": kv_deleted,
-                "cache_deleted": cache_deleted,
-                "memory_dropped": memory_dropped,
-                "purge_api": purge_api,
-            }
-        }),
-    ))
-}
-
-/// Cloudflare's purge-by-tag, when an API token and zone are configured. Never echoes them.
-async fn purge_by_tag(env: &Env, tag: &str) -> String {
-    let (Ok(token), Ok(zone)) = (env.secret("CF_API_TOKEN"), env.secret("CF_ZONE_ID")) else {
-        return "not configured (set CF_API_TOKEN and CF_ZONE_ID)".into();
-    };
-    let url = format!(
-        "https://api.cloudflare.com/client/v4/zones/{}/purge_cache",
-        zone
-    );
-    let h = Headers::new();
-    let _ = h.set("Authorization", &format!("Bearer {token}"));
-    let _ = h.set("Content-Type", "application/json");
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(h)
-        .with_body(Some(
-            serde_json::json!({ "tags": [tag] }).to_string().into(),
-        ));
-    let sent = match Request::new_with_init(&url, &init) {
-        Ok(r) => Fetch::Request(r).send().await,
-        Err(e) => Err(e),
-    };
-    match sent {
-        Ok(r) if r.status_code() == 200 => format!("purged tag {tag}"),
-        Ok(r) => format!("purge API answered {}", r.status_code()),
-        Err(_) => "purge API unreachable".into(),
-    }
 }
 
 /// Dev-only counters (404 unless `WAFERSCOPE_DEV=1`): how often this isolate computed, and,
@@ -919,8 +745,7 @@ async fn dev_metrics(env: &Env, origin: &str, query: &str) -> Result<Answer, Api
     let feature = route::query_param(query, "feature")?.and_then(|f| FeatureHash::from_hex(&f));
     let probe = match (version, feature) {
         (Some(v), Some(fh)) => {
-            let memory =
-                PREDICTIONS.with(|p| p.borrow().get(&keys::prediction_memory(v, &fh)).is_some());
+            let memory = PREDICTIONS.with(|p| p.borrow().holds(&keys::prediction_memory(v, &fh)));
             let cache = cache_get(origin, &keys::prediction_cache(v, &fh))
                 .await?
                 .is_some();
@@ -938,6 +763,40 @@ async fn dev_metrics(env: &Env, origin: &str, query: &str) -> Result<Answer, Api
     };
     Ok(Answer::json(
         200,
-        &serde_json::json!({ "computes": counts, "probe": probe }),
+        &serde_json::json!({
+            "computes": counts,
+            "probe": probe,
+            "refused_bodies": METRICS.with(|m| m.refused_bodies.get()),
+        }),
     ))
+}
+
+/// Drop every memory entry of a model version other than `v` (after a release); returns how
+/// many predictions were dropped.
+pub(crate) fn drop_other_models(v: u32) -> usize {
+    let dropped = PREDICTIONS.with(|p| {
+        p.borrow_mut()
+            .retain(|k| keys::prediction_key_version(k) == Some(v))
+    });
+    MODELS.with(|m| m.borrow_mut().retain(|k| k == v.to_string()));
+    dropped
+}
+
+/// Weights are public once their version was released (or is current, for versions released
+/// before releases were recorded); an uploaded, unreleased version is 404.
+async fn released(env: &Env, v: u32) -> Result<(), ApiError> {
+    let kv = env.kv(KV).map_err(werr)?;
+    let marked = kv
+        .get(&keys::model_released(v))
+        .text()
+        .await
+        .map_err(kverr)?
+        .is_some();
+    if marked || current_version(env).await.ok() == Some(v) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "no released model version {v}"
+        )))
+    }
 }

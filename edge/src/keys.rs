@@ -2,7 +2,9 @@
 //!
 //! - R2: `wafers/{hash}.wspk` (packed wafer), `models/{v}/weights.bpk`, `models/{v}/manifest.json`.
 //! - KV: `wafer:{hash}` (metadata), `idx:{lot}:{hash}` (listing, metadata attached),
-//!   `model:current` (the released version), `pred:{v}:{feature hash}` (the global prediction tier).
+//!   `model:current` (the released version), `model:released:{v}` (a version that was ever
+//!   released, so its weights are public), `release:purge` (a release's unfinished purge),
+//!   `pred:{v}:{feature hash}` (the global prediction tier, for stored wafers only).
 //! - Cache API (per location): paths under `/__cache/` on the worker's own origin, so Cloudflare
 //!   treats them as the zone's; responses carry `Cache-Tag`s for purging by tag.
 //!
@@ -15,6 +17,31 @@ use crate::route::{LayerName, TileId};
 use crate::store::WaferHash;
 
 pub const CURRENT_MODEL: &str = "model:current";
+/// Where a release's purge state waits between requests (`release::PurgeState`).
+pub const PURGE_STATE: &str = "release:purge";
+
+/// Marks version `v` as released: its weights may be served publicly from then on.
+pub fn model_released(v: u32) -> String {
+    format!("model:released:{v}")
+}
+
+/// R2 prefix under which every model version lives.
+pub const MODELS_PREFIX: &str = "models/";
+
+/// The version of an R2 `models/{v}/` prefix.
+pub fn model_prefix_version(prefix: &str) -> Option<u32> {
+    prefix
+        .strip_prefix(MODELS_PREFIX)?
+        .trim_end_matches('/')
+        .parse()
+        .ok()
+}
+
+/// The first writer of version `v` claims it with the sha256 of its weights (an R2 put-if-absent),
+/// so two uploads racing on one version cannot mix their weights and manifests.
+pub fn model_claim(v: u32) -> String {
+    format!("models/{v}/claim")
+}
 
 pub fn wafer_object(h: &WaferHash) -> String {
     format!("wafers/{}.wspk", h.to_hex())
@@ -134,6 +161,14 @@ mod tests {
         assert!(prediction_kv(1, &a).starts_with(&prediction_kv_prefix(1)));
         assert!(!prediction_kv(12, &a).starts_with(&prediction_kv_prefix(1)));
         assert_eq!(prediction_key_version(&prediction_memory(7, &a)), Some(7));
+    }
+
+    #[test]
+    fn model_prefixes_name_their_version() {
+        assert_eq!(model_prefix_version("models/12/"), Some(12));
+        assert_eq!(model_prefix_version("models/x/"), None);
+        assert!(model_weights(3).starts_with(MODELS_PREFIX));
+        assert!(model_claim(3).starts_with("models/3/"));
     }
 
     #[test]

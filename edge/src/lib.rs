@@ -15,16 +15,23 @@
 
 pub mod api;
 pub mod auth;
+pub mod cursor;
 pub mod keys;
+pub mod limits;
+pub mod lru;
 #[cfg(feature = "classifier")]
 pub mod models;
 #[cfg(feature = "classifier")]
 pub mod predict;
+pub mod release;
 pub mod route;
 pub mod store;
+pub mod tiles;
 
 #[cfg(all(target_arch = "wasm32", feature = "classifier"))]
 mod glue;
+#[cfg(all(target_arch = "wasm32", feature = "classifier"))]
+mod ops;
 
 /// Largest tester file accepted by `PUT /api/v1/wafers`, as sent (compressed or not).
 pub const MAX_UPLOAD_BYTES: usize = 32 << 20;

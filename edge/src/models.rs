@@ -31,6 +31,10 @@ impl ModelInfo {
 #[derive(Clone, Debug, Deserialize)]
 pub struct ReleaseRequest {
     pub version: u32,
+    /// Keys to purge in this request at most; honoured only in dev mode (tests stop a purge
+    /// part-way with it).
+    #[serde(default)]
+    pub purge_budget: Option<u32>,
 }
 
 /// Check an uploaded model before it is stored: the manifest parses, names this version, this

@@ -11,7 +11,8 @@ pub struct TileId {
     pub y: u32,
 }
 
-/// A layer name as given (`hbin`, `sbin` or `test:N`); checked against the wafer's tests later.
+/// A layer name in its one canonical form (`hbin`, `sbin` or `test:N` with N in decimal without
+/// leading zeros, so `test:007` and `test:7` are one key); checked against the wafer's tests later.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerName(pub String);
 
@@ -48,6 +49,8 @@ pub enum Route {
     AdminRelease,
     /// `GET /api/v1/dev/metrics` (only where the worker runs with `WAFERSCOPE_DEV=1`)
     DevMetrics,
+    /// `GET /api/v1/health`
+    Health,
 }
 
 impl Route {
@@ -88,6 +91,7 @@ impl Route {
             ["admin", "models", v] => want("PUT", Route::AdminUpload(version(v)?)),
             ["admin", "release"] => want("POST", Route::AdminRelease),
             ["dev", "metrics"] => want("GET", Route::DevMetrics),
+            ["health"] => want("GET", Route::Health),
             _ => Err(ApiError::not_found(format!("no endpoint {path}"))),
         }
     }
@@ -136,20 +140,21 @@ fn tile_id(z: &str, x: &str, y: &str) -> Result<TileId, ApiError> {
 }
 
 fn layer_name(s: &str) -> Result<LayerName, ApiError> {
-    let ok = match s {
-        "hbin" | "sbin" => true,
-        _ => s.strip_prefix("test:").is_some_and(|n| {
-            !n.is_empty() && n.len() <= 10 && n.bytes().all(|b| b.is_ascii_digit())
-        }),
+    let canonical = match s {
+        "hbin" | "sbin" => Some(s.to_string()),
+        // STDF test numbers are u32; parsing drops leading zeros, so each test has one name.
+        _ => s
+            .strip_prefix("test:")
+            .filter(|n| !n.is_empty() && n.len() <= 10 && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<u32>().ok())
+            .map(|n| format!("test:{n}")),
     };
-    if ok {
-        Ok(LayerName(s.to_string()))
-    } else {
-        Err(ApiError::bad_request(
+    canonical.map(LayerName).ok_or_else(|| {
+        ApiError::bad_request(
             "bad_layer",
-            "layer must be hbin, sbin or test:NUMBER",
-        ))
-    }
+            "layer must be hbin, sbin or test:NUMBER (a test number below 2^32)",
+        )
+    })
 }
 
 /// Split a request URL into origin (`scheme://host[:port]`), path and query (without `?`).
@@ -284,6 +289,23 @@ mod tests {
             parse("GET", "/api/v1/dev/metrics", ""),
             Ok(Route::DevMetrics)
         );
+        assert_eq!(parse("GET", "/api/v1/health", ""), Ok(Route::Health));
+    }
+
+    #[test]
+    fn layer_names_have_one_canonical_form() {
+        let layer = |q: &str| match parse("GET", &format!("/api/v1/wafers/{H}/tiles/0/0/0.png"), q)
+        {
+            Ok(Route::Tile { layer, .. }) => Ok(layer.0),
+            Ok(r) => panic!("{r:?}"),
+            Err(e) => Err(e.error),
+        };
+        assert_eq!(layer("layer=test:007"), Ok("test:7".into()));
+        assert_eq!(layer("layer=test:7"), Ok("test:7".into()));
+        assert_eq!(layer("layer=test:0000"), Ok("test:0".into()));
+        assert_eq!(layer("layer=test:4294967295"), Ok("test:4294967295".into()));
+        assert_eq!(layer("layer=test:4294967296"), Err("bad_layer"));
+        assert_eq!(layer("layer=sbin"), Ok("sbin".into()));
     }
 
     #[test]

@@ -249,6 +249,20 @@ fn stored(file: &TestFile, i: usize) -> StoredWafer {
     StoredWafer { hash, packed, meta }
 }
 
+/// About how many bytes an unpacked stored wafer holds in memory (its die columns, test values
+/// and part ids), to weigh it in the memory tier.
+pub fn resident_bytes(f: &TestFile) -> usize {
+    f.wafers
+        .iter()
+        .map(|w| {
+            let d = &w.dies;
+            // x, y, bins, verdict, head, site, attempts, time: 17 bytes a die, plus part ids.
+            d.len() * 24 + d.columns.iter().map(|c| c.heap_bytes()).sum::<usize>()
+        })
+        .sum::<usize>()
+        + 4096
+}
+
 /// Unpack a stored wafer (R2 held it; damage there is our fault, hence 500).
 pub fn unpack(packed: &[u8]) -> Result<TestFile, ApiError> {
     let f = wafer::pack::decode(packed)
@@ -405,6 +419,12 @@ mod tests {
                 assert!((400..500).contains(&e.status), "{}: {e}", path.display());
             }
         }
+    }
+
+    #[test]
+    fn resident_bytes_grow_with_the_dies() {
+        let f = unpack(&ingest(&demo()).unwrap().wafers[0].packed).unwrap();
+        assert!(resident_bytes(&f) > f.wafers[0].dies.len() * 17);
     }
 
     #[test]
