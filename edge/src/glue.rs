@@ -200,7 +200,8 @@ fn werr(e: worker::Error) -> ApiError {
 }
 
 fn kverr(e: worker::KvError) -> ApiError {
-    ApiError::internal(format!("KV: {e}"))
+    worker::console_error!("KV: {e}");
+    crate::outage::unavailable("KV")
 }
 
 // The Worker's entry point, written out instead of `#[event(fetch)]`: the wasm-bindgen executor
@@ -441,9 +442,10 @@ extern "C" {
 }
 
 async fn bytes_of(p: js_sys::Promise, what: &str) -> Result<Option<Vec<u8>>, ApiError> {
-    let v = wasm_bindgen_futures::JsFuture::from(p)
-        .await
-        .map_err(|e| ApiError::internal(format!("{what}: {e:?}")))?;
+    let v = wasm_bindgen_futures::JsFuture::from(p).await.map_err(|e| {
+        worker::console_error!("{what}: {e:?}");
+        crate::outage::unavailable(what)
+    })?;
     Ok((!v.is_null() && !v.is_undefined()).then(|| js_sys::Uint8Array::new(&v).to_vec()))
 }
 
@@ -703,7 +705,8 @@ async fn prediction(
             let kv = env2.kv(KV).map_err(werr)?;
             let kv_key = keys::prediction_kv(v, &fh);
             let tag = [("Cache-Tag", keys::prediction_tag(v))];
-            if let Some(b) = kv.get(&kv_key).bytes().await.map_err(kverr)? {
+            // KV failing is a miss here: the model computes the answer (see outage.rs).
+            if let Some(b) = kv.get(&kv_key).bytes().await.map_err(kverr).ok().flatten() {
                 cache_put(&origin2, &path, &b, "application/json", &tag).await?;
                 return Ok((Rc::new(b), Tier::Kv));
             }
@@ -727,11 +730,10 @@ async fn prediction(
                 .map_err(|e| ApiError::internal(format!("inference: {e}")))?;
             bump(|m| &m.predictions);
             let body = PredictionBody::new(&p[0], v, &fh).to_json();
-            kv.put_bytes(&kv_key, &body)
-                .map_err(kverr)?
-                .execute()
-                .await
-                .map_err(kverr)?;
+            // Not kept in KV if KV fails: the answer is right all the same.
+            if let Ok(put) = kv.put_bytes(&kv_key, &body).map_err(kverr) {
+                let _ = put.execute().await.map_err(kverr);
+            }
             cache_put(&origin2, &path, &body, "application/json", &tag).await?;
             Ok((Rc::new(body), Tier::Computed))
         }

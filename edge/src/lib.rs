@@ -17,6 +17,7 @@ pub mod api;
 pub mod auth;
 pub mod keys;
 pub mod models;
+pub mod outage;
 pub mod predict;
 pub mod route;
 pub mod store;
