@@ -74,7 +74,8 @@ export async function startEdge({ port, state, dev = true, quiet = true, faults 
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  return { base, stop, log: () => log };
+  // `group`: the process group of wrangler and its workerd processes (to tell them from others').
+  return { base, stop, log: () => log, group: child.pid };
 }
 
 /** Upload a model version (weights + manifest, the manifest's version set to `version`). */
