@@ -27,8 +27,10 @@ export async function freePort() {
 /**
  * Start the built Worker (edge/build) with local R2, KV and Cache API persisted in `state`.
  * Resolves when it answers; `stop()` ends wrangler and its workerd.
+ * `faults` ({ kv, r2 }: shares of calls that fail, dev only) runs the Worker behind
+ * edge/dev/faults.js, which makes its KV and R2 bindings fail that share of their calls.
  */
-export async function startEdge({ port, state, dev = true, quiet = true }) {
+export async function startEdge({ port, state, dev = true, quiet = true, faults }) {
   if (!existsSync(join(root, 'edge/build/index.js'))) {
     throw new Error('edge/build is missing: build the Worker first (cargo xtask builds it with worker-build)');
   }
@@ -39,6 +41,11 @@ export async function startEdge({ port, state, dev = true, quiet = true }) {
     '--var', `UPLOAD_TOKEN:${UPLOAD_TOKEN}`, '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`,
     '--var', `APP_ORIGIN:http://127.0.0.1:${port}`];
   if (dev) args.push('--var', 'WAFERSCOPE_DEV:1');
+  if (faults) {
+    if (!dev) throw new Error('fault injection is dev-only: startEdge({ faults }) needs dev');
+    args.splice(2, 0, 'dev/faults.js');
+    args.push('--var', `FAULT_KV_SHARE:${faults.kv ?? 0}`, '--var', `FAULT_R2_SHARE:${faults.r2 ?? 0}`);
+  }
   const child = spawn(node22, args, {
     cwd: join(root, 'edge'),
     detached: true,
@@ -69,7 +76,8 @@ export async function startEdge({ port, state, dev = true, quiet = true }) {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  return { base, stop, log: () => log };
+  // `group`: the process group of wrangler and its workerd processes (to tell them from others').
+  return { base, stop, log: () => log, group: child.pid };
 }
 
 /** Upload a model version (weights + manifest, the manifest's version set to `version`). */

@@ -223,7 +223,8 @@ pub(crate) fn werr(e: worker::Error) -> ApiError {
 }
 
 pub(crate) fn kverr(e: worker::KvError) -> ApiError {
-    ApiError::internal(format!("KV: {e}"))
+    worker::console_error!("KV: {e}");
+    crate::outage::unavailable("KV")
 }
 
 // The Worker's entry point, written out instead of `#[event(fetch)]`: the wasm-bindgen executor
@@ -466,9 +467,10 @@ extern "C" {
 }
 
 pub(crate) async fn bytes_of(p: js_sys::Promise, what: &str) -> Result<Option<Vec<u8>>, ApiError> {
-    let v = wasm_bindgen_futures::JsFuture::from(p)
-        .await
-        .map_err(|e| ApiError::internal(format!("{what}: {e:?}")))?;
+    let v = wasm_bindgen_futures::JsFuture::from(p).await.map_err(|e| {
+        worker::console_error!("{what}: {e:?}");
+        crate::outage::unavailable(what)
+    })?;
     Ok((!v.is_null() && !v.is_undefined()).then(|| js_sys::Uint8Array::new(&v).to_vec()))
 }
 
@@ -682,8 +684,9 @@ async fn prediction(
                 GridSource::Grid(_) => None,
             };
             let kv_key = keys::prediction_kv(v, &fh);
+            // KV failing is a miss here: the model computes the answer (see outage.rs).
             if let Some(kv) = &kv
-                && let Some(b) = kv.get(&kv_key).bytes().await.map_err(kverr)?
+                && let Some(b) = kv.get(&kv_key).bytes().await.map_err(kverr).ok().flatten()
             {
                 cache_put(&origin2, &path, &b, "application/json", &tag).await?;
                 return Ok((Rc::new(b), Tier::Kv));
@@ -708,12 +711,11 @@ async fn prediction(
                 .map_err(|e| ApiError::internal(format!("inference: {e}")))?;
             bump(|m| &m.predictions);
             let body = PredictionBody::new(&p[0], v, &fh).to_json();
-            if let Some(kv) = &kv {
-                kv.put_bytes(&kv_key, &body)
-                    .map_err(kverr)?
-                    .execute()
-                    .await
-                    .map_err(kverr)?;
+            // Not kept in KV if KV fails: the answer is right all the same.
+            if let Some(kv) = &kv
+                && let Ok(put) = kv.put_bytes(&kv_key, &body).map_err(kverr)
+            {
+                let _ = put.execute().await.map_err(kverr);
             }
             cache_put(&origin2, &path, &body, "application/json", &tag).await?;
             Ok((Rc::new(body), Tier::Computed))

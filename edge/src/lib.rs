@@ -21,6 +21,7 @@ pub mod limits;
 pub mod lru;
 #[cfg(feature = "classifier")]
 pub mod models;
+pub mod outage;
 #[cfg(feature = "classifier")]
 pub mod predict;
 pub mod release;
