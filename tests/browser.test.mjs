@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -245,6 +245,27 @@ for (const mode of ['webgl2', 'webgpu', 'cpu']) {
       await ready();
       assert.equal((await status()).wafer, 'WSDEMO1-01');
       await shot('recovered');
+    });
+
+    // The parsing worker on every crafted file of tests/hostile/ (one mode: the reader path is
+    // the same in all three): a map, a partial map with its warning, or an error naming the file
+    // and the offset, in bounded time; the page stays usable.
+    if (mode === 'cpu') await t.test('hostile files: a clear answer each, and the page stays usable', async () => {
+      const dir = join(root, 'tests/hostile');
+      for (const name of readdirSync(dir).filter((n) => !n.endsWith('.md') && statSync(join(dir, n)).isFile()).sort()) {
+        const t0 = performance.now();
+        await open(join(dir, name));
+        const s = await status();
+        if (s.state === 'error') {
+          assert.match(await page.textContent('#error'), new RegExp(`${name.replace(/\./g, '\\.')}: offset \\d+`), name);
+        } else if (s.partial === 'true') {
+          assert.match(await page.textContent('#warnings'), /reading stopped here/, name);
+        }
+        console.log(`${name}: ${s.state}${s.partial === 'true' ? ' (partial)' : ''}, ${s.dies || 0} dies, ${Math.round(performance.now() - t0)} ms`);
+      }
+      await page.click('#demo');
+      await ready();
+      assert.equal((await status()).wafer, 'WSDEMO1-01');
     });
 
     assert.deepEqual(errors, [], 'no uncaught page errors');
