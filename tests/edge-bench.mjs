@@ -173,10 +173,23 @@ try {
     if (r.ok) wafers.push(...(await r.json()).wafers.map((w) => w.hash));
     else await r.arrayBuffer();
   }
+  // Each wafer's pyramid stops where one die fills a tile (deeper is 400 zoom_too_deep): find
+  // its depth from tile z/0/0, so the mix asks only for tiles a viewer would.
+  const depth = new Map();
+  for (const h of wafers) {
+    let z = 0;
+    while (z < 5) {
+      const r = await fetch(`${edge.base}/api/v1/wafers/${h}/tiles/${z + 1}/0/0.png`);
+      await r.arrayBuffer();
+      if (r.status !== 200) break;
+      z += 1;
+    }
+    depth.set(h, z);
+  }
   const rand = lcg(7);
   const warm = [];
   for (const h of wafers) {
-    for (let z = 0; z <= 3; z++) for (let x = 0; x < 1 << z; x++) for (let y = 0; y < 1 << z; y++) warm.push(tileKey(h, z, x, y));
+    for (let z = 0; z <= Math.min(3, depth.get(h)); z++) for (let x = 0; x < 1 << z; x++) for (let y = 0; y < 1 << z; y++) warm.push(tileKey(h, z, x, y));
   }
   for (let i = 0; i < GRIDS; i++) warm.push(predictKey(1_000_000 + i));
   shuffle(warm, rand); // so Zipf ranks mix tiles and predictions
@@ -193,7 +206,8 @@ try {
   // Cold keys: tiles of zoom 4-5 and new grids, alternating, each used once in the whole run.
   const coldTiles = [];
   for (const h of wafers) {
-    for (let z = 4; z <= 5; z++) for (let x = 0; x < 1 << z; x++) for (let y = 0; y < 1 << z; y++) coldTiles.push(tileKey(h, z, x, y));
+    // (z/0/0 was asked for by the depth probe: not cold any more.)
+    for (let z = 4; z <= Math.min(5, depth.get(h)); z++) for (let x = 0; x < 1 << z; x++) for (let y = 0; y < 1 << z; y++) if (x || y) coldTiles.push(tileKey(h, z, x, y));
   }
   shuffle(coldTiles, rand);
   let coldNext = 0;

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { launch } from './chromium.mjs';
 import { gunzipSync } from 'node:zlib';
@@ -391,6 +391,23 @@ test('hostile input and heavy load: bounded bodies, no anonymous KV writes, atom
     assert.deepEqual({ ...json(), model_version: undefined },
       { status: 'ok', worker: 'ok', kv: 'ok', r2: 'ok', model_version: undefined });
     assert.equal(r.headers.get('cache-control'), 'no-store');
+  });
+
+  await t.test('every crafted file of tests/hostile/ is stored or refused with a reason (nested compression 400, bomb and memory 413)', async () => {
+    const dir = join(root, 'tests/hostile');
+    const want = {
+      'gzip-in-gzip-in-gzip.stdf.gz': [400, /more than two layers of compression/],
+      'gzip-bomb.stdf.gz': [413, /decompressed/],
+      'catalogue-times-wafers.stdf': [413, /more memory to read than the Worker allows/],
+      // 3,000 wafers: over what one request may store, refused before any write.
+      'one-die-per-wafer-wide-catalogue.stdf': [413, /wafers/],
+    };
+    for (const name of readdirSync(dir).filter((n) => !n.endsWith('.md') && statSync(join(dir, n)).isFile())) {
+      const { r, json } = await call('/api/v1/wafers', { method: 'PUT', body: readFileSync(join(dir, name)), headers: auth(UPLOAD_TOKEN) });
+      const [status, detail] = want[name] ?? [201, null];
+      assert.equal(r.status, status, `${name}: ${JSON.stringify(json())}`);
+      if (detail) assert.match(json().detail, detail, name);
+    }
   });
 
   await t.test('a chunked body over the limit is 413 before it is all read (predict and upload)', async () => {

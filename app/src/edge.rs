@@ -73,10 +73,21 @@ pub fn probe(st: St, loader: Rc<Loader>) {
                     .split('&')
                     .find_map(|kv| kv.strip_prefix("wafer=").map(str::to_string))
             });
-        if let Some(hash) = shared {
-            open(st, loader, hash);
+        // The link is outside input: only a wafer hash (64 lower-case hex digits) becomes a
+        // request path.
+        match shared {
+            Some(hash) if is_wafer_hash(&hash) => open(st, loader, hash),
+            Some(_) => st.fail(
+                "shared link",
+                "?wafer= must be a wafer's hash (64 lower-case hex digits)",
+            ),
+            None => {}
         }
     });
+}
+
+fn is_wafer_hash(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Open a stored wafer: the Worker serves it packed, as the parsing worker hands files over.
