@@ -18,7 +18,7 @@ fn run_measured(args: &[&str]) -> (i32, u64, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let out = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let mut child = child;
         let (mut o, mut e) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
         let so = s.spawn(move || std::io::read_to_string(&mut o).unwrap());
@@ -35,8 +35,7 @@ fn run_measured(args: &[&str]) -> (i32, u64, String, String) {
         // ru_maxrss is in KiB on Linux.
         let rss = usage.ru_maxrss as u64 * 1024;
         (code, rss, so.join().unwrap(), se.join().unwrap())
-    });
-    out
+    })
 }
 
 #[test]
