@@ -5,7 +5,7 @@
 //! result), starting at the first row that has one. A hostile file can give each die a new test,
 //! or one result at row 0 and one at row 1,000,000: a dense column would then cost far more than
 //! the records that made it. So a column stays dense only while its span is at most
-//! [`DENSE_SLACK`] times the results written plus a little, and turns into sorted `(row, value)`
+//! two cells per result written plus a little, and turns into sorted `(row, value)`
 //! pairs beyond that. Every result comes from a PTR of at least 16 bytes, so a column costs at most
 //! a small multiple of the bytes that made it (see `tests/hostile.rs` for the measured multiple).
 //!
