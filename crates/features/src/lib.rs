@@ -24,6 +24,10 @@
 
 use wafer::{DieTable, Verdict};
 
+use sample::{Lattice, MAX_DENSE_CELLS, cell};
+
+mod sample;
+
 /// Cells per side.
 pub const SIZE: usize = 64;
 
@@ -89,49 +93,6 @@ impl std::fmt::Display for FeatureError {
 }
 
 impl std::error::Error for FeatureError {}
-
-/// Maps larger than this many cells (a 2048 x 2048 grid: beyond any real wafer) go through
-/// [`FeatureGrid::from_sparse`], so a file cannot make the grid allocate its whole extent.
-const MAX_DENSE_CELLS: usize = 1 << 22;
-
-/// Where a grid's sample points fall on a `rows x cols` map: each of the `SIZE * SIZE` cells
-/// samples `k x k` points, the map scaled to fit with its aspect kept and centred.
-struct Lattice {
-    scale: f32,
-    off: [f32; 2],
-    k: usize,
-}
-
-impl Lattice {
-    fn new(rows: usize, cols: usize) -> Lattice {
-        let n = SIZE as f32;
-        let scale = n / rows.max(cols) as f32;
-        let off = [
-            (n - cols as f32 * scale) / 2.0,
-            (n - rows as f32 * scale) / 2.0,
-        ];
-        let k = (1.0 / scale).ceil().max(1.0) as usize;
-        Lattice { scale, off, k }
-    }
-
-    /// For each of the `SIZE * k` sample points along one axis (0 = columns, 1 = rows), the map
-    /// row or column it falls on, if any.
-    fn axis(&self, len: usize, axis: usize) -> Vec<Option<u32>> {
-        let k = self.k;
-        (0..SIZE * k)
-            .map(|s| {
-                let (i, a) = (s / k, s % k);
-                let v = (i as f32 + (a as f32 + 0.5) / k as f32 - self.off[axis]) / self.scale;
-                (v >= 0.0 && v < len as f32).then_some(v as u32)
-            })
-            .collect()
-    }
-}
-
-/// A cell's byte from its sampled dies, or None when no sample hit a die.
-fn cell(on: u32, fail: u32) -> Option<u8> {
-    (on > 0).then(|| 1 + (254.0 * (fail as f32 / on as f32)).round() as u8)
-}
 
 impl FeatureGrid {
     /// The grid of a `rows x cols` die map given by `die(row, col)`.
@@ -221,7 +182,7 @@ impl FeatureGrid {
         if rows * cols > MAX_DENSE_CELLS {
             let placed = (0..dies.len())
                 .filter(|&i| dies.x[i] != wafer::NO_COORD && dies.y[i] != wafer::NO_COORD);
-            return FeatureGrid::from_sparse(
+            return sample::from_sparse(
                 rows,
                 cols,
                 placed.map(|i| {
@@ -239,60 +200,6 @@ impl FeatureGrid {
             map[r * cols + c] = verdict(i);
         }
         FeatureGrid::from_fn(rows, cols, |r, c| map[r * cols + c])
-    }
-
-    /// [`from_fn`](Self::from_fn) for a map given as its dies `(row, col, die)` (the last one at
-    /// a place wins): work and memory follow the dies and the map's sides, not its area, so a
-    /// map with dies 30,000 apart costs what its few dies cost. Same grid as `from_fn`, cell for
-    /// cell: it visits the same sample points, only from the dies' side.
-    fn from_sparse(
-        rows: usize,
-        cols: usize,
-        dies: impl Iterator<Item = (usize, usize, Die)>,
-    ) -> Result<FeatureGrid, FeatureError> {
-        let lattice = Lattice::new(rows, cols);
-        let k = lattice.k;
-        // Per die row (column): the run of sample points that land on it. Runs are contiguous
-        // because a sample's coordinate grows with its index.
-        let runs = |axis: Vec<Option<u32>>, len: usize| {
-            let mut run = vec![(0u32, 0u32); len];
-            for (s, d) in axis.iter().enumerate() {
-                if let Some(d) = *d {
-                    let r = &mut run[d as usize];
-                    if r.1 == 0 {
-                        r.0 = s as u32;
-                    }
-                    r.1 = s as u32 + 1;
-                }
-            }
-            run
-        };
-        let (yr, xr) = (
-            runs(lattice.axis(rows, 1), rows),
-            runs(lattice.axis(cols, 0), cols),
-        );
-        let mut last = std::collections::HashMap::new();
-        for (r, c, d) in dies {
-            last.insert((r as u64) << 32 | c as u64, d);
-        }
-        let (mut on, mut fail) = (vec![0u32; SIZE * SIZE], vec![0u32; SIZE * SIZE]);
-        for (&key, &d) in &last {
-            let (r, c) = ((key >> 32) as usize, key as u32 as usize);
-            for s in yr[r].0..yr[r].1 {
-                for t in xr[c].0..xr[c].1 {
-                    let i = (s as usize / k) * SIZE + t as usize / k;
-                    on[i] += 1;
-                    fail[i] += (d == Die::Fail) as u32;
-                }
-            }
-        }
-        let cells: Vec<u8> = (0..SIZE * SIZE)
-            .map(|i| cell(on[i], fail[i]).unwrap_or(OFF_WAFER))
-            .collect();
-        if cells.iter().all(|&b| b == OFF_WAFER) {
-            return Err(FeatureError::Empty);
-        }
-        Ok(FeatureGrid { cells })
     }
 
     /// A grid from its canonical bytes (`SIZE * SIZE`, row-major), as clients send it to the
@@ -529,7 +436,7 @@ mod tests {
                 map[r * cols + c] = d;
             }
             let dense = FeatureGrid::from_fn(rows, cols, |r, c| map[r * cols + c]);
-            let sparse = FeatureGrid::from_sparse(rows, cols, dies.into_iter());
+            let sparse = sample::from_sparse(rows, cols, dies.into_iter());
             assert_eq!(dense, sparse, "{rows}x{cols}, {n} dies");
         }
     }

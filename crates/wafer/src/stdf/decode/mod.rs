@@ -18,6 +18,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use summary::Tally;
+
 use super::RecordType;
 use super::fields::{Be, Endian, Fields, Le, text};
 use super::records::{Records, Stop};
@@ -34,38 +36,16 @@ pub const MAX_RECORD: usize = 4 + u16::MAX as usize;
 /// the warning list itself huge.
 const MAX_WARNINGS: usize = 100;
 
+mod finish;
+mod summary;
+mod wafers;
+
 const NONE: u32 = u32::MAX;
 
 /// Results collected for the part in progress on one (head, site).
 #[derive(Default)]
 struct Pending {
     results: Vec<(u32, f32)>,
-}
-
-/// Summary counts from HBR/SBR or TSR: all-sites summary (head 255) vs per-site records.
-#[derive(Default, Clone, Copy)]
-struct Tally {
-    summary: u64,
-    sites: u64,
-    has_summary: bool,
-}
-
-impl Tally {
-    fn add(&mut self, head: u8, n: u64) {
-        if head == 255 {
-            self.summary += n;
-            self.has_summary = true;
-        } else {
-            self.sites += n;
-        }
-    }
-    fn total(&self) -> u64 {
-        if self.has_summary {
-            self.summary
-        } else {
-            self.sites
-        }
-    }
 }
 
 /// Streaming STDF V4 decoder. Feed it bytes, then [`finish`](Decoder::finish).
@@ -207,51 +187,6 @@ impl Decoder {
             _ => self.records::<Le>(&data[used..]),
         };
         Ok(used)
-    }
-
-    /// Check and decode the FAR (the first 6 bytes of the data).
-    fn start(&mut self, d: &[u8]) -> Result<(), ReadError> {
-        let first = RecordType::new(d[2], d[3]);
-        if first != RecordType::FAR {
-            return Err(ReadError {
-                at: self.at(0, None),
-                kind: ReadErrorKind::NotStdf {
-                    first_bytes: d[..d.len().min(8)].to_vec(),
-                },
-            });
-        }
-        let (cpu_type, version) = (d[4], d[5]);
-        // The FAR's own length (always 2) is the reliable byte-order mark; CPU_TYPE only breaks
-        // the tie for a malformed length.
-        let order = match [d[0], d[1]] {
-            [2, 0] => ByteOrder::Little,
-            [0, 2] => ByteOrder::Big,
-            _ if cpu_type == 1 => ByteOrder::Big,
-            _ => ByteOrder::Little,
-        };
-        if version != 4 {
-            return Err(ReadError {
-                at: self.at(0, Some(RecordType::FAR)),
-                kind: ReadErrorKind::UnsupportedVersion(version),
-            });
-        }
-        let expected_cpu = if order == ByteOrder::Big { 1 } else { 2 };
-        // CPU_TYPE 0 (VAX) is little-endian too.
-        if cpu_type != expected_cpu && !(cpu_type == 0 && order == ByteOrder::Little) {
-            self.warn(
-                0,
-                Some(RecordType::FAR),
-                WarningKind::CpuTypeMismatch { cpu_type },
-            );
-        }
-        self.order = Some(order);
-        self.file.format = Some(Format::Stdf);
-        self.file.meta.byte_order = order;
-        self.file.meta.compression = self.compression;
-        self.file.meta.cpu_type = cpu_type;
-        self.file.meta.stdf_version = version;
-        self.count(RecordType::FAR);
-        Ok(())
     }
 
     #[inline(always)]
@@ -429,39 +364,6 @@ impl Decoder {
         }
     }
 
-    fn tsr<E: Endian>(&mut self, b: &[u8]) {
-        let mut f = Fields::<E>::new(b);
-        let (Some(head), Some(_site), Some(typ), Some(number)) = (f.u1(), f.u1(), f.c1(), f.u4())
-        else {
-            return;
-        };
-        let exec = f.u4().unwrap_or(u32::MAX);
-        let fail = f.u4().unwrap_or(u32::MAX);
-        let _alarms = f.u4();
-        let name = f.cn_bytes().unwrap_or_default();
-        let kind = match typ {
-            'P' | 'p' => TestKind::Parametric,
-            'F' | 'f' => TestKind::Functional,
-            'M' | 'm' => TestKind::MultiResult,
-            _ => TestKind::Unknown,
-        };
-        let t = self.test(number, kind);
-        let info = &mut self.file.tests.tests[t];
-        if info.name.is_empty() && !name.is_empty() {
-            info.name = text(name);
-        }
-        if info.kind == TestKind::Unknown {
-            info.kind = kind;
-        }
-        // 4294967295 means "not given".
-        if exec != u32::MAX {
-            self.test_exec[t].add(head, exec as u64);
-        }
-        if fail != u32::MAX {
-            self.test_fail[t].add(head, fail as u64);
-        }
-    }
-
     fn pir(&mut self, b: &[u8]) {
         if let [head, site, ..] = *b {
             let s = self.slot(head, site);
@@ -540,293 +442,4 @@ impl Decoder {
         self.held += ROW_HELD + row.part_id.len() as u64 + RESULT_HELD * self.scratch.len() as u64;
         self.scratch.clear();
     }
-
-    fn wir<E: Endian>(&mut self, b: &[u8], at: u64) {
-        let mut f = Fields::<E>::new(b);
-        let Some(head) = f.u1() else { return };
-        let site_group = f.u1().unwrap_or(255);
-        let start_time = f.u4().unwrap_or(0);
-        let id = f.cn().unwrap_or_default();
-        let open = self.open_wafer[head as usize];
-        if open != NONE {
-            let wafer_id = self.file.wafers[open as usize].id.clone();
-            self.warn(
-                at,
-                Some(RecordType::WIR),
-                WarningKind::WaferNotClosed { wafer_id },
-            );
-        }
-        let again = (!id.is_empty())
-            .then(|| self.wafer_ids.get(&(head, id.clone())).copied())
-            .flatten();
-        let index = match again {
-            Some(i) => i as usize,
-            None => {
-                let id_len = 2 * id.len() as u64;
-                let i = self.file.wafers.len();
-                if !id.is_empty() {
-                    self.wafer_ids.insert((head, id.clone()), i as u32);
-                }
-                self.file.wafers.push(Wafer {
-                    id,
-                    head,
-                    site_group,
-                    start_time,
-                    ..Wafer::default()
-                });
-                self.tables.push(TableBuilder::default());
-                self.held += WAFER_HELD + id_len;
-                i
-            }
-        };
-        self.open_wafer[head as usize] = index as u32;
-    }
-
-    fn wrr<E: Endian>(&mut self, b: &[u8], at: u64) {
-        let mut f = Fields::<E>::new(b);
-        let Some(head) = f.u1() else { return };
-        let _site_group = f.u1();
-        let finish_time = f.u4().unwrap_or(0);
-        let counts = WrrCounts {
-            part_count: f.u4().unwrap_or(0),
-            retest_count: f.u4().unwrap_or(u32::MAX),
-            abort_count: f.u4().unwrap_or(u32::MAX),
-            good_count: f.u4().unwrap_or(u32::MAX),
-            functional_count: f.u4().unwrap_or(u32::MAX),
-        };
-        let id = f.cn().unwrap_or_default();
-        let open = self.open_wafer[head as usize];
-        if open == NONE {
-            self.warn(at, Some(RecordType::WRR), WarningKind::WaferEndWithoutStart);
-            return;
-        }
-        let w = &mut self.file.wafers[open as usize];
-        w.finish_time = finish_time;
-        w.wrr = Some(counts);
-        if w.id.is_empty() && !id.is_empty() {
-            self.wafer_ids.entry((head, id.clone())).or_insert(open);
-            w.id = id;
-        }
-        self.open_wafer[head as usize] = NONE;
-    }
-
-    fn wcr<E: Endian>(&mut self, b: &[u8]) {
-        let mut f = Fields::<E>::new(b);
-        let size = |v: Option<f32>| v.filter(|v| v.is_finite() && *v > 0.0);
-        let wafer_size = size(f.r4());
-        let die_height = size(f.r4());
-        let die_width = size(f.r4());
-        let units = match f.u1() {
-            Some(1) => SizeUnit::Inches,
-            Some(2) => SizeUnit::Centimeters,
-            Some(3) => SizeUnit::Millimeters,
-            Some(4) => SizeUnit::Mils,
-            _ => SizeUnit::Unknown,
-        };
-        let flat_char = f.c1().unwrap_or(' ');
-        let coord = |v: Option<i16>| v.filter(|&v| v != NO_COORD);
-        let center_x = coord(f.i2());
-        let center_y = coord(f.i2());
-        let pos_x_char = f.c1().unwrap_or(' ');
-        let pos_y_char = f.c1().unwrap_or(' ');
-        let defaults = WaferGeometry::default();
-        self.geometry = Some(WaferGeometry {
-            from_wcr: true,
-            flat: match flat_char.to_ascii_uppercase() {
-                'U' => FlatDirection::Up,
-                'D' => FlatDirection::Down,
-                'L' => FlatDirection::Left,
-                'R' => FlatDirection::Right,
-                _ => FlatDirection::Unknown,
-            },
-            flat_char,
-            x_direction: match pos_x_char.to_ascii_uppercase() {
-                'L' => AxisDirection::Negative,
-                'R' => AxisDirection::Positive,
-                _ => defaults.x_direction,
-            },
-            y_direction: match pos_y_char.to_ascii_uppercase() {
-                'U' => AxisDirection::Positive,
-                'D' => AxisDirection::Negative,
-                _ => defaults.y_direction,
-            },
-            pos_x_char,
-            pos_y_char,
-            units,
-            wafer_size,
-            die_width,
-            die_height,
-            center_x,
-            center_y,
-        });
-    }
-
-    fn bin<E: Endian>(&mut self, b: &[u8], hard: bool) {
-        let mut f = Fields::<E>::new(b);
-        let (Some(head), Some(_site), Some(number)) = (f.u1(), f.u1(), f.u2()) else {
-            return;
-        };
-        let count = f.u4().unwrap_or(0);
-        let pf = f.c1();
-        let name = f.cn_bytes().unwrap_or_default();
-        let (table, tallies) = if hard {
-            (&mut self.file.bins.hard, &mut self.hard_counts)
-        } else {
-            (&mut self.file.bins.soft, &mut self.soft_counts)
-        };
-        let info = table.entry(number).or_default();
-        if info.name.is_empty() && !name.is_empty() {
-            info.name = text(name);
-        }
-        match pf.map(|c| c.to_ascii_uppercase()) {
-            Some('P') => info.pass = Some(true),
-            Some('F') => info.pass = Some(false),
-            _ => {}
-        }
-        tallies.entry(number).or_default().add(head, count as u64);
-    }
-
-    fn mir<E: Endian>(&mut self, b: &[u8]) {
-        let mut f = Fields::<E>::new(b);
-        let m = &mut self.file.meta;
-        m.setup_time = f.u4().unwrap_or(0);
-        m.start_time = f.u4().unwrap_or(0);
-        // STAT_NUM, MODE_COD, RTST_COD, PROT_COD, BURN_TIM (2), CMOD_COD.
-        f.skip(7);
-        let mut s = || f.cn().unwrap_or_default();
-        m.lot_id = s();
-        m.part_type = s();
-        m.tester_node = s();
-        m.tester_type = s();
-        m.job_name = s();
-        m.job_rev = s();
-        m.sublot_id = s();
-        m.operator = s();
-        let _exec_typ = s();
-        let _exec_ver = s();
-        m.test_code = s();
-        m.temperature = s();
-    }
-
-    fn mrr<E: Endian>(&mut self, b: &[u8]) {
-        self.file.meta.finish_time = Fields::<E>::new(b).u4().unwrap_or(0);
-    }
-
-    /// End of data. `rest` is what the last [`feed`](Self::feed) did not consume: empty for a
-    /// complete file, else a record cut short (reported as a warning; everything before is kept).
-    pub fn finish(mut self, rest: &[u8]) -> Result<TestFile, ReadError> {
-        if self.order.is_none() {
-            return Err(self.not_started(rest));
-        }
-        if !rest.is_empty() && !self.stopped {
-            let stop = match self.order {
-                Some(ByteOrder::Big) => stop_of::<Be>(rest),
-                _ => stop_of::<Le>(rest),
-            };
-            let (rtype, kind) = match stop {
-                Some(Stop::Body {
-                    rtype,
-                    claimed,
-                    available,
-                    ..
-                }) => {
-                    // The header was read, so the record is counted (as independent scanners
-                    // do); its body is not decoded.
-                    self.count(rtype);
-                    (Some(rtype), WarningKind::Truncated { claimed, available })
-                }
-                Some(Stop::Header { available, .. }) => {
-                    (None, WarningKind::TruncatedHeader { available })
-                }
-                None => unreachable!("rest is not empty"),
-            };
-            self.warn(self.offset, rtype, kind);
-        }
-        Ok(self.build())
-    }
-
-    /// End of data because the input failed (`message`), after `rest` unconsumed bytes.
-    /// Before the FAR this is an error; after it, a partial read.
-    pub fn finish_with_error(
-        mut self,
-        rest: &[u8],
-        message: String,
-    ) -> Result<TestFile, ReadError> {
-        if self.order.is_none() {
-            let at = self.at(self.offset + rest.len() as u64, None);
-            let kind = match self.compression {
-                Compression::None => ReadErrorKind::Io(message),
-                c => ReadErrorKind::Decompress { format: c, message },
-            };
-            return Err(ReadError { at, kind });
-        }
-        let kind = match self.compression {
-            Compression::None => WarningKind::Io(message),
-            c => WarningKind::Decompress { format: c, message },
-        };
-        // Where the good data ends: after the last whole record.
-        self.warn(self.offset, None, kind);
-        Ok(self.build())
-    }
-
-    fn not_started(&self, rest: &[u8]) -> ReadError {
-        if rest.is_empty() {
-            return ReadError {
-                at: self.at(0, None),
-                kind: ReadErrorKind::Empty,
-            };
-        }
-        ReadError {
-            at: self.at(0, None),
-            kind: ReadErrorKind::NotStdf {
-                first_bytes: rest[..rest.len().min(8)].to_vec(),
-            },
-        }
-    }
-
-    fn build(mut self) -> TestFile {
-        if self.suppressed > 0 {
-            let at = self.at(self.offset, None);
-            // Reported through a generic short-record warning count: keep the list bounded.
-            self.file.warnings.push(Warning {
-                at,
-                kind: WarningKind::Suppressed {
-                    count: self.suppressed,
-                },
-            });
-        }
-        let mut file = self.file;
-        for &k in &self.seen {
-            let t = RecordType::new((k >> 8) as u8, k as u8);
-            file.record_counts
-                .push(((t.typ, t.sub), self.counts[k as usize]));
-        }
-        file.records_total = file.record_counts.iter().map(|&(_, n)| n).sum();
-        file.bytes_read = self.offset;
-
-        for (t, info) in file.tests.tests.iter_mut().enumerate() {
-            info.executions = self.test_exec[t].total();
-            info.failures = self.test_fail[t].total();
-        }
-        for (n, tally) in &self.hard_counts {
-            file.bins.hard.get_mut(n).expect("tallied bins exist").count = tally.total();
-        }
-        for (n, tally) in &self.soft_counts {
-            file.bins.soft.get_mut(n).expect("tallied bins exist").count = tally.total();
-        }
-
-        let geometry = self.geometry.unwrap_or_default();
-        for (w, table) in file.wafers.iter_mut().zip(self.tables) {
-            w.geometry = geometry.clone();
-            table.finish(&mut w.dies, &file.bins);
-        }
-        self.loose.finish(&mut file.loose_parts, &file.bins);
-        file
-    }
-}
-
-fn stop_of<E: Endian>(rest: &[u8]) -> Option<Stop> {
-    let mut it = Records::<E>::new(rest);
-    for _ in &mut it {}
-    it.stop()
 }
