@@ -30,6 +30,8 @@ const TARGETS: &[(&str, bool, u32)] = &[
 
 pub fn run(secs: u32) -> Result {
     ensure_nightly()?;
+    // libfuzzer-sys compiles libFuzzer (C++) from source.
+    super::ensure_apt(&["g++"])?;
     super::ensure_cargo_tool("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ, true)?;
     let seeds = [
         corpus().join("stdf"),

@@ -97,6 +97,14 @@ impl Column {
     #[inline]
     pub fn set(&mut self, row: u32, v: f32) {
         self.written += 1;
+        // The common case first: the next row of a dense column.
+        if let Cells::Dense { first, values } = &mut self.cells
+            && !values.is_empty()
+            && *first as usize + values.len() == row as usize
+        {
+            values.push(v);
+            return;
+        }
         let allowed = DENSE_SLACK * self.written + DENSE_EXTRA;
         match &mut self.cells {
             Cells::Dense { first, values } => {

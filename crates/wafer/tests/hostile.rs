@@ -7,6 +7,8 @@
 //! the files on disk differ from the recipes; `WAFERSCOPE_BLESS=1 cargo test -p wafer --test
 //! hostile` rewrites them.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 use std::path::PathBuf;
@@ -291,6 +293,7 @@ fn every_hostile_file_reads_in_memory_bounded_by_its_size() {
 
 #[test]
 fn what_the_hostile_files_still_hold_is_read() {
+    let _one = MEASURE.lock().unwrap_or_else(|e| e.into_inner());
     let read = |name: &str| {
         let h = recipes().iter().find(|h| h.name == name).unwrap();
         wafer::read(&h.bytes)
@@ -364,5 +367,30 @@ fn fuzz_regressions_stay_fixed() {
             assert_eq!(wafer::pack::encode(&back), packed, "{}", path.display());
         }
         drop(streamed);
+    }
+}
+
+/// Real files hold far less than the limit: the reader's estimate per input byte on every corpus
+/// file (printed; the README quotes these), at most 2 where the limit is 16.
+#[test]
+fn real_files_hold_far_less_than_the_limit() {
+    // Held for the whole test: its 142 MB buffer must not count in another test's peak.
+    let _one = MEASURE.lock().unwrap_or_else(|e| e.into_inner());
+    for path in common::stdf_files() {
+        let bytes = common::stdf_bytes(&path);
+        let mut d = wafer::stdf::Decoder::new(wafer::Compression::None);
+        let Ok(used) = d.feed(&bytes) else { continue };
+        let per_byte = d.held() as f64 / used.max(1) as f64;
+        println!(
+            "{}: {:.1} MB read, about {:.1} MB held ({per_byte:.2} bytes per byte)",
+            common::name(&path),
+            used as f64 / 1e6,
+            d.held() as f64 / 1e6
+        );
+        assert!(!d.stopped(), "{}", common::name(&path));
+        // Tiny files are all fixed cost; only files over 1 MB say something per byte.
+        if used > 1 << 20 {
+            assert!(per_byte <= 2.0, "{}: {per_byte}", common::name(&path));
+        }
     }
 }

@@ -84,6 +84,8 @@ pub struct Decoder {
     /// Estimated bytes held by what was decoded (see [`Limits`]).
     held: u64,
     limits: Limits,
+    /// What may be held at the input read so far, as last worked out.
+    allowed: u64,
     /// Over the limit: nothing more is decoded.
     stopped: bool,
 }
@@ -131,6 +133,7 @@ impl Decoder {
             suppressed: 0,
             held: 0,
             limits,
+            allowed: limits.allowed(0),
             stopped: false,
         }
     }
@@ -221,9 +224,15 @@ impl Decoder {
                 // Everything else (including V4-2007 and unknown types) is counted and skipped.
                 _ => {}
             }
-            let read = at + 4 + rec.body.len() as u64;
-            if self.held > self.limits.allowed(read) {
-                let limit = self.limits.allowed(read);
+            // The allowance only grows with the input, so it is worked out again only when
+            // what is held passes the last one (one compare per record on the hot path).
+            if self.held > self.allowed {
+                let read = at + 4 + rec.body.len() as u64;
+                self.allowed = self.limits.allowed(read);
+                if self.held <= self.allowed {
+                    continue;
+                }
+                let limit = self.allowed;
                 self.warn(
                     read,
                     None,
