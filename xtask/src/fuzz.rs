@@ -9,14 +9,12 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::{Result, corpus, root, sh, target_dir, tools_root};
+use crate::tools::{CARGO_FUZZ, ensure_apt, ensure_cargo_tool, ensure_nightly, tools_root};
+use crate::{Result, corpus, root, target_dir};
 
 /// Seconds per target in CI: long enough to replay the seeds and some thousands of mutations of
 /// each, short enough for five targets to cost under two minutes.
 pub const CI_SECONDS: u32 = 15;
-
-/// cargo-fuzz, installed with the other tools (nightly is needed to build fuzz targets).
-const CARGO_FUZZ: &str = "0.13.2";
 
 /// (target, seed the corpus with tester files?, largest input in bytes). Byte-level targets get
 /// inputs of up to 1 MiB: the blow-ups of issue 11 needed hundreds of KB to show.
@@ -31,8 +29,8 @@ const TARGETS: &[(&str, bool, u32)] = &[
 pub fn run(secs: u32) -> Result {
     ensure_nightly()?;
     // libfuzzer-sys compiles libFuzzer (C++) from source.
-    super::ensure_apt(&["g++"])?;
-    super::ensure_cargo_tool("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ, true)?;
+    ensure_apt(&["g++"])?;
+    ensure_cargo_tool("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ, true)?;
     let seeds = [
         corpus().join("stdf"),
         root().join("tests/hostile"),
@@ -105,17 +103,4 @@ fn seed(work: &std::path::Path, dirs: &[PathBuf]) -> Result {
         }
     }
     Ok(())
-}
-
-fn ensure_nightly() -> Result {
-    let have = Command::new("rustc")
-        .args(["+nightly", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if have {
-        return Ok(());
-    }
-    let mut c = Command::new("rustup");
-    c.args(["toolchain", "install", "nightly", "--profile", "minimal"]);
-    sh(c)
 }

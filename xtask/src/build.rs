@@ -1,0 +1,75 @@
+//! The two wasm builds (the page with Trunk, the edge Worker with worker-build) and the corpus
+//! check every test command starts with.
+
+use std::process::Command;
+
+use crate::tools::{tool_path, tools_root};
+use crate::{Result, corpus, root, sh};
+
+/// Whether a build also runs clippy's lints on the workspace's crates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Lint {
+    Off,
+    /// Warnings are errors. The wasm32-only code (the page, the parsing worker, the Worker glue)
+    /// is compiled by these builds and nowhere else natively, so linting it here replaces a
+    /// separate `cargo clippy --target wasm32` that compiled burn, wgpu and cubecl a second time
+    /// (490 s on a cold machine) only to throw the result away.
+    Deny,
+}
+
+impl Lint {
+    fn apply(self, c: &mut Command) {
+        if self == Lint::Deny {
+            // What `cargo clippy -- -D warnings` does: clippy-driver in place of rustc for the
+            // workspace's crates (dependencies are built by rustc as usual), its arguments in
+            // CLIPPY_ARGS joined by clippy's separator.
+            c.env("RUSTC_WORKSPACE_WRAPPER", "clippy-driver").env(
+                "CLIPPY_ARGS",
+                "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
+            );
+        }
+    }
+}
+
+/// The page and its parsing worker, by Trunk, into target/dist (profiles in app/index.html).
+pub fn build_app(lint: Lint) -> Result {
+    let mut c = Command::new(tools_root().join("bin/trunk"));
+    c.current_dir(root()).arg("build").env("PATH", tool_path());
+    lint.apply(&mut c);
+    sh(c)
+}
+
+/// Build the Worker into edge/build with the size-and-speed `wasm` profile.
+pub fn build_edge(lint: Lint) -> Result {
+    let npm = root().join("tests/node_modules");
+    let mut c = Command::new(tools_root().join("bin/worker-build"));
+    c.current_dir(root().join("edge"))
+        .args(["--profile", "wasm"])
+        .env("PATH", tool_path())
+        .env("WASM_BINDGEN_BIN", tools_root().join("bin/wasm-bindgen"))
+        .env("WASM_OPT_BIN", npm.join("binaryen/bin/wasm-opt"))
+        .env("ESBUILD_BIN", npm.join("@esbuild/linux-x64/bin/esbuild"));
+    lint.apply(&mut c);
+    sh(c)?;
+    let wasm = root().join("edge/build/index_bg.wasm");
+    let size = std::fs::metadata(&wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    println!(
+        "edge worker: {} ({:.2} MB)",
+        wasm.display(),
+        size.len() as f64 / 1e6
+    );
+    Ok(())
+}
+
+pub fn ensure_corpus() -> Result {
+    let c = corpus();
+    if c.join("stdf-facts.json").is_file() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the real-data corpus is missing at {} (expected ../shared/corpus beside the repo, or set \
+             WAFERSCOPE_CORPUS): the tests read it and must not pass without it",
+            c.display()
+        ))
+    }
+}

@@ -1,0 +1,126 @@
+//! `cargo xtask test`: every check CI runs, in phases, each timed.
+
+use std::env;
+use std::process::Command;
+
+use crate::build::{Lint, build_app, build_edge, ensure_corpus};
+use crate::phases::Phases;
+use crate::tools::{
+    GPU_PACKAGES, ensure_app_tools, ensure_apt, ensure_edge_tools, ensure_wasm_target,
+};
+use crate::{Result, cargo, corpus, fuzz, root, sh, target_dir};
+
+pub fn test() -> Result {
+    let mut p = Phases::new();
+    let result = (|| {
+        p.run(
+            "set-up: corpus, wasm32 target, lavapipe (CPU Vulkan)",
+            || {
+                ensure_corpus()?;
+                ensure_wasm_target()?;
+                ensure_apt(&GPU_PACKAGES)
+            },
+        )?;
+        p.run("cargo fmt --check", || {
+            let mut c = cargo();
+            c.args(["fmt", "--all", "--", "--check"]);
+            sh(c)
+        })?;
+        p.run("cargo clippy --all-targets -D warnings", || {
+            let mut c = cargo();
+            c.args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]);
+            sh(c)?;
+            // The training binary sits behind a feature the workspace build leaves off.
+            let mut c = cargo();
+            c.args([
+                "clippy",
+                "-p",
+                "model",
+                "--features",
+                "train",
+                "--all-targets",
+            ]);
+            c.args(["--", "-D", "warnings"]);
+            sh(c)
+        })?;
+        p.run(
+            "cargo test (unit, corpus facts, rust-stdf, robustness, CLI, GPU golden, training reproducibility)",
+            || {
+                let mut c = cargo();
+                c.args(["test", "--workspace"]);
+                // The Vulkan loader complains without one; lavapipe needs nothing else.
+                c.env("XDG_RUNTIME_DIR", env::temp_dir());
+                sh(c)?;
+                // Training is reproducible (a tiny run of the real `train` binary, repeated).
+                let mut c = cargo();
+                c.args(["test", "-p", "model", "--features", "train", "--test", "train_repro"]);
+                sh(c)
+            },
+        )?;
+        p.run(
+            &format!(
+                "fuzz: every target for {} s (nightly, cargo-fuzz)",
+                fuzz::CI_SECONDS
+            ),
+            || fuzz::run(fuzz::CI_SECONDS),
+        )?;
+        p.run("wasm32 build of crates/wafer", || {
+            let mut c = cargo();
+            c.args(["build", "-p", "wafer", "--target", "wasm32-unknown-unknown"]);
+            sh(c)
+        })?;
+        p.run("cargo doc (warnings are errors)", || {
+            let mut c = cargo();
+            c.args(["doc", "--workspace", "--no-deps"])
+                .env("RUSTDOCFLAGS", "-D warnings");
+            sh(c)
+        })?;
+        p.run(
+            "set-up: Trunk, wasm-bindgen, wasm-opt, playwright-core, Chromium",
+            ensure_app_tools,
+        )?;
+        p.run(
+            "app: trunk build (release), clippy -D warnings on its crates",
+            || build_app(Lint::Deny),
+        )?;
+        p.run(
+            "set-up: worker-build, wrangler (workerd)",
+            ensure_edge_tools,
+        )?;
+        p.run(
+            "edge: worker-build (wasm profile), clippy -D warnings",
+            || build_edge(Lint::Deny),
+        )?;
+        p.run(
+            "end-to-end tests: app in headless Chromium (WebGPU, WebGL2, CPU), edge on workerd",
+            browser_tests,
+        )
+    })();
+    p.summary();
+    result
+}
+
+/// The end-to-end tests, against the built app and the CLI. The CLI is the `dev` build that
+/// `cargo test` just made (dependencies and the hot crates optimised, see Cargo.toml): a release
+/// build would compile burn and wgpu once more for the same answers.
+pub fn browser_tests() -> Result {
+    let mut c = cargo();
+    c.args(["build", "--bin", "waferscope"]);
+    sh(c)?;
+    let mut c = Command::new("node");
+    c.current_dir(root())
+        .args(["--test", "--test-reporter=spec", "tests/"]);
+    c.env("WAFERSCOPE_BIN", target_dir().join("debug/waferscope"));
+    c.env("WAFERSCOPE_DIST", root().join("target/dist"));
+    c.env("WAFERSCOPE_CORPUS", corpus());
+    sh(c)?;
+    println!("screenshots: {}", root().join("target/e2e").display());
+    Ok(())
+}
