@@ -9,16 +9,15 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { launch } from './chromium.mjs';
-import { serve } from './serve.mjs';
-import { decodePng } from './png.mjs';
+import { join } from 'node:path';
+import { launch } from './lib/chromium.mjs';
+import { serve } from './lib/serve.mjs';
+import { decodePng } from './lib/png.mjs';
+import { corpus, root } from './lib/corpus.mjs';
+import { classes as order } from './lib/model.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = process.env.WAFERSCOPE_DIST ?? join(root, 'target/dist');
-const bin = process.env.WAFERSCOPE_BIN ?? join(root, 'target/release/waferscope');
-const corpus = process.env.WAFERSCOPE_CORPUS ?? join(root, '../shared/corpus');
+const bin = process.env.WAFERSCOPE_BIN ?? join(root, 'target/debug/waferscope');
 const artifacts = join(root, 'target/e2e');
 mkdirSync(artifacts, { recursive: true });
 const stdf = (name) => join(corpus, 'stdf', name);
@@ -166,7 +165,6 @@ for (const mode of ['webgl2', 'webgpu', 'cpu']) {
       }
       assert.equal(s.model, `v${native.model_version}`);
       const classes = Object.keys(want.probabilities);
-      const order = ['Center', 'Donut', 'Edge-Loc', 'Edge-Ring', 'Loc', 'Near-full', 'Random', 'Scratch', 'none'];
       assert.deepEqual([...classes].sort(), [...order].sort());
       const got = s.probs.split(',').map(Number);
       order.forEach((c, i) => assert.ok(Math.abs(got[i] - want.probabilities[c]) <= 1e-3,
@@ -301,8 +299,7 @@ test('a file opened before the model arrives is classified when it does', async 
     await page.waitForFunction(() => document.querySelector('#status')?.dataset.probs, null, { timeout: 60000 });
     const got = (await page.evaluate(() => document.querySelector('#status').dataset.probs)).split(',').map(Number);
     const want = native.wafers[0].probabilities;
-    ['Center', 'Donut', 'Edge-Loc', 'Edge-Ring', 'Loc', 'Near-full', 'Random', 'Scratch', 'none']
-      .forEach((c, i) => assert.ok(Math.abs(got[i] - want[c]) <= 1e-3, `${c}: browser ${got[i]}, native ${want[c]}`));
+    order.forEach((c, i) => assert.ok(Math.abs(got[i] - want[c]) <= 1e-3, `${c}: browser ${got[i]}, native ${want[c]}`));
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

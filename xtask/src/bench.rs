@@ -21,11 +21,11 @@ pub fn bench_edge() -> Result {
     }
     build_edge(Lint::Off)?;
     // Open-loop at fixed rates, fault-free and with KV, then R2, failing 10% of calls, plus a
-    // short closed-loop saturation run (about 5 minutes; see tests/edge-bench.mjs). Fails on a
+    // short closed-loop saturation run (about 5 minutes; see tests/benches/edge-load.mjs). Fails on a
     // wrong body, or on an error without faults.
     let mut c = Command::new("node");
     c.current_dir(root())
-        .arg("tests/edge-bench.mjs")
+        .arg("tests/benches/edge-load.mjs")
         .args(env::args().skip(3))
         .env("WAFERSCOPE_CORPUS", corpus());
     sh(c)
@@ -93,7 +93,7 @@ pub fn bench() -> Result {
                 // written once: the second shows whether a frame grows with the die count.
                 let dir = target_dir().join("bench");
                 let mut c = Command::new("node");
-                c.current_dir(root()).arg("tests/bench.mjs");
+                c.current_dir(root()).arg("tests/benches/viewer.mjs");
                 for diameter in ["1137", "2500"] {
                     let big = dir.join(format!("WSBENCH_d{diameter}.stdf"));
                     if !big.exists() {

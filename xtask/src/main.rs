@@ -71,7 +71,7 @@ fn target_dir() -> PathBuf {
 }
 
 fn corpus() -> PathBuf {
-    env::var_os("WAFERSCOPE_CORPUS").map_or_else(|| root().join("../shared/corpus"), PathBuf::from)
+    ::corpus::locate()
 }
 
 fn cargo() -> Command {

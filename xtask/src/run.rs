@@ -21,7 +21,7 @@ pub fn run() -> Result {
     sh(c)?;
     let mut c = Command::new("node");
     c.current_dir(root())
-        .arg("tests/edge-cli.mjs")
+        .arg("tests/tools/edge-cli.mjs")
         .args(["serve", "8787"])
         .arg(target_dir().join("edge-state"))
         .arg(&demo);
@@ -52,7 +52,7 @@ pub fn release_model(args: &[String]) -> Result {
     ensure_npm()?;
     let mut c = Command::new("node");
     c.current_dir(root()).args([
-        "tests/edge-cli.mjs",
+        "tests/tools/edge-cli.mjs",
         "release-model",
         &url,
         &weights,

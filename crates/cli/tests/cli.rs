@@ -6,15 +6,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn corpus(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/stdf")
-        .join(name);
-    assert!(
-        p.is_file(),
-        "corpus file missing: {} (../shared/corpus is required)",
-        p.display()
-    );
-    p
+    ::corpus::path(&format!("stdf/{name}"))
 }
 
 fn run(args: &[&str]) -> Output {
@@ -174,8 +166,7 @@ fn classify_json_gives_each_wafer_a_label_probabilities_and_hash() {
 
 #[test]
 fn eval_wm811k_json_has_the_documented_shape() {
-    let dev = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/wm811k/wm811k-dev.json.gz");
+    let dev = corpus::path("wm811k/wm811k-dev.json.gz");
     let v = run_json(&["eval-wm811k", "--json", dev.to_str().unwrap()]);
     assert_eq!(v["n"], 97);
     let acc = v["accuracy"].as_f64().unwrap();

@@ -18,8 +18,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let corpus = std::env::var_os("WAFERSCOPE_CORPUS")
-        .map_or_else(|| root.join("../shared/corpus"), PathBuf::from);
+    let corpus = corpus::dir();
     let weights = std::fs::read(root.join("public/model/weights.bpk")).expect("shipped weights");
     let lot2 = wafer::read(&std::fs::read(corpus.join("stdf/lot2.stdf.gz")).expect("lot2"))
         .expect("lot2 parses");

@@ -22,8 +22,7 @@ fn shipped() -> (Manifest, Vec<u8>) {
 }
 
 fn corpus() -> PathBuf {
-    std::env::var_os("WAFERSCOPE_CORPUS")
-        .map_or_else(|| root().join("../shared/corpus"), PathBuf::from)
+    ::corpus::dir()
 }
 
 #[test]

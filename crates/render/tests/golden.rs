@@ -6,7 +6,6 @@
 //! is a failure, not a skip.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use paint::{Canvas, Coloring, Layer, MapGeometry, Style, View, raster};
 use render::Renderer;
@@ -37,11 +36,7 @@ fn gpu_with(limit: impl FnOnce(&mut wgpu::Limits)) -> (wgpu::Device, wgpu::Queue
 }
 
 fn corpus(name: &str) -> wafer::TestFile {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/stdf")
-        .join(name);
-    let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("corpus file {}: {e}", p.display()));
-    wafer::read(&bytes).unwrap()
+    wafer::read(&::corpus::read(&format!("stdf/{name}"))).unwrap()
 }
 
 /// (identical fraction, differing pixels not on an edge of the CPU picture).

@@ -17,12 +17,7 @@ use criterion::{Criterion, Throughput};
 use wafer::stdf::{Le, Records};
 
 fn corpus_file() -> PathBuf {
-    let p = std::env::var_os("WAFERSCOPE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-        .join("stdf/Teradyne_Flex_3.stdf.xz");
-    assert!(p.is_file(), "benchmark input missing: {}", p.display());
-    p
+    corpus::path("stdf/Teradyne_Flex_3.stdf.xz")
 }
 
 fn main() {

@@ -5,18 +5,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// `../shared/corpus` from the repo root, or `$WAFERSCOPE_CORPUS`.
+/// `../shared/corpus` from the repo root, or `$WAFERSCOPE_CORPUS` (see the `corpus` crate).
 pub fn corpus() -> PathBuf {
-    let dir = std::env::var_os("WAFERSCOPE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    assert!(
-        dir.join("stdf-facts.json").is_file(),
-        "the real-data corpus is missing at {} (expected ../shared/corpus beside the repo, \
-         or set WAFERSCOPE_CORPUS); these tests need it",
-        dir.display()
-    );
-    dir
+    ::corpus::dir()
 }
 
 /// Every STDF file of the corpus (the ASCII dump beside them is not STDF).

@@ -27,7 +27,7 @@
 // The load goes straight to the workerd process that runs the Worker (wrangler dev puts a
 // proxy, a second workerd absent in production, in front of it).
 //
-// Usage: node tests/edge-bench.mjs [--rates=25,50,100,200] [--window=10] [--faults=kv,r2]
+// Usage: node tests/benches/edge-load.mjs [--rates=25,50,100,200] [--window=10] [--faults=kv,r2]
 //          [--share=0.1] [--cold=0.05] [--saturation=10] [--connections=32] [--grids=3000]
 // Prints one table and one line per headline figure; exit 1 on any wrong body, or on an
 // error in the fault-free run.
@@ -37,7 +37,8 @@ import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { createHash } from 'node:crypto';
 import { execSync } from 'node:child_process';
-import { startEdge, freePort, uploadModel, release, uploadWafer, root } from './edge.mjs';
+import { startEdge, freePort, uploadModel, release, uploadWafer, root } from '../lib/edge.mjs';
+import { corpus } from '../lib/corpus.mjs';
 
 const opt = Object.fromEntries(process.argv.slice(2).map((a) => {
   const m = a.match(/^--([a-z]+)=(.*)$/);
@@ -60,7 +61,6 @@ const TIMEOUT_MS = 30000;
 // start gets a new port, so without it a restarted Worker would find none of the cached tiles
 // (production has one origin).
 const HOST = 'waferscope.bench';
-const corpus = process.env.WAFERSCOPE_CORPUS ?? join(root, '../shared/corpus');
 const SIZE = 64;
 const t00 = performance.now();
 const elapsed = () => `${((performance.now() - t00) / 1000).toFixed(0)} s`;

@@ -1,5 +1,5 @@
 // Viewer benchmark in headless Chromium, run by `cargo xtask bench`:
-//   node tests/bench.mjs FILE...
+//   node tests/benches/viewer.mjs FILE...
 // For each Chromium mode (WebGPU allowed, WebGL2 only, and no WebGL either: the CPU painter) and
 // each file it prints:
 // - time from the file chosen to the first frame submitted (the app's own clock, from the input's
@@ -14,16 +14,15 @@
 //   first and the 4.8 M-die one second, whether a frame grows with the number of dies.
 // The GPU is waited for with a 1-pixel readPixels (WebGL2) or onSubmittedWorkDone (WebGPU), so
 // the browser's 60 Hz frame pacing does not hide or cap the cost.
-import { launch } from './chromium.mjs';
-import { join, dirname, basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serve } from './serve.mjs';
+import { launch } from '../lib/chromium.mjs';
+import { join, basename } from 'node:path';
+import { serve } from '../lib/serve.mjs';
+import { root } from '../lib/corpus.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = process.env.WAFERSCOPE_DIST ?? join(root, 'target/dist');
 const files = process.argv.slice(2);
 if (!files.length) {
-  console.error('usage: node tests/bench.mjs FILE...');
+  console.error('usage: node tests/benches/viewer.mjs FILE...');
   process.exit(2);
 }
 

@@ -1,8 +1,8 @@
 // What a bare WebGL2 frame costs in this Chromium, as a floor for the viewer benchmark's figures:
 // a full-canvas clear, a trivial and a texture-reading fragment shader over a 786x775 canvas
-// (the bench's map size), each followed by a 1-pixel readPixels, as tests/bench.mjs waits.
-//   node tests/swiftshader-probe.mjs      -> {"case": [p50 ms, p95 ms], ...}
-import { launch } from './chromium.mjs';
+// (the bench's map size), each followed by a 1-pixel readPixels, as tests/benches/viewer.mjs waits.
+//   node tests/tools/swiftshader-probe.mjs      -> {"case": [p50 ms, p95 ms], ...}
+import { launch } from '../lib/chromium.mjs';
 const browser = await launch('webgl2');
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 await page.setContent('<canvas id=c width=786 height=775 style="width:786px;height:775px"></canvas>');

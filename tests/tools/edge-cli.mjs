@@ -1,9 +1,9 @@
 // `cargo xtask run` and `cargo xtask release-model` drive the edge through this script.
-//   node tests/edge-cli.mjs serve PORT STATE DEMO_DIR   start the Worker, seed model + demo wafers
-//   node tests/edge-cli.mjs release-model URL WEIGHTS VERSION   upload and release a model version
+//   node tests/tools/edge-cli.mjs serve PORT STATE DEMO_DIR   start the Worker, seed model + demo wafers
+//   node tests/tools/edge-cli.mjs release-model URL WEIGHTS VERSION   upload and release a model version
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { startEdge, uploadModel, release, uploadWafer, root } from './edge.mjs';
+import { startEdge, uploadModel, release, uploadWafer, root } from '../lib/edge.mjs';
 
 const [cmd, ...args] = process.argv.slice(2);
 
