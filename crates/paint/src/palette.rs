@@ -155,21 +155,23 @@ impl fmt::Display for LayerError {
 impl std::error::Error for LayerError {}
 
 impl Layer {
-    /// Parse `hbin`, `sbin` or `test:NUMBER` against a file's test catalogue.
+    /// Parse `hbin`, `sbin` or `test:NUMBER` against a file's test catalogue. The syntax is
+    /// [`api::LayerName`]'s (the one parser of layer names); this adds the file's tests.
     pub fn parse(s: &str, file: &TestFile) -> Result<Layer, LayerError> {
-        match s {
-            "hbin" => Ok(Layer::HardBin),
-            "sbin" => Ok(Layer::SoftBin),
-            _ => {
-                let n = s
-                    .strip_prefix("test:")
-                    .and_then(|n| n.parse::<u32>().ok())
-                    .ok_or_else(|| LayerError::Syntax(s.to_string()))?;
-                file.tests
-                    .find(n)
-                    .map(Layer::Test)
-                    .ok_or(LayerError::NoSuchTest(n))
-            }
+        let name = api::LayerName::parse(s).map_err(|_| LayerError::Syntax(s.to_string()))?;
+        Layer::of_name(name, file)
+    }
+
+    /// The layer a (syntactically valid) name shows in `file`.
+    pub fn of_name(name: api::LayerName, file: &TestFile) -> Result<Layer, LayerError> {
+        match name {
+            api::LayerName::HardBin => Ok(Layer::HardBin),
+            api::LayerName::SoftBin => Ok(Layer::SoftBin),
+            api::LayerName::Test(n) => file
+                .tests
+                .find(n)
+                .map(Layer::Test)
+                .ok_or(LayerError::NoSuchTest(n)),
         }
     }
 
