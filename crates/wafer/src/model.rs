@@ -362,22 +362,6 @@ impl Wafer {
         }
     }
 
-    /// Wafer diameter in die widths: from WCR sizes when they fit the die grid (1x to 2x its
-    /// extent), else the grid's larger extent. An outline far larger than the dies, often with no
-    /// centre to place it by, misleads more than it helps.
-    pub fn diameter_in_dies(&self) -> f32 {
-        let Some(([x0, x1], [y0, y1])) = self.dies.ranges() else {
-            return 0.0;
-        };
-        let extent = (x1 as f32 - x0 as f32).max(y1 as f32 - y0 as f32) + 1.0;
-        let g = &self.geometry;
-        // WAFR_SIZ is in WF_UNITS; die sizes in the same units (STDF says so, testers mostly agree).
-        match (g.wafer_size, g.die_width) {
-            (Some(w), Some(d)) if w / d >= extent && w / d <= extent * 2.0 => w / d,
-            _ => extent,
-        }
-    }
-
     /// Fraction of final dies that pass; None for an empty wafer.
     pub fn yield_fraction(&self) -> Option<f64> {
         let n = self.dies.len();

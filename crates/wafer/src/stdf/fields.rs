@@ -120,15 +120,8 @@ impl<'a, E: Endian> Fields<'a, E> {
         self.take::<4>().map(E::u32)
     }
     #[inline(always)]
-    pub fn i4(&mut self) -> Option<i32> {
-        self.u4().map(|v| v as i32)
-    }
-    #[inline(always)]
     pub fn r4(&mut self) -> Option<f32> {
         self.u4().map(f32::from_bits)
-    }
-    pub fn r8(&mut self) -> Option<f64> {
-        self.take::<8>().map(E::u64).map(f64::from_bits)
     }
     /// C*1: one character.
     pub fn c1(&mut self) -> Option<char> {
@@ -147,10 +140,6 @@ impl<'a, E: Endian> Fields<'a, E> {
     /// testers write.
     pub fn cn(&mut self) -> Option<String> {
         self.cn_bytes().map(text)
-    }
-    /// B*n: a length byte then that many bytes (same tolerance as [`Self::cn_bytes`]).
-    pub fn bn(&mut self) -> Option<&'a [u8]> {
-        self.cn_bytes()
     }
     /// Skip `n` bytes (clamped at the end).
     pub fn skip(&mut self, n: usize) {
