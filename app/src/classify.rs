@@ -289,52 +289,46 @@ async fn own_device() -> Result<WgpuSetup, String> {
     })
 }
 
-/// `window.waferscope_bench_classify_gpu()`: a promise of WebGPU latency on the open file's
-/// first wafer, with read-back: `{single_ms, batch25_ms, warmup_ms, backend}` (medians of 30
-/// and 10), or `{error}`.
-pub fn install_bench_hook(st: St) {
-    use wasm_bindgen::prelude::*;
-    let f = Closure::<dyn Fn() -> js_sys::Promise>::new(move || {
-        wasm_bindgen_futures::future_to_promise(async move {
-            let o = js_sys::Object::new();
-            let set = |k: &str, v: JsValue| {
-                let _ = js_sys::Reflect::set(&o, &k.into(), &v);
-            };
-            let doc = st.doc.get_untracked();
-            let grid = doc
-                .as_ref()
-                .and_then(|d| (0..d.file.wafers.len()).find_map(|i| d.grid(i)).cloned());
-            let (Some(r), Some(g)) = (ready(st).await, grid) else {
-                set("error", "no WebGPU classifier or no wafer".into());
-                return Ok(o.into());
-            };
-            let median = async |n: usize, batch: usize| -> Result<f64, String> {
-                let grids = vec![&g; batch];
-                let mut t = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let t0 = now_ms();
-                    r.classifier.predict_async(&grids).await?;
-                    t.push(now_ms() - t0);
-                }
-                t.sort_by(f64::total_cmp);
-                Ok(t[n / 2])
-            };
-            match (median(30, 1).await, median(10, 25).await) {
-                (Ok(single), Ok(batch)) => {
-                    set("single_ms", single.into());
-                    set("batch25_ms", batch.into());
-                    if let GpuModel::Ready { warmup_ms, .. } = st.gpu_model.get_untracked() {
-                        set("warmup_ms", warmup_ms.into());
-                    }
-                    set("backend", r.label.clone().into());
-                }
-                (Err(e), _) | (_, Err(e)) => set("error", e.into()),
-            }
-            Ok(o.into())
-        })
-    });
-    if let Some(w) = web_sys::window() {
-        let _ = js_sys::Reflect::set(&w, &"waferscope_bench_classify_gpu".into(), f.as_ref());
-    }
-    f.forget();
+/// Warm WebGPU latencies on the open file's first wafer with dies, read-back included.
+pub struct GpuBench {
+    /// Medians of 30 runs of one wafer, and of 10 of a batch of 25.
+    pub single_ms: f64,
+    pub batch25_ms: f64,
+    /// The first inference (shader compilation), when the classifier is ready.
+    pub warmup_ms: Option<f64>,
+    pub backend: String,
+}
+
+/// Time the WebGPU classifier (setting it up first if need be), for `tests/bench.mjs`.
+pub async fn bench(st: St) -> Result<GpuBench, String> {
+    let doc = st.doc.get_untracked();
+    let grid = doc
+        .as_ref()
+        .and_then(|d| (0..d.file.wafers.len()).find_map(|i| d.grid(i)).cloned());
+    let (Some(r), Some(g)) = (ready(st).await, grid) else {
+        return Err("no WebGPU classifier or no wafer".into());
+    };
+    let median = async |n: usize, batch: usize| -> Result<f64, String> {
+        let grids = vec![&g; batch];
+        let mut t = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t0 = now_ms();
+            r.classifier.predict_async(&grids).await?;
+            t.push(now_ms() - t0);
+        }
+        t.sort_by(f64::total_cmp);
+        Ok(t[n / 2])
+    };
+    let single_ms = median(30, 1).await?;
+    let batch25_ms = median(10, 25).await?;
+    let warmup_ms = match st.gpu_model.get_untracked() {
+        GpuModel::Ready { warmup_ms, .. } => Some(warmup_ms),
+        _ => None,
+    };
+    Ok(GpuBench {
+        single_ms,
+        batch25_ms,
+        warmup_ms,
+        backend: r.label.clone(),
+    })
 }

@@ -1,8 +1,8 @@
 //! An open file and what the views derive from it: die lookup by coordinates, the stacked map of
-//! all wafers, and the maps a view can show.
+//! all wafers, and the maps a view can show. Pure (no browser), so it is tested natively.
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use paint::{Coloring, Layer, MapGeometry};
 use wafer::{DieTable, TestFile, Verdict};
@@ -102,11 +102,20 @@ impl Doc {
         })
     }
 
-    /// The die table a subject shows.
+    /// The die table a subject shows. The subject must be one of this file's (as
+    /// `state::St::shown` checks); [`Doc::try_dies`] for one that may not be.
     pub fn dies(&self, s: Subject) -> &DieTable {
         match s {
             Subject::Wafer(i) => &self.file.wafers[i].dies,
             Subject::Stack => &self.stack().dies,
+        }
+    }
+
+    /// The die table a subject shows, or None for a wafer this file does not have.
+    pub fn try_dies(&self, s: Subject) -> Option<&DieTable> {
+        match s {
+            Subject::Wafer(i) => self.file.wafers.get(i).map(|w| &w.dies),
+            Subject::Stack => Some(&self.stack().dies),
         }
     }
 
@@ -132,12 +141,7 @@ impl Doc {
         }
     }
 
-    pub fn coloring(
-        &self,
-        s: Subject,
-        layer: Layer,
-        hidden: &std::collections::BTreeSet<u16>,
-    ) -> Coloring {
+    pub fn coloring(&self, s: Subject, layer: Layer, hidden: &BTreeSet<u16>) -> Coloring {
         match s {
             Subject::Wafer(_) => Coloring::new(&self.file, self.dies(s), layer, hidden),
             Subject::Stack => Coloring::values(&self.stack().fail_pct, Some(0.0), Some(100.0)),
@@ -152,3 +156,6 @@ impl Doc {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -20,8 +20,10 @@ use wafer::DieTable;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
-/// The map's WebGPU handles, lent to the classifier so both run on one device.
+/// The map's WebGPU handles, lent to the classifier so both run on one device. (Only the
+/// `webgpu` build has that classifier; the map records its device either way.)
 #[derive(Clone)]
+#[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
 pub struct SharedWebGpu {
     pub instance: wgpu::Instance,
     pub adapter: wgpu::Adapter,
@@ -30,6 +32,7 @@ pub struct SharedWebGpu {
     lost: Arc<AtomicBool>,
 }
 
+#[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
 impl SharedWebGpu {
     pub fn is_lost(&self) -> bool {
         self.lost.load(Ordering::SeqCst)
@@ -42,6 +45,7 @@ thread_local! {
 }
 
 /// The map's WebGPU device, while it is alive.
+#[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
 pub fn shared_webgpu() -> Option<SharedWebGpu> {
     SHARED.with_borrow(|s| s.clone()).filter(|s| !s.is_lost())
 }

@@ -1,13 +1,18 @@
-//! Hands files to the parsing Web Worker and turns its messages into app state.
+//! The page's side of the parsing Web Worker: hands it files, the demo, packed edge wafers and the
+//! shipped weights, and turns what it answers into app state. Every message is a
+//! `protocol::ToWorker` or `protocol::FromWorker`; their JS form is `protocol::js`'s business.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::Uint8Array;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{File, MessageEvent, Worker};
 
 use crate::doc::Doc;
+use crate::protocol::js::{JsWire, from_worker, post_to_worker};
+use crate::protocol::{BenchTimes, Classified, FromWorker, ToWorker};
 use crate::state::{Classes, ModelStatus, St};
 
 /// The worker, created once per page; it stays alive between files.
@@ -20,41 +25,34 @@ pub struct Loader {
 /// asynchronously, and a message that arrives before its handler is lost).
 struct Outbox {
     ready: bool,
-    queue: Vec<(JsValue, Option<JsValue>)>,
+    queue: Vec<ToWorker<JsWire>>,
 }
+
+/// Who waits for the worker's answer to a `BenchClassify`.
+type BenchReply = Box<dyn FnOnce(Result<BenchTimes, String>)>;
 
 thread_local! {
     /// The fetched manifest and weights, kept to re-send.
-    static MODEL: std::cell::RefCell<Option<(String, Vec<u8>)>> = const { std::cell::RefCell::new(None) };
-    /// The pending `waferscope_bench.classify()` promise's resolver.
-    static BENCH_RESOLVE: std::cell::RefCell<Option<js_sys::Function>> =
-        const { std::cell::RefCell::new(None) };
-    static OUTBOX: std::cell::RefCell<Outbox> =
-        const { std::cell::RefCell::new(Outbox { ready: false, queue: Vec::new() }) };
+    static MODEL: RefCell<Option<(String, Vec<u8>)>> = const { RefCell::new(None) };
+    /// The pending benchmark's reply.
+    static BENCH_REPLY: RefCell<Option<BenchReply>> = const { RefCell::new(None) };
+    static OUTBOX: RefCell<Outbox> =
+        const { RefCell::new(Outbox { ready: false, queue: Vec::new() }) };
 }
 
-fn post(worker: &Worker, msg: JsValue, transfer: Option<JsValue>) {
-    let queued = OUTBOX.with_borrow_mut(|o| {
+/// Post now, or queue until the worker listens.
+fn post(worker: &Worker, msg: ToWorker<JsWire>) {
+    let msg = OUTBOX.with_borrow_mut(|o| {
         if o.ready {
-            return None;
+            Some(msg)
+        } else {
+            o.queue.push(msg);
+            None
         }
-        o.queue.push((msg.clone(), transfer.clone()));
-        Some(())
     });
-    if queued.is_some() {
-        return;
+    if let Some(msg) = msg {
+        post_to_worker(worker, msg);
     }
-    let r = match transfer {
-        Some(t) => worker.post_message_with_transfer(&msg, &js_sys::Array::of1(&t)),
-        None => worker.post_message(&msg),
-    };
-    if let Err(e) = r {
-        web_sys::console::error_2(&"postMessage to worker failed".into(), &e);
-    }
-}
-
-fn get(o: &JsValue, k: &str) -> JsValue {
-    Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
 impl Loader {
@@ -63,92 +61,11 @@ impl Loader {
         let worker = Worker::new("./worker_loader.js")
             .map_err(|e| format!("cannot start the parsing worker: {e:?}"))?;
         let w = worker.clone();
-        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
-            let data = e.data();
-            match get(&data, "kind").as_string().as_deref() {
-                Some("ready") => {
-                    let queue = OUTBOX.with_borrow_mut(|o| {
-                        o.ready = true;
-                        std::mem::take(&mut o.queue)
-                    });
-                    for (msg, transfer) in queue {
-                        post(&w, msg, transfer);
-                    }
-                }
-                Some("progress") => st.progress.set(get(&data, "fraction").as_f64()),
-                Some("done") => {
-                    let name = get(&data, "name").as_string().unwrap_or_default();
-                    let bytes = Uint8Array::new(&get(&data, "packed")).to_vec();
-                    st.progress.set(None);
-                    st.parse_ms.set(get(&data, "parse_ms").as_f64());
-                    st.seq.set(get(&data, "seq").as_f64().unwrap_or(0.0) as u32);
-                    if !get(&data, "has_model").is_truthy() {
-                        send_model(&w);
-                    }
-                    match wafer::pack::decode(&bytes) {
-                        Ok(file) => st.open(Rc::new(Doc::new(name, file))),
-                        Err(e) => st.fail(&name, &e.to_string()),
-                    }
-                }
-                Some("model") => st.model.set(if get(&data, "ok").is_truthy() {
-                    ModelStatus::Ready {
-                        version: get(&data, "version").as_f64().unwrap_or(0.0) as u32,
-                        warmup_ms: get(&data, "warmup_ms").as_f64().unwrap_or(0.0),
-                        backend: get(&data, "backend").as_string().unwrap_or_default(),
-                    }
-                } else {
-                    ModelStatus::Failed(get(&data, "error").as_string().unwrap_or_default())
-                }),
-                Some("bench-classify") => {
-                    if let Some(resolve) = BENCH_RESOLVE.with_borrow_mut(Option::take) {
-                        let _ = resolve.call1(&JsValue::NULL, &data);
-                    }
-                }
-                Some("classified") => {
-                    // Only for the file on screen: a later file may already be open.
-                    if get(&data, "seq").as_f64().unwrap_or(-1.0) as u32 != st.seq.get_untracked() {
-                        return;
-                    }
-                    let results = js_sys::Array::from(&get(&data, "results"));
-                    let wafers = results
-                        .iter()
-                        .map(|r| {
-                            if r.is_null() {
-                                return None;
-                            }
-                            let v = js_sys::Float32Array::new(&get(&r, "probs")).to_vec();
-                            let mut p = [0.0; model::NUM_CLASSES];
-                            if v.len() != p.len() {
-                                return None;
-                            }
-                            p.copy_from_slice(&v);
-                            let p = model::Prediction { probabilities: p };
-                            Some((p, get(&r, "hash").as_string().unwrap_or_default()))
-                        })
-                        .collect();
-                    // The WebGPU answer, when it came first, stays.
-                    if st.classes.get_untracked().is_some_and(|c| c.gpu) {
-                        return;
-                    }
-                    st.classes.set(Some(Rc::new(Classes {
-                        wafers,
-                        single_ms: get(&data, "single_ms").as_f64().unwrap_or(0.0),
-                        batch_ms: get(&data, "batch_ms").as_f64().unwrap_or(0.0),
-                        backend: get(&data, "backend").as_string().unwrap_or_default(),
-                        gpu: false,
-                    })));
-                }
-                Some("error") => {
-                    st.progress.set(None);
-                    let name = get(&data, "name").as_string().unwrap_or_default();
-                    st.fail(
-                        &name,
-                        &get(&data, "message").as_string().unwrap_or_default(),
-                    );
-                }
-                _ => {}
-            }
-        });
+        let on_message =
+            Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| match from_worker(&e) {
+                Ok(msg) => received(st, &w, msg),
+                Err(err) => web_sys::console::error_1(&format!("from the worker: {err}").into()),
+            });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         fetch_model(st, worker.clone());
         Ok(Loader {
@@ -157,53 +74,117 @@ impl Loader {
         })
     }
 
-    fn send(&self, fields: &[(&str, JsValue)]) {
-        let o = Object::new();
-        for (k, v) in fields {
-            let _ = Reflect::set(&o, &(*k).into(), v);
-        }
-        post(&self.worker, o.into(), None);
-    }
-
     pub fn open_file(&self, st: St, file: File) {
         st.begin(&file.name());
-        self.send(&[("kind", "file".into()), ("file", file.into())]);
-    }
-
-    /// `window.waferscope_bench_classify()`: a promise of the worker's warm classifier latency
-    /// (`{single_ms, batch25_ms, backend}`) on the open file's first wafer.
-    pub fn install_bench_hook(&self) {
-        let worker = self.worker.clone();
-        let f = Closure::<dyn Fn() -> js_sys::Promise>::new(move || {
-            let worker = worker.clone();
-            js_sys::Promise::new(&mut |resolve, _reject| {
-                BENCH_RESOLVE.with_borrow_mut(|r| *r = Some(resolve));
-                let o = Object::new();
-                let _ = Reflect::set(&o, &"kind".into(), &"bench-classify".into());
-                post(&worker, o.into(), None);
-            })
-        });
-        if let Some(w) = web_sys::window() {
-            let _ = Reflect::set(&w, &"waferscope_bench_classify".into(), f.as_ref());
-        }
-        f.forget();
+        post(&self.worker, ToWorker::File(file));
     }
 
     /// Open a packed file (as the edge serves stored wafers); the worker unpacks and classifies
     /// it like a parsed one. The caller has called `st.begin`.
     pub fn open_packed(&self, name: &str, bytes: &[u8]) {
-        let packed = Uint8Array::from(bytes);
-        self.send(&[
-            ("kind", "packed".into()),
-            ("name", name.into()),
-            ("packed", packed.into()),
-        ]);
+        post(
+            &self.worker,
+            ToWorker::Packed {
+                name: name.to_string(),
+                packed: Uint8Array::from(bytes),
+            },
+        );
     }
 
     pub fn open_demo(&self, st: St, index: usize) {
         st.begin("demo");
-        self.send(&[("kind", "demo".into()), ("index", (index as f64).into())]);
+        post(&self.worker, ToWorker::Demo { index });
     }
+
+    /// Time the worker's warm classifier on the open file's first wafer; `reply` gets the
+    /// answer (a newer request replaces an unanswered one's reply).
+    pub fn bench_classify(&self, reply: impl FnOnce(Result<BenchTimes, String>) + 'static) {
+        BENCH_REPLY.with_borrow_mut(|r| *r = Some(Box::new(reply)));
+        post(&self.worker, ToWorker::BenchClassify);
+    }
+}
+
+/// What the worker answered, into app state.
+fn received(st: St, worker: &Worker, msg: FromWorker<JsWire>) {
+    match msg {
+        FromWorker::Ready => {
+            let queue = OUTBOX.with_borrow_mut(|o| {
+                o.ready = true;
+                std::mem::take(&mut o.queue)
+            });
+            for msg in queue {
+                post_to_worker(worker, msg);
+            }
+        }
+        FromWorker::Progress { fraction } => st.progress.set(Some(fraction)),
+        FromWorker::Done {
+            name,
+            packed,
+            parse_ms,
+            seq,
+            has_model,
+        } => {
+            // The one copy into wasm memory; the worker moved the buffer to this thread.
+            let bytes = packed.to_vec();
+            st.progress.set(None);
+            st.parse_ms.set(Some(parse_ms));
+            st.seq.set(seq);
+            if !has_model {
+                send_model(worker);
+            }
+            match wafer::pack::decode(&bytes) {
+                Ok(file) => st.open(Rc::new(Doc::new(name, file))),
+                Err(e) => st.fail(&name, &e.to_string()),
+            }
+        }
+        FromWorker::Failed { name, message } => {
+            st.progress.set(None);
+            st.fail(&name, &message);
+        }
+        FromWorker::Model(m) => st.model.set(match m {
+            Ok(m) => ModelStatus::Ready {
+                version: m.version,
+                warmup_ms: m.warmup_ms,
+                backend: m.backend,
+            },
+            Err(e) => ModelStatus::Failed(e),
+        }),
+        FromWorker::Classified(c) => classified(st, c),
+        FromWorker::BenchClassify(r) => {
+            if let Some(reply) = BENCH_REPLY.with_borrow_mut(Option::take) {
+                reply(r);
+            }
+        }
+    }
+}
+
+/// The worker's classes for a file: shown if that file is still open and no WebGPU answer came
+/// first.
+fn classified(st: St, c: Classified) {
+    // Only for the file on screen: a later file may already be open.
+    if c.seq != st.seq.get_untracked() {
+        return;
+    }
+    // The WebGPU answer, when it came first, stays.
+    if st.classes.get_untracked().is_some_and(|c| c.gpu) {
+        return;
+    }
+    let wafers = c
+        .wafers
+        .into_iter()
+        .map(|w| {
+            let w = w?;
+            let probabilities = <[f32; model::NUM_CLASSES]>::try_from(&w.probs[..]).ok()?;
+            Some((model::Prediction { probabilities }, w.hash))
+        })
+        .collect();
+    st.classes.set(Some(Rc::new(Classes {
+        wafers,
+        single_ms: c.single_ms,
+        batch_ms: c.batch_ms,
+        backend: c.backend,
+        gpu: false,
+    })));
 }
 
 /// The fetched manifest (text) and weights, once here.
@@ -215,15 +196,11 @@ pub fn model_files() -> Option<(String, Vec<u8>)> {
 /// whenever the fetch beat the worker's start-up); again whenever a parsed file comes back
 /// from a worker that has no model, as a safety net.
 fn send_model(worker: &Worker) {
-    let Some((manifest, bytes)) = MODEL.with_borrow(|m| m.clone()) else {
+    let Some((manifest, bytes)) = model_files() else {
         return;
     };
-    let o = Object::new();
-    let _ = Reflect::set(&o, &"kind".into(), &"model".into());
-    let _ = Reflect::set(&o, &"manifest".into(), &manifest.into());
-    let arr = Uint8Array::from(&bytes[..]);
-    let _ = Reflect::set(&o, &"weights".into(), &arr);
-    post(worker, o.into(), Some(arr.buffer().into()));
+    let weights = Uint8Array::from(&bytes[..]);
+    post(worker, ToWorker::Model { manifest, weights });
 }
 
 /// Fetch the shipped weights (`public/model/`, served next to the page) and hand them to the

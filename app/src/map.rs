@@ -1,6 +1,10 @@
 //! The interactive map: a canvas drawn by the wgpu renderer (or, without WebGPU and WebGL2, by the
 //! CPU rasterizer), with pan (drag, arrows), zoom (wheel, pinch, +/-, around the cursor), fit (F,
 //! 0, double-click), hover and click-to-pin.
+//!
+//! Not for what is drawn around it: the page (`ui`) places the tooltip inside the map's frame as
+//! children, and reaches the map's frames and GPU through a [`MapHandle`] (`hooks` does, for the
+//! tests), so the map knows nothing of panels or hooks.
 
 use std::rc::Rc;
 
@@ -10,17 +14,15 @@ use paint::{Style, View};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, KeyboardEvent, PointerEvent, WheelEvent};
 
-use crate::gpu::{Gpu, Shown};
+use crate::doc::Subject;
+use crate::gpu::{Gpu, Shown, Snapshot};
 use crate::state::{St, now_ms};
-
-mod hooks;
-use hooks::{install_bench_hook, install_pixel_hook};
 
 /// What is uploaded to the GPU, so a frame re-uploads only when the map or its colours change.
 #[derive(PartialEq, Clone)]
 struct Uploaded {
     doc: usize,
-    subject: crate::doc::Subject,
+    subject: Subject,
     coloring: usize,
 }
 
@@ -56,21 +58,15 @@ struct Drag {
 /// second at 60 Hz); the next input or resize tries again.
 const MAX_SKIPPED: u32 = 60;
 
-fn dpr() -> f64 {
+/// CSS pixels to canvas pixels.
+pub fn dpr() -> f64 {
     web_sys::window().map_or(1.0, |w| w.device_pixel_ratio())
 }
 
-/// The current view, fitted if none yet.
-pub fn current_view(st: St, w: u32, h: u32) -> Option<View> {
-    st.view.get_untracked().or_else(|| {
-        let (doc, s) = st.shown()?;
-        Some(View::fit(&doc.geometry(s), w, h))
-    })
-}
-
-/// Copy handles to everything the map's event handlers and frames need.
+/// Copy handles to everything the map's event handlers and frames need. Made by the page before
+/// the map mounts, so what sits beside the map (the test hooks) can reach its frames too.
 #[derive(Clone, Copy)]
-struct Ctx {
+pub struct MapHandle {
     st: St,
     ms: StoredValue<MapState, LocalStorage>,
     frame: NodeRef<leptos::html::Div>,
@@ -89,8 +85,48 @@ fn fit_canvas(c: &HtmlCanvasElement) -> (u32, u32) {
     (w, h)
 }
 
-impl Ctx {
-    fn draw_now(self) {
+impl MapHandle {
+    pub fn new(st: St) -> MapHandle {
+        MapHandle {
+            st,
+            ms: StoredValue::new_local(MapState::default()),
+            frame: NodeRef::new(),
+            frame_pending: StoredValue::new_local(false),
+        }
+    }
+
+    /// The canvas's size in its own pixels, once it exists.
+    pub fn canvas_size(self) -> Option<(u32, u32)> {
+        self.canvas().map(|c| (c.width(), c.height()))
+    }
+
+    /// What draws the map now: "WebGPU", "WebGL2" or "CPU".
+    pub fn api(self) -> Option<&'static str> {
+        self.ms
+            .with_value(|m| m.gpu.as_ref().map(|g| g.backend.label()))
+    }
+
+    /// A handle to what draws the map, to render a frame apart from the screen.
+    pub fn snapshot(self) -> Option<Snapshot> {
+        self.ms.with_value(|m| m.gpu.as_ref().map(|g| g.snapshot()))
+    }
+
+    /// Stop (`true`) or restart the map's own animation-frame redraws, for a caller that draws
+    /// frames itself with [`MapHandle::draw_now`].
+    pub fn hold_frames(self, hold: bool) {
+        self.frame_pending.set_value(hold);
+        if !hold {
+            self.request_frame();
+        }
+    }
+
+    /// Forget the GPU copy of the dies: the next frame uploads them again, as for a new file.
+    pub fn forget_upload(self) {
+        self.ms.update_value(|m| m.uploaded = None);
+    }
+
+    /// Draw one frame now.
+    pub fn draw_now(self) {
         let st = self.st;
         let Some(canvas) = self.canvas() else { return };
         let (w, h) = fit_canvas(&canvas);
@@ -300,15 +336,11 @@ enum Next {
     Cpu(String),
 }
 
+/// The map; `children` are laid over it inside its frame (the tooltip).
 #[component]
-pub fn MapCanvas() -> impl IntoView {
-    let st = expect_context::<St>();
-    let ctx = Ctx {
-        st,
-        ms: StoredValue::new_local(MapState::default()),
-        frame: NodeRef::new(),
-        frame_pending: StoredValue::new_local(false),
-    };
+pub fn MapCanvas(map: MapHandle, children: Children) -> impl IntoView {
+    let ctx = map;
+    let st = ctx.st;
     let frame_ref = ctx.frame;
     let ms = ctx.ms;
 
@@ -331,14 +363,8 @@ pub fn MapCanvas() -> impl IntoView {
     // And when the window changes size.
     let handle = window_event_listener(leptos::ev::resize, move |_| ctx.request_frame());
     on_cleanup(move || handle.remove());
-    install_pixel_hook(ctx);
-    install_bench_hook(ctx);
 
-    let canvas_size = move || {
-        ctx.canvas()
-            .map(|c| (c.width(), c.height()))
-            .unwrap_or((1, 1))
-    };
+    let canvas_size = move || ctx.canvas_size().unwrap_or((1, 1));
     let to_canvas_px = move |e: &web_sys::MouseEvent| -> [f32; 2] {
         let r = dpr();
         [
@@ -349,20 +375,20 @@ pub fn MapCanvas() -> impl IntoView {
     let pick = move |p: [f32; 2]| -> Option<usize> {
         let (doc, s) = st.shown()?;
         let (w, h) = canvas_size();
-        let view = current_view(st, w, h)?;
+        let view = st.current_view(w, h)?;
         let g = doc.geometry(s);
         let xy = g.die_at(view.to_world(p));
         doc.row_at(s, xy)
     };
     let zoom = move |at: [f32; 2], factor: f32| {
         let (w, h) = canvas_size();
-        if let Some(v) = current_view(st, w, h) {
+        if let Some(v) = st.current_view(w, h) {
             st.view.set(Some(v.zoom_at(at, factor)));
         }
     };
     let pan = move |dx: f32, dy: f32| {
         let (w, h) = canvas_size();
-        if let Some(v) = current_view(st, w, h) {
+        if let Some(v) = st.current_view(w, h) {
             st.view.set(Some(v.pan(dx, dy)));
         }
     };
@@ -461,7 +487,7 @@ pub fn MapCanvas() -> impl IntoView {
             on:pointerleave=move |_| st.hover.set(None)
             on:wheel=on_wheel
             on:dblclick=move |_| st.view.set(None)>
-            <crate::panels::Tooltip/>
+            {children()}
         </div>
     }
 }

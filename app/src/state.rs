@@ -1,4 +1,6 @@
-//! The app's state: one set of signals, shared through context.
+//! The app's state: one set of signals, shared through context, and what is read from them
+//! alone (the subject shown, its view and colours). Everything web-side uses it; it uses only
+//! `doc` and, for the two edge signals' types, `edge` (its wire types, bound for crates/api).
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -7,6 +9,7 @@ use leptos::prelude::*;
 use paint::{Coloring, Layer, View};
 
 use crate::doc::{Doc, Subject};
+use crate::edge::{EdgePrediction, EdgeWafer};
 
 /// Where the classifier stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,7 +24,9 @@ pub enum ModelStatus {
 }
 
 /// Where the WebGPU classifier stands (the CPU one, in the parsing worker, is `ModelStatus`).
+/// Only the `webgpu` build has that classifier; without it the state stays `Idle`.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
 pub enum GpuModel {
     /// Not tried yet: no file and weights yet.
     Idle,
@@ -83,10 +88,9 @@ pub struct St {
     /// The worker's number of the open file, to match its classification to it.
     pub seq: RwSignal<u32>,
     /// The wafers stored on the edge, when the app is served by the edge Worker.
-    pub edge: RwSignal<Option<Rc<Vec<crate::edge::EdgeWafer>>>, LocalStorage>,
+    pub edge: RwSignal<Option<Rc<Vec<EdgeWafer>>>, LocalStorage>,
     /// The edge's prediction for the wafer on screen.
-    pub edge_prediction:
-        RwSignal<Option<Result<Rc<crate::edge::EdgePrediction>, String>>, LocalStorage>,
+    pub edge_prediction: RwSignal<Option<Result<Rc<EdgePrediction>, String>>, LocalStorage>,
 }
 
 pub fn now_ms() -> f64 {
@@ -161,5 +165,20 @@ impl St {
             Subject::Stack if !doc.file.wafers.is_empty() => Some((doc, s)),
             _ => None,
         }
+    }
+
+    /// The view of a `w` x `h` canvas: the one set, or the shown map fitted if none yet.
+    pub fn current_view(&self, w: u32, h: u32) -> Option<View> {
+        self.view.get_untracked().or_else(|| {
+            let (doc, s) = self.shown()?;
+            Some(View::fit(&doc.geometry(s), w, h))
+        })
+    }
+
+    /// The colours of the map shown (tracked: the app's colouring effect reruns on a change of
+    /// file, subject, layer or hidden bins).
+    pub fn coloring_of_shown(&self) -> Option<Coloring> {
+        let (doc, s) = self.shown()?;
+        Some(doc.coloring(s, self.layer.get(), &self.hidden.get()))
     }
 }

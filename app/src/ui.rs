@@ -1,14 +1,16 @@
-//! The page layout, file opening (picker, drag-and-drop, demo), and hooks for scripted tests.
+//! The page: its layout, file opening (picker, drag-and-drop, demo), and the wiring of the parts
+//! (state, loader, map, panels, edge, classifier, test hooks). The top of the web modules: it uses
+//! them all, and nothing uses it but `main`.
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use wasm_bindgen::prelude::*;
 use web_sys::DragEvent;
 
 use crate::doc::Subject;
+use crate::hooks::{self, Status};
 use crate::loader::Loader;
-use crate::map::MapCanvas;
+use crate::map::{MapCanvas, MapHandle};
 use crate::panels::*;
 use crate::state::St;
 
@@ -18,15 +20,13 @@ pub fn App() -> impl IntoView {
     provide_context(st);
     let loader: StoredValue<Option<Rc<Loader>>, LocalStorage> =
         StoredValue::new_local(match Loader::new(st) {
-            Ok(l) => {
-                l.install_bench_hook();
-                Some(Rc::new(l))
-            }
+            Ok(l) => Some(Rc::new(l)),
             Err(e) => {
                 st.error.set(Some(e));
                 None
             }
         });
+    let map = MapHandle::new(st);
     let open_file = move |f: web_sys::File| {
         if let Some(l) = loader.get_value() {
             l.open_file(st, f);
@@ -38,14 +38,11 @@ pub fn App() -> impl IntoView {
     }
     crate::edge::track_prediction(st);
     #[cfg(feature = "webgpu")]
-    {
-        crate::classify::track(st);
-        crate::classify::install_bench_hook(st);
-    }
+    crate::classify::track(st);
 
     // Recolour when the file, subject, layer or hidden bins change.
-    Effect::new(move |_| st.coloring.set(coloring_for(st).map(Rc::new)));
-    install_test_hooks(st);
+    Effect::new(move |_| st.coloring.set(st.coloring_of_shown().map(Rc::new)));
+    hooks::install(st, map, loader.get_value());
 
     let on_pick = move |e: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&e);
@@ -102,7 +99,7 @@ pub fn App() -> impl IntoView {
                 </aside>
                 <section class="center">
                     <FileTitle/>
-                    <MapCanvas/>
+                    <MapCanvas map=map><Tooltip/></MapCanvas>
                     <p class="hint">"Drag to pan · wheel or pinch to zoom · arrows and +/− · F or double-click to fit · click a die to pin it"</p>
                 </section>
                 <aside class="right"><Pattern/><Pinned/></aside>
@@ -183,58 +180,4 @@ fn FileTitle() -> impl IntoView {
             </div>
         })
     }
-}
-
-/// Functions on `window` that the end-to-end tests call: where a die is on screen, and what a
-/// bin's palette colour is. (Reading GPU pixels back is registered by the map.)
-fn install_test_hooks(st: St) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let die_screen = Closure::<dyn Fn(i32, i32) -> JsValue>::new(move |x: i32, y: i32| {
-        let Some((doc, s)) = st.shown() else {
-            return JsValue::NULL;
-        };
-        let Some(canvas) = window_canvas() else {
-            return JsValue::NULL;
-        };
-        let (w, h) = (canvas.width(), canvas.height());
-        let Some(view) = crate::map::current_view(st, w, h) else {
-            return JsValue::NULL;
-        };
-        let g = doc.geometry(s);
-        let [x0, y0, x1, y1] = g.die_rect(x as i16, y as i16);
-        let p = view.to_pixel([(x0 + x1) / 2.0, (y0 + y1) / 2.0]);
-        let r = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
-        js_sys::Array::of2(&(p[0] as f64 / r).into(), &(p[1] as f64 / r).into()).into()
-    });
-    let bin_color = Closure::<dyn Fn(u32, bool) -> JsValue>::new(move |bin: u32, hard: bool| {
-        let Some(doc) = st.doc.get_untracked() else {
-            return JsValue::NULL;
-        };
-        let table = if hard {
-            &doc.file.bins.hard
-        } else {
-            &doc.file.bins.soft
-        };
-        let c =
-            paint::palette::bin_color(bin as u16, table.get(&(bin as u16)).and_then(|b| b.pass));
-        js_sys::Array::of3(&c[0].into(), &c[1].into(), &c[2].into()).into()
-    });
-    let _ = js_sys::Reflect::set(
-        &window,
-        &"waferscope_die_screen".into(),
-        die_screen.as_ref(),
-    );
-    let _ = js_sys::Reflect::set(&window, &"waferscope_bin_color".into(), bin_color.as_ref());
-    die_screen.forget();
-    bin_color.forget();
-}
-
-pub fn window_canvas() -> Option<web_sys::HtmlCanvasElement> {
-    web_sys::window()?
-        .document()?
-        .get_element_by_id("map")?
-        .dyn_into()
-        .ok()
 }

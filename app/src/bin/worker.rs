@@ -7,14 +7,8 @@
 //! It also classifies every wafer's defect pattern (burn, CPU backend) once the page has handed it
 //! the shipped weights, so neither parsing nor inference ever runs on the main thread.
 //!
-//! Messages in: `{kind: "file", file: File}`, `{kind: "demo", index: N}`, `{kind: "packed",
-//! name, packed: Uint8Array}` (a wafer from the edge, already parsed), or
-//! `{kind: "model", manifest: String, weights: Uint8Array}`.
-//! Messages out: `{kind: "ready"}` once listening, `{kind: "progress", fraction}`, `{kind: "done", name, packed: Uint8Array,
-//! parse_ms, seq, has_model}` (a page that sees `has_model: false` sends the model again)
-//! (transferred, not copied), or `{kind: "error", name, message}`; `{kind: "model", ok, version,
-//! warmup_ms, error}` once the weights are loaded; `{kind: "classified", seq, results: [{probs:
-//! Float32Array, hash} | null per wafer], single_ms, batch_ms, backend}` after each file.
+//! What it hears and says is `app::protocol` (`ToWorker`, `FromWorker`): the packed file and the
+//! weights travel as moved buffers, never copied between threads.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
@@ -28,32 +22,14 @@ fn main() {}
 mod worker {
     use std::io::Read;
 
-    use js_sys::{Array, Object, Reflect, Uint8Array};
+    use app::protocol::js::{from_page, post_to_page};
+    use app::protocol::{BenchTimes, Classified, FromWorker, ModelInfo, ToWorker, WaferClass};
+    use js_sys::Uint8Array;
     use wasm_bindgen::prelude::*;
     use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
     fn scope() -> DedicatedWorkerGlobalScope {
         js_sys::global().unchecked_into()
-    }
-
-    fn set(o: &Object, k: &str, v: &JsValue) {
-        // Setting a property on a plain object cannot fail.
-        let _ = Reflect::set(o, &k.into(), v);
-    }
-
-    fn post(kind: &str, fields: &[(&str, JsValue)], transfer: Option<&JsValue>) {
-        let o = Object::new();
-        set(&o, "kind", &kind.into());
-        for (k, v) in fields {
-            set(&o, k, v);
-        }
-        let r = match transfer {
-            Some(t) => scope().post_message_with_transfer(&o, &Array::of1(t)),
-            None => scope().post_message(&o),
-        };
-        if let Err(e) = r {
-            web_sys::console::error_2(&"worker: postMessage failed".into(), &e);
-        }
     }
 
     /// Slice size read from the file at a time: the file is streamed, never held whole.
@@ -108,11 +84,9 @@ mod worker {
             let step = (self.pos * 100.0 / self.size.max(1.0)) as u32;
             if step != self.last_step {
                 self.last_step = step;
-                post(
-                    "progress",
-                    &[("fraction", (self.pos / self.size.max(1.0)).into())],
-                    None,
-                );
+                post_to_page(FromWorker::Progress {
+                    fraction: self.pos / self.size.max(1.0),
+                });
             }
         }
     }
@@ -164,36 +138,25 @@ mod worker {
             let t1 = now();
             let mut predictions = model.predict(&present).into_iter();
             let batch_ms = now() - t1;
-            let results = Array::new();
-            for g in &grids {
-                match g {
-                    Some(g) => {
-                        let p = predictions.next().expect("one prediction per grid");
-                        let o = Object::new();
-                        set(
-                            &o,
-                            "probs",
-                            &js_sys::Float32Array::from(&p.probabilities[..]).into(),
-                        );
-                        set(&o, "hash", &g.hash().to_hex().into());
-                        results.push(&o);
-                    }
-                    None => {
-                        results.push(&JsValue::NULL);
-                    }
-                }
-            }
-            post(
-                "classified",
-                &[
-                    ("seq", seq.into()),
-                    ("results", results.into()),
-                    ("single_ms", single_ms.into()),
-                    ("batch_ms", batch_ms.into()),
-                    ("backend", BACKEND.into()),
-                ],
-                None,
-            );
+            // One prediction per present grid, in order; a missing one (never expected) leaves
+            // that wafer unclassified rather than ending the worker.
+            let wafers = grids
+                .iter()
+                .map(|g| {
+                    let g = g.as_ref()?;
+                    Some(WaferClass {
+                        probs: predictions.next()?.probabilities.to_vec(),
+                        hash: g.hash().to_hex(),
+                    })
+                })
+                .collect();
+            post_to_page(FromWorker::Classified(Classified {
+                seq,
+                wafers,
+                single_ms,
+                batch_ms,
+                backend: BACKEND.into(),
+            }));
         });
     }
 
@@ -202,11 +165,9 @@ mod worker {
     fn bench_classify() {
         CLASSIFY.with_borrow(|c| {
             let (Some(model), Some(g)) = (&c.model, &c.last) else {
-                post(
-                    "bench-classify",
-                    &[("error", "no model or no wafer yet".into())],
-                    None,
-                );
+                post_to_page(FromWorker::BenchClassify(Err(
+                    "no model or no wafer yet".into()
+                )));
                 return;
             };
             let median = |n: usize, grids: &[&features::FeatureGrid]| {
@@ -222,15 +183,11 @@ mod worker {
             };
             let single = median(50, &[g]);
             let batch = median(10, &[g; 25]);
-            post(
-                "bench-classify",
-                &[
-                    ("single_ms", single.into()),
-                    ("batch25_ms", batch.into()),
-                    ("backend", BACKEND.into()),
-                ],
-                None,
-            );
+            post_to_page(FromWorker::BenchClassify(Ok(BenchTimes {
+                single_ms: single,
+                batch25_ms: batch,
+                backend: BACKEND.into(),
+            })));
         });
     }
 
@@ -251,11 +208,10 @@ mod worker {
     }
 
     fn failed(name: &str, message: &str) {
-        post(
-            "error",
-            &[("name", name.into()), ("message", message.into())],
-            None,
-        );
+        post_to_page(FromWorker::Failed {
+            name: name.into(),
+            message: message.into(),
+        });
     }
 
     /// A packed file (a wafer from the edge): unpack, then as a parsed file.
@@ -280,19 +236,14 @@ mod worker {
             c.grids = Some((c.seq, grids));
             c.seq
         });
-        let packed = Uint8Array::from(&wafer::pack::encode(&f)[..]);
-        let buffer = packed.buffer();
-        post(
-            "done",
-            &[
-                ("name", name.into()),
-                ("packed", packed.into()),
-                ("parse_ms", parse_ms.into()),
-                ("seq", seq.into()),
-                ("has_model", has_model.into()),
-            ],
-            Some(&buffer),
-        );
+        // Moved to the page, not copied: `JsWire` lists the buffer for transfer.
+        post_to_page(FromWorker::Done {
+            name: name.into(),
+            packed: Uint8Array::from(&wafer::pack::encode(&f)[..]),
+            parse_ms,
+            seq,
+            has_model,
+        });
         classify_pending();
     }
 
@@ -313,86 +264,59 @@ mod worker {
     }
 
     fn on_message(e: MessageEvent) {
-        let data = e.data();
-        let kind = Reflect::get(&data, &"kind".into())
-            .ok()
-            .and_then(|v| v.as_string());
-        match kind.as_deref() {
-            Some("file") => {
-                let file: File = match Reflect::get(&data, &"file".into()) {
-                    Ok(f) => f.unchecked_into(),
-                    Err(_) => return,
-                };
+        let msg = match from_page(&e) {
+            Ok(msg) => msg,
+            Err(err) => {
+                web_sys::console::error_1(&format!("worker: from the page: {err}").into());
+                return;
+            }
+        };
+        match msg {
+            ToWorker::File(file) => {
                 let name = file.name();
                 match FileReaderSync::new() {
                     Ok(reader) => {
                         let size = file.size();
                         parse(&name, source(Some((&file, reader)), &[], size));
                     }
-                    Err(err) => {
-                        let message = format!("the browser could not read the file: {err:?}");
-                        post(
-                            "error",
-                            &[("name", name.into()), ("message", message.into())],
-                            None,
-                        );
-                    }
+                    Err(err) => failed(
+                        &name,
+                        &format!("the browser could not read the file: {err:?}"),
+                    ),
                 }
             }
-            Some("packed") => {
-                let name = Reflect::get(&data, &"name".into())
-                    .ok()
-                    .and_then(|v| v.as_string())
-                    .unwrap_or_default();
-                let packed = Reflect::get(&data, &"packed".into())
-                    .map(|v| Uint8Array::new(&v).to_vec())
-                    .unwrap_or_default();
-                unpack(&name, &packed);
-            }
-            Some("demo") => {
-                let index = Reflect::get(&data, &"index".into())
-                    .ok()
-                    .and_then(|v| v.as_f64())
-                    .unwrap_or(0.0) as usize;
+            ToWorker::Packed { name, packed } => unpack(&name, &packed.to_vec()),
+            ToWorker::Demo { index } => {
                 let files = wafer::demo::demo_files();
-                let f = &files[index.min(files.len() - 1)];
-                parse(&f.name, source(None, &f.bytes, f.bytes.len() as f64));
-            }
-            Some("bench-classify") => bench_classify(),
-            Some("model") => {
-                let manifest = Reflect::get(&data, &"manifest".into())
-                    .ok()
-                    .and_then(|v| v.as_string())
-                    .unwrap_or_default();
-                let weights = Reflect::get(&data, &"weights".into())
-                    .map(|v| Uint8Array::new(&v).to_vec())
-                    .unwrap_or_default();
-                match load_model(&manifest, &weights) {
-                    Ok((c, version)) => {
-                        // Warm-up: the first inference allocates; time it apart from the rest.
-                        let blank =
-                            features::FeatureGrid::from_fn(8, 8, |_, _| features::Die::Pass)
-                                .expect("a full grid");
-                        let t0 = now();
-                        let _ = c.predict(&[&blank]);
-                        let warmup_ms = now() - t0;
-                        CLASSIFY.with_borrow_mut(|s| s.model = Some(c));
-                        post(
-                            "model",
-                            &[
-                                ("ok", true.into()),
-                                ("version", version.into()),
-                                ("warmup_ms", warmup_ms.into()),
-                                ("backend", BACKEND.into()),
-                            ],
-                            None,
-                        );
-                        classify_pending();
-                    }
-                    Err(e) => post("model", &[("ok", false.into()), ("error", e.into())], None),
+                match files.get(index).or(files.last()) {
+                    Some(f) => parse(&f.name, source(None, &f.bytes, f.bytes.len() as f64)),
+                    None => failed("demo", "no demo file"),
                 }
             }
-            _ => {}
+            ToWorker::BenchClassify => bench_classify(),
+            ToWorker::Model { manifest, weights } => model_arrived(&manifest, &weights.to_vec()),
+        }
+    }
+
+    /// Load and warm up the weights the page sent, then classify what waits.
+    fn model_arrived(manifest: &str, weights: &[u8]) {
+        match load_model(manifest, weights) {
+            Ok((c, version)) => {
+                // Warm-up: the first inference allocates; time it apart from the rest.
+                let blank = features::FeatureGrid::from_fn(8, 8, |_, _| features::Die::Pass)
+                    .expect("a full grid");
+                let t0 = now();
+                let _ = c.predict(&[&blank]);
+                let warmup_ms = now() - t0;
+                CLASSIFY.with_borrow_mut(|s| s.model = Some(c));
+                post_to_page(FromWorker::Model(Ok(ModelInfo {
+                    version,
+                    warmup_ms,
+                    backend: BACKEND.into(),
+                })));
+                classify_pending();
+            }
+            Err(e) => post_to_page(FromWorker::Model(Err(e))),
         }
     }
 
@@ -404,6 +328,6 @@ mod worker {
         handler.forget();
         // Messages sent before this point found no handler and were dropped: the page holds
         // everything back until it hears this.
-        post("ready", &[], None);
+        post_to_page(FromWorker::Ready);
     }
 }

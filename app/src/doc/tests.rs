@@ -1,0 +1,70 @@
+//! The document model on the demo files: every die is found at its coordinates, the stack counts
+//! each position over the wafers, and views are cached per subject.
+
+use super::*;
+
+/// The three-wafer demo file, parsed.
+pub(crate) fn demo() -> Doc {
+    let files = wafer::demo::demo_files();
+    let f = files.first().map(|f| wafer::read(&f.bytes));
+    match f {
+        Some(Ok(file)) => Doc::new("demo".into(), file),
+        other => panic!("the demo file reads: {:?}", other.map(|r| r.err())),
+    }
+}
+
+#[test]
+fn every_die_is_found_at_its_coordinates() {
+    let doc = demo();
+    assert!(doc.file.wafers.len() >= 2, "the demo has several wafers");
+    for (i, w) in doc.file.wafers.iter().enumerate() {
+        for row in 0..w.dies.len() {
+            let xy = (w.dies.x[row], w.dies.y[row]);
+            assert_eq!(doc.row_at(Subject::Wafer(i), xy), Some(row));
+        }
+    }
+    assert_eq!(doc.row_at(Subject::Wafer(0), (i16::MAX, i16::MAX)), None);
+}
+
+#[test]
+fn the_stack_counts_every_position_over_the_wafers() {
+    let doc = demo();
+    let s = doc.stack();
+    let mut positions = BTreeSet::new();
+    for w in &doc.file.wafers {
+        positions.extend(w.dies.x.iter().zip(&w.dies.y).map(|(&x, &y)| (x, y)));
+    }
+    assert_eq!(s.dies.len(), positions.len());
+    let on = |xy: (i16, i16)| {
+        doc.file
+            .wafers
+            .iter()
+            .filter(|w| w.dies.x.iter().zip(&w.dies.y).any(|(&x, &y)| (x, y) == xy))
+            .count()
+    };
+    for row in 0..s.dies.len() {
+        let xy = (s.dies.x[row], s.dies.y[row]);
+        assert_eq!(doc.row_at(Subject::Stack, xy), Some(row));
+        assert_eq!(s.wafers[row] as usize, on(xy));
+        assert!((0.0..=100.0).contains(&s.fail_pct[row]));
+    }
+}
+
+#[test]
+fn a_wafer_the_file_lacks_has_no_dies_and_no_grid() {
+    let doc = demo();
+    let n = doc.file.wafers.len();
+    assert!(doc.try_dies(Subject::Wafer(n)).is_none());
+    assert!(doc.grid(n).is_none());
+    assert!(doc.try_dies(Subject::Stack).is_some());
+    assert!(doc.grid(0).is_some());
+}
+
+#[test]
+fn geometry_is_computed_once_per_subject() {
+    let doc = demo();
+    for s in [Subject::Wafer(0), Subject::Wafer(1), Subject::Stack] {
+        assert_eq!(doc.geometry(s), doc.geometry(s));
+        assert_eq!(doc.geometry(s), doc.compute_geometry(s));
+    }
+}

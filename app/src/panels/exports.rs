@@ -1,0 +1,98 @@
+//! Exports: the map on screen as a PNG (drawn again by the CPU rasterizer, same palette and
+//! view) and the file or wafer as CSV, handed to the browser as downloads.
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use paint::{Layer, MapGeometry, Style};
+use wasm_bindgen::JsCast;
+
+use crate::doc::{Doc, Subject};
+use crate::state::St;
+
+/// Blob URL of a PNG of `subject` drawn by the CPU rasterizer (same palette and geometry).
+pub(super) fn png_url(doc: &Doc, subject: Subject, layer: Layer, size: u32) -> Option<String> {
+    let g = doc.geometry(subject);
+    let coloring = doc.coloring(subject, layer, &BTreeSet::new());
+    let canvas = paint::raster::render(
+        &g,
+        doc.dies(subject),
+        &coloring,
+        size,
+        size,
+        &Style::default(),
+    );
+    blob_url(&canvas.encode_png(), "image/png")
+}
+
+fn blob_url(bytes: &[u8], mime: &str) -> Option<String> {
+    let array = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &opts).ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+fn download(bytes: &[u8], mime: &str, name: &str) {
+    let Some(url) = blob_url(bytes, mime) else {
+        return;
+    };
+    let document = web_sys::window().and_then(|w| w.document());
+    if let Some(a) = document
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    {
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+#[component]
+pub fn Exports() -> impl IntoView {
+    let st = expect_context::<St>();
+    let export_png = move |_| {
+        let (Some((doc, subject)), Some(coloring)) = (st.shown(), st.coloring.get_untracked())
+        else {
+            return;
+        };
+        let Some(canvas) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("map"))
+            .and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok())
+        else {
+            return;
+        };
+        let (w, h) = (canvas.width(), canvas.height());
+        let g: MapGeometry = doc.geometry(subject);
+        let view = st
+            .current_view(w, h)
+            .unwrap_or_else(|| paint::View::fit(&g, w, h));
+        let mut c = paint::Canvas::new(w, h, paint::palette::BACKGROUND);
+        let style = Style {
+            selected: st.selected.get_untracked(),
+            ..Style::default()
+        };
+        paint::raster::draw(&g, doc.dies(subject), &coloring, &view, &mut c, &style);
+        download(&c.encode_png(), "image/png", &format!("{}.png", doc.name));
+    };
+    let export_csv = move |_| {
+        let Some((doc, subject)) = st.shown() else {
+            return;
+        };
+        let only = match subject {
+            Subject::Wafer(i) => Some(doc.file.wafers[i].id.as_str()),
+            Subject::Stack => None,
+        };
+        let mut out = Vec::new();
+        if wafer::export::write(&doc.file, wafer::export::ExportFormat::Csv, only, &mut out).is_ok()
+        {
+            download(&out, "text/csv", &format!("{}.csv", doc.name));
+        }
+    };
+    view! {
+        <button id="export-png" on:click=export_png disabled=move || st.doc.get().is_none()>"Export PNG"</button>
+        <button id="export-csv" on:click=export_csv disabled=move || st.doc.get().is_none()>"Export CSV"</button>
+    }
+}

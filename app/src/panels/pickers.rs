@@ -1,0 +1,90 @@
+//! What the map shows: the wafer picker (one wafer, or all stacked) and the layer picker (hard
+//! bin, soft bin, or a parametric test, searchable by number or name).
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use paint::Layer;
+
+use crate::details;
+use crate::doc::Subject;
+use crate::state::St;
+
+#[component]
+pub fn WaferPicker() -> impl IntoView {
+    let st = expect_context::<St>();
+    let options = move || {
+        let doc = st.doc.get()?;
+        let wafers: Vec<_> = doc
+            .file
+            .wafers
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let y = w
+                    .yield_fraction()
+                    .map_or("–".into(), |y| format!("{:.1}%", y * 100.0));
+                let id = if w.id.is_empty() {
+                    "(no id)"
+                } else {
+                    w.id.as_str()
+                };
+                let label = format!("{id} · {} dies · {y}", w.dies.len());
+                view! { <option value=i.to_string()>{label}</option> }
+            })
+            .collect();
+        let many = doc.file.wafers.len() > 1;
+        Some(view! {
+            <label>"Wafer "
+                <select id="wafer-select" on:change=move |e| {
+                    let v = event_target_value(&e);
+                    st.subject.set(if v == "stack" { Subject::Stack } else { Subject::Wafer(v.parse().unwrap_or(0)) });
+                    st.view.set(None);
+                    st.selected.set(None);
+                    st.hover.set(None);
+                }>
+                    {wafers}
+                    {many.then(|| view! { <option value="stack">"All wafers stacked (fail %)"</option> })}
+                </select>
+            </label>
+        })
+    };
+    view! { <div class="picker">{options}</div> }
+}
+
+#[component]
+pub fn LayerPicker() -> impl IntoView {
+    let st = expect_context::<St>();
+    let query = RwSignal::new(String::new());
+    let options = move || {
+        let doc = st.doc.get()?;
+        let Subject::Wafer(w) = st.subject.get() else {
+            return None;
+        };
+        let dies = &doc.file.wafers.get(w)?.dies;
+        let tests: Vec<_> = details::test_choices(&doc.file, dies, &query.get())
+            .into_iter()
+            .map(|c| view! { <option value=c.value>{c.label}</option> })
+            .collect();
+        // Layer names are paint's (`hbin`, `sbin`, `test:NUMBER`), as at the edge and in the CLI.
+        let current = st.layer.get().name(&doc.file);
+        Some(view! {
+            <label>"Layer "
+                <input id="layer-search" type="search" placeholder="search tests by number or name"
+                    prop:value=move || query.get()
+                    on:input=move |e| query.set(event_target_value(&e)) />
+                <select id="layer-select" prop:value=current on:change=move |e| {
+                    let v = event_target_value(&e);
+                    let file = st.doc.with_untracked(|d| d.as_ref().map(|d| Layer::parse(&v, &d.file)));
+                    st.layer.set(file.and_then(Result::ok).unwrap_or(Layer::HardBin));
+                    st.hidden.set(BTreeSet::new());
+                }>
+                    <option value="hbin">"Hard bin"</option>
+                    <option value="sbin">"Soft bin"</option>
+                    {tests}
+                </select>
+            </label>
+        })
+    };
+    view! { <div class="picker">{options}</div> }
+}

@@ -1,0 +1,59 @@
+//! The wafer's yield and its fail-bin pareto (or, stacked, how many wafers).
+
+use leptos::prelude::*;
+use wafer::Verdict;
+
+use super::css;
+use crate::details;
+use crate::doc::Subject;
+use crate::state::St;
+
+#[component]
+pub fn Summary() -> impl IntoView {
+    let st = expect_context::<St>();
+    move || {
+        let doc = st.doc.get()?;
+        let Subject::Wafer(i) = st.subject.get() else {
+            return Some(view! { <div class="summary"><p>{format!("{} wafers stacked", doc.file.wafers.len())}</p></div> }.into_any());
+        };
+        let w = doc.file.wafers.get(i)?;
+        let d = &w.dies;
+        let pass = d.count(Verdict::Pass);
+        let y = w.yield_fraction().unwrap_or(0.0) * 100.0;
+        // Pareto of failing hard bins over the final dies.
+        let pareto = details::fail_pareto(d);
+        let top = pareto.first().map_or(1, |p| p.1).max(1);
+        let bars: Vec<_> = pareto
+            .iter()
+            .take(10)
+            .map(|&(bin, n)| {
+                let pass = doc.file.bins.hard.get(&bin).and_then(|b| b.pass);
+                let name = doc
+                    .file
+                    .bins
+                    .hard
+                    .get(&bin)
+                    .map(|b| b.name.clone())
+                    .unwrap_or_default();
+                let width = format!(
+                    "width:{}%;background:{}",
+                    100 * n / top,
+                    css(paint::palette::bin_color(bin, pass))
+                );
+                view! {
+                    <div class="bar-row"><span class="bar-label">{format!("{bin} {name}")}</span>
+                        <span class="bar" style=width></span><span class="num">{n}</span></div>
+                }
+            })
+            .collect();
+        Some(view! {
+            <div class="summary">
+                <p id="yield"><b>{format!("Yield {y:.2}%")}</b>{format!(" · {pass} of {} dies pass", d.len())}</p>
+                <p class="muted">{format!("{} parts tested, {} retests superseded", w.parts, w.superseded)}</p>
+                <h3>"Fail bin pareto"</h3>
+                {bars}
+            </div>
+        }
+        .into_any())
+    }
+}

@@ -1,0 +1,418 @@
+//! The messages between the page and its parsing worker, typed: one enum each way ([`ToWorker`],
+//! [`FromWorker`]) and the one place that says how each travels as a JS object (its `kind` and
+//! field names). Both sides build and match these enums only; neither writes a field name.
+//!
+//! The bytes-to-pixel path through it: the page sends [`ToWorker::File`] (or `Demo`, or
+//! `Packed` for a wafer from the edge); the worker streams and parses it, posting
+//! [`FromWorker::Progress`] on the way and [`FromWorker::Done`] with the file packed
+//! (`wafer::pack`), its buffer moved, not copied; the page (`loader`) unpacks it into a
+//! `doc::Doc`, which `map` draws. [`FromWorker::Classified`] follows once the weights the page
+//! sent ([`ToWorker::Model`]) are loaded.
+//!
+//! Pure: the encoding is written against [`Wire`], a message's fields. `js` implements it on a JS
+//! object and its transfer list; the tests on a map, so every message round-trips natively.
+
+use std::fmt;
+
+#[cfg(target_arch = "wasm32")]
+pub mod js;
+
+/// A message's fields as they travel: a JS object on the web, a map in the tests. Setting a
+/// field cannot fail; reading one answers None when it is absent or of another type.
+pub trait Wire: Sized {
+    /// A browser `File`, read by the worker itself (so the page never holds its bytes).
+    type File;
+    /// Bytes that are moved, not copied: the JS side lists their buffer for transfer.
+    type Bytes;
+
+    fn empty() -> Self;
+    fn put_str(&mut self, key: &'static str, value: &str);
+    fn put_num(&mut self, key: &'static str, value: f64);
+    fn put_bool(&mut self, key: &'static str, value: bool);
+    fn put_floats(&mut self, key: &'static str, value: &[f32]);
+    /// A list of strings, each maybe absent (null).
+    fn put_names(&mut self, key: &'static str, value: &[Option<String>]);
+    fn put_file(&mut self, key: &'static str, value: Self::File);
+    fn put_bytes(&mut self, key: &'static str, value: Self::Bytes);
+
+    fn str(&self, key: &'static str) -> Option<String>;
+    fn num(&self, key: &'static str) -> Option<f64>;
+    fn bool(&self, key: &'static str) -> Option<bool>;
+    fn floats(&self, key: &'static str) -> Option<Vec<f32>>;
+    fn names(&self, key: &'static str) -> Option<Vec<Option<String>>>;
+    fn file(&self, key: &'static str) -> Option<Self::File>;
+    fn bytes(&self, key: &'static str) -> Option<Self::Bytes>;
+}
+
+/// Page to worker.
+#[derive(Debug, PartialEq)]
+pub enum ToWorker<W: Wire> {
+    /// Parse a file the user chose, streamed from disk by the worker.
+    File(W::File),
+    /// Parse built-in demo file `index` (`wafer::demo`).
+    Demo { index: usize },
+    /// A file packed already (a wafer stored on the edge): unpack and classify it.
+    Packed { name: String, packed: W::Bytes },
+    /// The shipped manifest and weights, checked and loaded by the worker.
+    Model { manifest: String, weights: W::Bytes },
+    /// Time the warm classifier on the last file's first wafer (`tests/bench.mjs`).
+    BenchClassify,
+}
+
+/// Worker to page.
+#[derive(Debug, PartialEq)]
+pub enum FromWorker<W: Wire> {
+    /// Listening: messages posted before this were lost, so the page holds them back until now.
+    Ready,
+    /// The share of the file read so far, 0 to 1.
+    Progress { fraction: f64 },
+    /// A file read: `packed` is `wafer::pack` of it. `seq` numbers the file, to match its
+    /// [`Classified`] to it; `has_model: false` asks the page to send the model again.
+    Done {
+        name: String,
+        packed: W::Bytes,
+        parse_ms: f64,
+        seq: u32,
+        has_model: bool,
+    },
+    /// A file that could not be read.
+    Failed { name: String, message: String },
+    /// The weights loaded (and warmed up), or why not.
+    Model(Result<ModelInfo, String>),
+    /// The classifier's answer for every wafer of file `seq`.
+    Classified(Classified),
+    /// The answer to [`ToWorker::BenchClassify`].
+    BenchClassify(Result<BenchTimes, String>),
+}
+
+/// The worker's classifier, once loaded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelInfo {
+    pub version: u32,
+    /// The first inference, which allocates, timed apart from the rest.
+    pub warmup_ms: f64,
+    pub backend: String,
+}
+
+/// Warm latencies of the worker's classifier (medians).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchTimes {
+    pub single_ms: f64,
+    pub batch25_ms: f64,
+    pub backend: String,
+}
+
+/// Every wafer of one file, classified.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Classified {
+    pub seq: u32,
+    /// Per wafer, in file order; None for a wafer without dies.
+    pub wafers: Vec<Option<WaferClass>>,
+    /// One wafer alone, and the whole file as one batch.
+    pub single_ms: f64,
+    pub batch_ms: f64,
+    pub backend: String,
+}
+
+/// One wafer's prediction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaferClass {
+    /// One probability per class, in `model::CLASSES` order.
+    pub probs: Vec<f32>,
+    /// The wafer's FeatureHash, hex.
+    pub hash: String,
+}
+
+/// A message that is not one of ours: a bug on the other side, reported and dropped, never a
+/// panic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    UnknownKind(Option<String>),
+    Missing {
+        kind: &'static str,
+        field: &'static str,
+    },
+    /// `probs` does not split evenly over the wafers that have a hash.
+    Probabilities {
+        values: usize,
+        wafers: usize,
+    },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::UnknownKind(k) => write!(f, "a message of unknown kind {k:?}"),
+            DecodeError::Missing { kind, field } => {
+                write!(f, "a {kind:?} message without a valid {field:?}")
+            }
+            DecodeError::Probabilities { values, wafers } => {
+                write!(
+                    f,
+                    "{values} probabilities do not split over {wafers} wafers"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// The field every message carries.
+const KIND: &str = "kind";
+
+/// Reads one message's fields, naming the field that is missing.
+struct Fields<'a, W> {
+    wire: &'a W,
+    kind: &'static str,
+}
+
+impl<W: Wire> Fields<'_, W> {
+    fn get<T>(&self, field: &'static str, v: Option<T>) -> Result<T, DecodeError> {
+        v.ok_or(DecodeError::Missing {
+            kind: self.kind,
+            field,
+        })
+    }
+    fn str(&self, k: &'static str) -> Result<String, DecodeError> {
+        self.get(k, self.wire.str(k))
+    }
+    fn num(&self, k: &'static str) -> Result<f64, DecodeError> {
+        self.get(k, self.wire.num(k))
+    }
+    /// A count or index: a finite, non-negative number (fractions are cut).
+    fn count(&self, k: &'static str) -> Result<u32, DecodeError> {
+        let n = self.wire.num(k).filter(|n| n.is_finite() && *n >= 0.0);
+        self.get(k, n.map(|n| n.min(u32::MAX as f64) as u32))
+    }
+    fn bool(&self, k: &'static str) -> Result<bool, DecodeError> {
+        self.get(k, self.wire.bool(k))
+    }
+    fn bytes(&self, k: &'static str) -> Result<W::Bytes, DecodeError> {
+        self.get(k, self.wire.bytes(k))
+    }
+}
+
+fn start<W: Wire>(kind: &'static str) -> W {
+    let mut w = W::empty();
+    w.put_str(KIND, kind);
+    w
+}
+
+/// The message's kind, and a reader of its fields.
+fn open<'a, W: Wire>(wire: &'a W, kinds: &[&'static str]) -> Result<Fields<'a, W>, DecodeError> {
+    let kind = wire.str(KIND);
+    match kinds.iter().find(|k| Some(**k) == kind.as_deref()) {
+        Some(&kind) => Ok(Fields { wire, kind }),
+        None => Err(DecodeError::UnknownKind(kind)),
+    }
+}
+
+impl<W: Wire> ToWorker<W> {
+    const KINDS: [&'static str; 5] = ["file", "demo", "packed", "model", "bench-classify"];
+
+    /// Its `kind` on the wire.
+    pub fn kind(&self) -> &'static str {
+        let i = match self {
+            ToWorker::File(_) => 0,
+            ToWorker::Demo { .. } => 1,
+            ToWorker::Packed { .. } => 2,
+            ToWorker::Model { .. } => 3,
+            ToWorker::BenchClassify => 4,
+        };
+        Self::KINDS[i]
+    }
+
+    pub fn encode(self) -> W {
+        let mut w = start::<W>(self.kind());
+        match self {
+            ToWorker::File(file) => w.put_file("file", file),
+            ToWorker::Demo { index } => w.put_num("index", index as f64),
+            ToWorker::Packed { name, packed } => {
+                w.put_str("name", &name);
+                w.put_bytes("packed", packed);
+            }
+            ToWorker::Model { manifest, weights } => {
+                w.put_str("manifest", &manifest);
+                w.put_bytes("weights", weights);
+            }
+            ToWorker::BenchClassify => {}
+        }
+        w
+    }
+
+    pub fn decode(wire: &W) -> Result<Self, DecodeError> {
+        let f = open(wire, &Self::KINDS)?;
+        Ok(match f.kind {
+            "file" => ToWorker::File(f.get("file", wire.file("file"))?),
+            "demo" => ToWorker::Demo {
+                index: f.count("index")? as usize,
+            },
+            "packed" => ToWorker::Packed {
+                name: f.str("name")?,
+                packed: f.bytes("packed")?,
+            },
+            "model" => ToWorker::Model {
+                manifest: f.str("manifest")?,
+                weights: f.bytes("weights")?,
+            },
+            _ => ToWorker::BenchClassify,
+        })
+    }
+}
+
+impl<W: Wire> FromWorker<W> {
+    const KINDS: [&'static str; 7] = [
+        "ready",
+        "progress",
+        "done",
+        "error",
+        "model",
+        "classified",
+        "bench-classify",
+    ];
+
+    /// Its `kind` on the wire.
+    pub fn kind(&self) -> &'static str {
+        let i = match self {
+            FromWorker::Ready => 0,
+            FromWorker::Progress { .. } => 1,
+            FromWorker::Done { .. } => 2,
+            FromWorker::Failed { .. } => 3,
+            FromWorker::Model(_) => 4,
+            FromWorker::Classified(_) => 5,
+            FromWorker::BenchClassify(_) => 6,
+        };
+        Self::KINDS[i]
+    }
+
+    pub fn encode(self) -> W {
+        let mut w = start::<W>(self.kind());
+        match self {
+            FromWorker::Ready => {}
+            FromWorker::Progress { fraction } => w.put_num("fraction", fraction),
+            FromWorker::Done {
+                name,
+                packed,
+                parse_ms,
+                seq,
+                has_model,
+            } => {
+                w.put_str("name", &name);
+                w.put_bytes("packed", packed);
+                w.put_num("parse_ms", parse_ms);
+                w.put_num("seq", seq.into());
+                w.put_bool("has_model", has_model);
+            }
+            FromWorker::Failed { name, message } => {
+                w.put_str("name", &name);
+                w.put_str("message", &message);
+            }
+            FromWorker::Model(Ok(m)) => {
+                w.put_num("version", m.version.into());
+                w.put_num("warmup_ms", m.warmup_ms);
+                w.put_str("backend", &m.backend);
+            }
+            FromWorker::Classified(c) => {
+                // Flat: every present wafer's probabilities in a row (one Float32Array), and per
+                // wafer its hash or null for a wafer without dies.
+                let probs: Vec<f32> = c
+                    .wafers
+                    .iter()
+                    .flatten()
+                    .flat_map(|p| p.probs.clone())
+                    .collect();
+                let hashes: Vec<Option<String>> =
+                    c.wafers.into_iter().map(|p| p.map(|p| p.hash)).collect();
+                w.put_num("seq", c.seq.into());
+                w.put_floats("probs", &probs);
+                w.put_names("hashes", &hashes);
+                w.put_num("single_ms", c.single_ms);
+                w.put_num("batch_ms", c.batch_ms);
+                w.put_str("backend", &c.backend);
+            }
+            FromWorker::BenchClassify(Ok(t)) => {
+                w.put_num("single_ms", t.single_ms);
+                w.put_num("batch25_ms", t.batch25_ms);
+                w.put_str("backend", &t.backend);
+            }
+            FromWorker::Model(Err(e)) | FromWorker::BenchClassify(Err(e)) => {
+                w.put_str("error", &e);
+            }
+        }
+        w
+    }
+
+    pub fn decode(wire: &W) -> Result<Self, DecodeError> {
+        let f = open(wire, &Self::KINDS)?;
+        // Model and bench answers are an error when they carry one.
+        let error = wire.str("error");
+        Ok(match f.kind {
+            "ready" => FromWorker::Ready,
+            "progress" => FromWorker::Progress {
+                fraction: f.num("fraction")?,
+            },
+            "done" => FromWorker::Done {
+                name: f.str("name")?,
+                packed: f.bytes("packed")?,
+                parse_ms: f.num("parse_ms")?,
+                seq: f.count("seq")?,
+                has_model: f.bool("has_model")?,
+            },
+            "error" => FromWorker::Failed {
+                name: f.str("name")?,
+                message: f.str("message")?,
+            },
+            "model" => FromWorker::Model(match error {
+                Some(e) => Err(e),
+                None => Ok(ModelInfo {
+                    version: f.count("version")?,
+                    warmup_ms: f.num("warmup_ms")?,
+                    backend: f.str("backend")?,
+                }),
+            }),
+            "classified" => FromWorker::Classified(classified(&f)?),
+            _ => FromWorker::BenchClassify(match error {
+                Some(e) => Err(e),
+                None => Ok(BenchTimes {
+                    single_ms: f.num("single_ms")?,
+                    batch25_ms: f.num("batch25_ms")?,
+                    backend: f.str("backend")?,
+                }),
+            }),
+        })
+    }
+}
+
+/// Split the flat probabilities back over the wafers that have a hash.
+fn classified<W: Wire>(f: &Fields<'_, W>) -> Result<Classified, DecodeError> {
+    let probs = f.get("probs", f.wire.floats("probs"))?;
+    let hashes = f.get("hashes", f.wire.names("hashes"))?;
+    let present = hashes.iter().flatten().count();
+    let per = probs.len().checked_div(present).unwrap_or(0);
+    if per * present != probs.len() {
+        return Err(DecodeError::Probabilities {
+            values: probs.len(),
+            wafers: present,
+        });
+    }
+    let mut chunks = probs.chunks(per.max(1));
+    let wafers = hashes
+        .into_iter()
+        .map(|h| {
+            let hash = h?;
+            let probs = chunks.next().map_or_else(Vec::new, <[f32]>::to_vec);
+            Some(WaferClass { probs, hash })
+        })
+        .collect();
+    Ok(Classified {
+        seq: f.count("seq")?,
+        wafers,
+        single_ms: f.num("single_ms")?,
+        batch_ms: f.num("batch_ms")?,
+        backend: f.str("backend")?,
+    })
+}
+
+#[cfg(test)]
+mod tests;
