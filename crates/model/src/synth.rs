@@ -84,6 +84,32 @@ impl Map {
     }
 }
 
+/// A ring at radius and half width `r_w`, its density, softness and (unless `full`) arc
+/// half-span drawn from the given ranges, about a random centre. Draws in the field's order, so a
+/// seed gives the same maps whoever calls it.
+fn ring(
+    rng: &mut Rng,
+    r_w: [f32; 2],
+    density: [f32; 2],
+    softness: [f32; 2],
+    full: bool,
+    arc: [f32; 2],
+) -> Field {
+    use std::f32::consts::PI;
+    Field::Ring([
+        r_w[0],
+        r_w[1],
+        uniform(rng, density[0], density[1]),
+        uniform(rng, softness[0], softness[1]),
+        uniform(rng, -PI, PI),
+        if full {
+            PI + 1.0
+        } else {
+            uniform(rng, arc[0], arc[1]) * PI
+        },
+    ])
+}
+
 fn uniform(rng: &mut Rng, a: f32, b: f32) -> f32 {
     a + (b - a) * rng.f32()
 }
@@ -224,34 +250,15 @@ fn field(class: usize, rng: &mut Rng, cols: usize, rows: usize, cfg: &Config) ->
         }
         "Donut" => {
             let full = rng.f32() < 0.55;
-            Field::Ring([
-                uniform(rng, 0.3, 0.62),
-                uniform(rng, 0.06, 0.2).max(die),
-                uniform(rng, 0.4, 0.95),
-                uniform(rng, 0.01, 0.06),
-                uniform(rng, -PI, PI),
-                if full {
-                    PI + 1.0
-                } else {
-                    uniform(rng, 0.55, 0.95) * PI
-                },
-            ])
+            let r = uniform(rng, 0.3, 0.62);
+            let w = uniform(rng, 0.06, 0.2).max(die);
+            ring(rng, [r, w], [0.4, 0.95], [0.01, 0.06], full, [0.55, 0.95])
         }
         "Edge-Ring" => {
             let full = rng.f32() < cfg.ring_full;
             let w = uniform(rng, 0.03, 0.16).max(die * 1.1);
-            Field::Ring([
-                1.0 - w + 0.05,
-                w + 0.05,
-                uniform(rng, 0.5, 1.0),
-                uniform(rng, 0.005, 0.04),
-                uniform(rng, -PI, PI),
-                if full {
-                    PI + 1.0
-                } else {
-                    uniform(rng, 0.62, 0.95) * PI
-                },
-            ])
+            let r_w = [1.0 - w + 0.05, w + 0.05];
+            ring(rng, r_w, [0.5, 1.0], [0.005, 0.04], full, [0.62, 0.95])
         }
         "Edge-Loc" => {
             if rng.f32() < 0.5 {

@@ -240,11 +240,7 @@ mod tests {
     use super::*;
 
     fn table(coords: &[(i16, i16)]) -> DieTable {
-        DieTable {
-            x: coords.iter().map(|c| c.0).collect(),
-            y: coords.iter().map(|c| c.1).collect(),
-            ..DieTable::default()
-        }
+        DieTable::at(coords.iter().copied())
     }
 
     #[test]

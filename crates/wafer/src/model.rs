@@ -175,6 +175,27 @@ pub struct DieTable {
 }
 
 impl DieTable {
+    /// Untested dies at these coordinates (hard bin 0, no soft bin, verdict unknown, no part id
+    /// or results): what layouts (map geometry, texture grids) and their tests start from.
+    pub fn at(coords: impl IntoIterator<Item = (i16, i16)>) -> DieTable {
+        let (x, y): (Vec<i16>, Vec<i16>) = coords.into_iter().unzip();
+        let n = x.len();
+        let mut part_id = StrColumn::default();
+        (0..n).for_each(|_| part_id.push(""));
+        DieTable {
+            x,
+            y,
+            hard_bin: vec![0; n],
+            soft_bin: vec![NO_BIN; n],
+            verdict: vec![Verdict::Unknown; n],
+            head: vec![1; n],
+            site: vec![0; n],
+            part_id,
+            attempts: vec![1; n],
+            test_time_ms: vec![0; n],
+            columns: Vec::new(),
+        }
+    }
     pub fn len(&self) -> usize {
         self.x.len()
     }
