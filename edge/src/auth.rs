@@ -4,7 +4,7 @@
 //! that looks at every byte, so neither the position of the first difference nor the token's
 //! length shows in the timing.
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 
 /// Which token a route needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

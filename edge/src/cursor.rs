@@ -5,7 +5,7 @@
 //! Not a secret: the check catches typos and made-up values, not forgery, and a forged cursor
 //! reaches nothing a client could not list anyway.
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 
 const CHECK_HEX: usize = 12;
 

@@ -103,7 +103,7 @@ pub fn tile_cache(w: &WaferHash, layer: &LayerName, t: TileId) -> String {
         "/__cache/tile/r{}/{}/{}/{}/{}/{}.png",
         paint::RENDERER_VERSION,
         w.to_hex(),
-        layer.0.replace(':', "-"),
+        layer.to_string().replace(':', "-"),
         t.z,
         t.x,
         t.y
@@ -183,16 +183,13 @@ mod tests {
     fn tile_keys_and_etags() {
         let w = WaferHash([3; 32]);
         let t = TileId { z: 1, x: 1, y: 0 };
-        let l = LayerName("test:7".into());
+        let l = LayerName::Test(7);
         let key = tile_cache(&w, &l, t);
         assert!(
             key.contains(&format!("/r{}/", paint::RENDERER_VERSION)),
             "{key}"
         );
-        assert_ne!(
-            tile_etag(&w, &l, t),
-            tile_etag(&w, &LayerName("hbin".into()), t)
-        );
+        assert_ne!(tile_etag(&w, &l, t), tile_etag(&w, &LayerName::HardBin, t));
         let e = tile_etag(&w, &l, t);
         assert!(etag_matches(Some(&e), &e));
         assert!(etag_matches(Some(&format!("\"x\", W/{e}")), &e));

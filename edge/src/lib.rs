@@ -1,10 +1,17 @@
 //! The edge: a Cloudflare Worker that stores uploaded wafers, renders map tiles, runs the
 //! classifier, and caches tiles and predictions close to users.
 //!
-//! Everything that decides something (routes, cache keys, versions, validation, tokens, what a
-//! stored wafer is) is plain Rust in the modules below and unit-tests natively. The Worker glue
-//! (`glue`, wasm32 only) only moves bytes between these functions and the runtime's R2, KV and
-//! Cache API.
+//! Everything that decides something is plain Rust in the modules below and unit-tests
+//! natively: routes ([`route`]), cache keys ([`keys`]), tokens ([`auth`]), what a stored wafer is
+//! ([`store`]), model checks ([`models`]), errors ([`error`]) and what a failing tier answers
+//! ([`outage`]), platform limits ([`limits`]), release purges ([`release`]), list cursors
+//! ([`cursor`]), byte-capped memory ([`lru`]), single-flight ([`flight`]), the tiered lookup
+//! ([`tiers`]), the response policy ([`answer`]) and the dev counters ([`metrics`]). The wire
+//! types and paths are the `api` crate's, shared with the app and the CLI.
+//!
+//! The Worker glue (wasm32 only: `glue`, the entry point; `io`, the runtime's storage calls;
+//! `handlers`, one module per resource) only moves bytes between these functions and the
+//! runtime's R2, KV and Cache API.
 //!
 //! # Correctness of cached answers
 //! Every cached prediction is keyed by its [`features::FeatureHash`] *and* the model version that
@@ -13,12 +20,15 @@
 //! [`paint::RENDERER_VERSION`]. Clients never write cache entries: every entry is computed by the
 //! worker from stored data.
 
-pub mod api;
+pub mod answer;
 pub mod auth;
 pub mod cursor;
+pub mod error;
+pub mod flight;
 pub mod keys;
 pub mod limits;
 pub mod lru;
+pub mod metrics;
 #[cfg(feature = "classifier")]
 pub mod models;
 pub mod outage;
@@ -27,12 +37,15 @@ pub mod predict;
 pub mod release;
 pub mod route;
 pub mod store;
+pub mod tiers;
 pub mod tiles;
 
 #[cfg(all(target_arch = "wasm32", feature = "classifier"))]
 mod glue;
 #[cfg(all(target_arch = "wasm32", feature = "classifier"))]
-mod ops;
+mod handlers;
+#[cfg(all(target_arch = "wasm32", feature = "classifier"))]
+mod io;
 
 /// Largest tester file accepted by `PUT /api/v1/wafers`, as sent (compressed or not).
 pub const MAX_UPLOAD_BYTES: usize = 32 << 20;

@@ -5,7 +5,7 @@
 //! limits. A plan that would fail half-way is refused with a 4xx naming the limit, so nothing
 //! is stored. Not for runtime errors of the writes themselves (the glue reports those per wafer).
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 use crate::keys;
 use crate::store::StoredWafer;
 

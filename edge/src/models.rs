@@ -1,40 +1,20 @@
 //! Model versions: checking an uploaded model, and what `GET /api/v1/model` says.
 
 use model::{CLASSES, Classifier, Manifest};
-use serde::{Deserialize, Serialize};
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 
-/// `GET /api/v1/model`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ModelInfo {
-    pub version: u32,
-    pub classes: Vec<String>,
-    pub weights_url: String,
-    pub sha256: String,
-    pub feature_spec_version: u16,
-}
+pub use api::{ModelInfo, ReleaseRequest};
 
-impl ModelInfo {
-    pub fn new(m: &Manifest) -> ModelInfo {
-        ModelInfo {
-            version: m.model_version,
-            classes: m.classes.clone(),
-            weights_url: format!("/api/v1/model/{}/weights", m.model_version),
-            sha256: m.sha256.clone(),
-            feature_spec_version: m.feature_spec_version,
-        }
+/// What `GET /api/v1/model` says of a stored model.
+pub fn info(m: &Manifest) -> ModelInfo {
+    ModelInfo {
+        version: m.model_version,
+        classes: m.classes.clone(),
+        weights_url: api::path::weights(m.model_version),
+        sha256: m.sha256.clone(),
+        feature_spec_version: m.feature_spec_version,
     }
-}
-
-/// `POST /api/v1/admin/release`'s body.
-#[derive(Clone, Debug, Deserialize)]
-pub struct ReleaseRequest {
-    pub version: u32,
-    /// Keys to purge in this request at most; honoured only in dev mode (tests stop a purge
-    /// part-way with it).
-    #[serde(default)]
-    pub purge_budget: Option<u32>,
 }
 
 /// Check an uploaded model before it is stored: the manifest parses, names this version, this
@@ -81,7 +61,7 @@ mod tests {
     fn the_shipped_model_is_accepted_and_tampering_is_not() {
         let (m, w) = shipped();
         let man = validate(1, &m, &w).unwrap();
-        assert_eq!(ModelInfo::new(&man).weights_url, "/api/v1/model/1/weights");
+        assert_eq!(info(&man).weights_url, "/api/v1/model/1/weights");
         assert_eq!(validate(2, &m, &w).unwrap_err().status, 422);
         let mut bad = w.clone();
         let n = bad.len() / 2;

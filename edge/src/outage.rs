@@ -7,9 +7,11 @@
 //! the runtime's error text (that goes to the log). `cargo xtask bench edge` injects such
 //! failures (edge/dev/faults.js) and checks every body against a fault-free answer.
 //!
+//! Also what `GET /api/v1/health` says when a tier does not answer.
+//!
 //! Not for: errors of the request itself (4xx), or writes that must not half-happen (uploads).
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 
 /// The answer when `tier` ("KV", "R2", "Cache API") failed and nothing else can stand in.
 pub fn unavailable(tier: &str) -> ApiError {
@@ -20,9 +22,36 @@ pub fn unavailable(tier: &str) -> ApiError {
     )
 }
 
+/// `GET /api/v1/health` from whether KV and R2 answered a read each: 200 `ok`, or 503
+/// `degraded` with an error body's two fields (the runtime's text goes to the log).
+pub fn health(kv_ok: bool, r2_ok: bool, model_version: Option<u32>) -> (u16, api::Health) {
+    let word = |ok: bool| if ok { "ok" } else { "error" }.to_string();
+    let ok = kv_ok && r2_ok;
+    let body = api::Health {
+        status: if ok { "ok" } else { "degraded" }.into(),
+        worker: "ok".into(),
+        kv: word(kv_ok),
+        r2: word(r2_ok),
+        model_version,
+        error: (!ok).then(|| "unhealthy".into()),
+        detail: (!ok).then(|| "a storage binding did not answer; see the Worker's log".into()),
+    };
+    (if ok { 200 } else { 503 }, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn health_is_503_degraded_naming_the_tier_that_failed() {
+        let (status, h) = health(true, true, Some(2));
+        assert_eq!((status, h.status.as_str(), h.error), (200, "ok", None));
+        let (status, h) = health(true, false, None);
+        assert_eq!((status, h.status.as_str()), (503, "degraded"));
+        assert_eq!((h.kv.as_str(), h.r2.as_str()), ("ok", "error"));
+        assert_eq!(h.error.as_deref(), Some("unhealthy"));
+    }
 
     #[test]
     fn a_failed_tier_is_a_503_naming_it_without_runtime_text() {

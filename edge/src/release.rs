@@ -11,6 +11,7 @@
 //! Not here: the KV and Cache API calls (the glue makes them, page by page, as [`PurgeState`]
 //! says).
 
+use api::{Invalidated, PurgeProgress, ReleaseAnswer};
 use serde::{Deserialize, Serialize};
 
 /// Keys one release request deletes at most (each costs a KV delete and a Cache API delete,
@@ -94,9 +95,89 @@ impl PurgeState {
     }
 }
 
+/// What one release request deleted besides KV's keys counted in [`PurgeState`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Deleted {
+    pub kv: u64,
+    pub cache: u64,
+    pub memory: u64,
+}
+
+/// The answer to a release of `v` (current before it: `previous`) that left the purge at `st`:
+/// 200 when the purge is complete, 202 when more is left. `purge_api` says what the purge by
+/// tag did for each version this request finished.
+pub fn answer(
+    v: u32,
+    previous: Option<u32>,
+    st: &PurgeState,
+    deleted: Deleted,
+    mut purge_api: Vec<String>,
+) -> (u16, ReleaseAnswer) {
+    if purge_api.is_empty() {
+        purge_api.push(if st.complete() {
+            "nothing left to purge".into()
+        } else {
+            "after the purge completes".into()
+        });
+    }
+    let body = ReleaseAnswer {
+        current: v,
+        previous,
+        invalidated: Invalidated {
+            model_version: previous.filter(|p| *p != v),
+            by_version: format!("every prediction lookup now uses model version {v}'s keys"),
+            kv_deleted: deleted.kv,
+            cache_deleted: deleted.cache,
+            memory_dropped: deleted.memory,
+            purge_api: purge_api.join("; "),
+        },
+        purge: PurgeProgress {
+            complete: st.complete(),
+            pending_versions: st.pending.clone(),
+            purged_versions: st.done.clone(),
+            deleted_by_this_release: st.deleted,
+            next: if st.complete() {
+                "nothing"
+            } else {
+                "release the same version again to continue"
+            }
+            .into(),
+        },
+    };
+    (if st.complete() { 200 } else { 202 }, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_release_answers_202_while_its_purge_has_keys_left() {
+        let mut st = PurgeState::for_release(2, &[1, 2], None);
+        let (status, a) = answer(2, Some(1), &st, Deleted::default(), Vec::new());
+        assert_eq!((status, a.purge.complete), (202, false));
+        assert_eq!(a.invalidated.model_version, Some(1));
+        assert_eq!(a.invalidated.purge_api, "after the purge completes");
+        assert_eq!(a.purge.next, "release the same version again to continue");
+        st.page_done(3, None);
+        let deleted = Deleted {
+            kv: 3,
+            cache: 2,
+            memory: 1,
+        };
+        let (status, a) = answer(2, Some(2), &st, deleted, vec!["purged tag t".into()]);
+        assert_eq!(
+            (status, a.purge.complete, a.purge.next.as_str()),
+            (200, true, "nothing")
+        );
+        assert_eq!(a.invalidated.model_version, None, "2 was current already");
+        assert_eq!(
+            (a.purge.purged_versions, a.purge.deleted_by_this_release),
+            (vec![1], 3)
+        );
+        assert_eq!(a.invalidated.purge_api, "purged tag t");
+        assert_eq!(a.invalidated.memory_dropped, 1);
+    }
 
     #[test]
     fn a_release_purges_every_stored_version_but_the_current_one() {

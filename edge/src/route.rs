@@ -1,6 +1,7 @@
-//! Which endpoint a request is for, with every path parameter validated.
+//! Which endpoint a request is for, with every path parameter validated. The paths themselves
+//! are built by [`api::path`] (the app and CLI use it too); the tests hold the two together.
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 use crate::store::WaferHash;
 
 /// A tile of the square pyramid over a wafer (`paint::View::tile`).
@@ -11,10 +12,9 @@ pub struct TileId {
     pub y: u32,
 }
 
-/// A layer name in its one canonical form (`hbin`, `sbin` or `test:N` with N in decimal without
-/// leading zeros, so `test:007` and `test:7` are one key); checked against the wafer's tests later.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LayerName(pub String);
+/// A layer name in its one canonical form (parsed by [`api::LayerName`]); checked against the
+/// wafer's tests later.
+pub use api::LayerName;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -57,7 +57,7 @@ impl Route {
     /// Parse a request's method, path and query string (without the `?`).
     pub fn parse(method: &str, path: &str, query: &str) -> Result<Route, ApiError> {
         let rest = path
-            .strip_prefix("/api/v1/")
+            .strip_prefix(api::path::PREFIX)
             .ok_or_else(|| ApiError::not_found(format!("no endpoint {path}")))?;
         let parts: Vec<&str> = rest.split('/').collect();
         let want = |m: &str, r: Route| {
@@ -140,16 +140,7 @@ fn tile_id(z: &str, x: &str, y: &str) -> Result<TileId, ApiError> {
 }
 
 fn layer_name(s: &str) -> Result<LayerName, ApiError> {
-    let canonical = match s {
-        "hbin" | "sbin" => Some(s.to_string()),
-        // STDF test numbers are u32; parsing drops leading zeros, so each test has one name.
-        _ => s
-            .strip_prefix("test:")
-            .filter(|n| !n.is_empty() && n.len() <= 10 && n.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|n| n.parse::<u32>().ok())
-            .map(|n| format!("test:{n}")),
-    };
-    canonical.map(LayerName).ok_or_else(|| {
+    LayerName::parse(s).map_err(|_| {
         ApiError::bad_request(
             "bad_layer",
             "layer must be hbin, sbin or test:NUMBER (a test number below 2^32)",
@@ -256,7 +247,7 @@ mod tests {
             Ok(Route::Tile {
                 wafer: w,
                 tile: TileId { z: 2, x: 3, y: 1 },
-                layer: LayerName("test:1000".into())
+                layer: LayerName::Test(1000)
             })
         );
         assert_eq!(
@@ -264,7 +255,7 @@ mod tests {
             Ok(Route::Tile {
                 wafer: w,
                 tile: TileId { z: 0, x: 0, y: 0 },
-                layer: LayerName("hbin".into())
+                layer: LayerName::HardBin
             })
         );
         assert_eq!(
@@ -293,10 +284,52 @@ mod tests {
     }
 
     #[test]
+    fn paths_built_by_the_api_crate_parse_back() {
+        use api::path;
+        let w = WaferHash::from_hex(H).unwrap();
+        let route = |p: &str, m: &str| {
+            let (path, query) = p.split_once('?').unwrap_or((p, ""));
+            Route::parse(m, path, query)
+        };
+        assert_eq!(route(path::WAFERS, "PUT"), Ok(Route::Upload));
+        assert_eq!(
+            route(&path::wafers_page(Some("L 1:2"), Some("c.d")), "GET"),
+            Ok(Route::List {
+                lot: Some("L 1:2".into()),
+                cursor: Some("c.d".into())
+            })
+        );
+        assert_eq!(route(&path::wafer(H), "GET"), Ok(Route::Wafer(w)));
+        assert_eq!(route(&path::dies(H), "GET"), Ok(Route::Dies(w)));
+        assert_eq!(
+            route(&path::tile(H, LayerName::Test(7), 3, 2, 1), "GET"),
+            Ok(Route::Tile {
+                wafer: w,
+                tile: TileId { z: 3, x: 2, y: 1 },
+                layer: LayerName::Test(7)
+            })
+        );
+        assert_eq!(
+            route(&path::wafer_prediction(H), "GET"),
+            Ok(Route::WaferPrediction(w))
+        );
+        assert_eq!(route(path::PREDICT, "POST"), Ok(Route::Predict));
+        assert_eq!(route(path::MODEL, "GET"), Ok(Route::Model));
+        assert_eq!(route(&path::weights(4), "GET"), Ok(Route::Weights(4)));
+        assert_eq!(
+            route(&path::admin_model(4), "PUT"),
+            Ok(Route::AdminUpload(4))
+        );
+        assert_eq!(route(path::ADMIN_RELEASE, "POST"), Ok(Route::AdminRelease));
+        assert_eq!(route(path::DEV_METRICS, "GET"), Ok(Route::DevMetrics));
+        assert_eq!(route(path::HEALTH, "GET"), Ok(Route::Health));
+    }
+
+    #[test]
     fn layer_names_have_one_canonical_form() {
         let layer = |q: &str| match parse("GET", &format!("/api/v1/wafers/{H}/tiles/0/0/0.png"), q)
         {
-            Ok(Route::Tile { layer, .. }) => Ok(layer.0),
+            Ok(Route::Tile { layer, .. }) => Ok(layer.to_string()),
             Ok(r) => panic!("{r:?}"),
             Err(e) => Err(e.error),
         };

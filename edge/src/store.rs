@@ -7,12 +7,11 @@
 //! rather than the wafer (compression, record counts, bytes read, parts outside wafers, the
 //! tester's whole-file bin counts and the reader's warnings).
 
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use wafer::{BinInfo, BinTable, Compression, TestCatalogue, TestFile};
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 
 /// BLAKE3 of a stored (normalised, packed) wafer.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -53,24 +52,8 @@ pub fn lower_hex64(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// The index record of a stored wafer (KV value and list metadata; kept well under KV's 1 KiB
-/// metadata limit by capping the strings).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WaferMeta {
-    pub hash: String,
-    pub lot: String,
-    pub sublot: String,
-    pub wafer: String,
-    pub part_type: String,
-    pub dies: usize,
-    pub passing: usize,
-    pub start_time: u32,
-    /// The classifier's key for this wafer (absent for a wafer with no dies).
-    pub feature_hash: Option<String>,
-    pub feature_spec_version: u16,
-    /// Size of the packed wafer in bytes.
-    pub packed_bytes: usize,
-}
+/// The index record of a stored wafer (KV value and list metadata), as clients read it.
+pub use api::WaferMeta;
 
 /// One wafer ready to store.
 pub struct StoredWafer {

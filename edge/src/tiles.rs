@@ -7,7 +7,7 @@
 
 use paint::geometry::{MAX_TILE_ZOOM, MapGeometry};
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 use crate::route::TileId;
 
 /// The deepest useful zoom for a pyramid of side `side` world units over dies whose smaller

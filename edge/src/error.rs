@@ -1,4 +1,5 @@
-//! The API's errors: a status and a JSON body `{"error": "...", "detail": "..."}`.
+//! The edge's errors: a status and a JSON body `{"error": "...", "detail": "..."}`
+//! ([`api::ErrorBody`], the shape clients read).
 
 use std::fmt;
 
@@ -45,12 +46,21 @@ impl ApiError {
     /// The JSON body a client gets. An internal error's detail (runtime, KV or R2 text, JS
     /// debug output) is for the log, not the client: the body says only that it happened.
     pub fn body(&self) -> String {
-        let detail = if self.is_internal() {
+        let body = api::ErrorBody {
+            error: self.error.to_string(),
+            detail: self.client_detail().to_string(),
+        };
+        // Through a JSON value: keys sorted, as the edge has always written them.
+        serde_json::to_value(body).unwrap_or_default().to_string()
+    }
+
+    /// The detail a client may read: an internal error's says only that it happened.
+    pub fn client_detail(&self) -> &str {
+        if self.is_internal() {
             "an internal error occurred; it was logged"
         } else {
             &self.detail
-        };
-        serde_json::json!({ "error": self.error, "detail": detail }).to_string()
+        }
     }
 
     /// Whether this is our fault (its detail is logged, never sent).
