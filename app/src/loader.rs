@@ -117,24 +117,18 @@ fn received(st: St, worker: &Worker, msg: FromWorker<JsWire>) {
             }
         }
         FromWorker::Progress { fraction } => st.progress.set(Some(fraction)),
-        FromWorker::Done {
-            name,
-            packed,
-            parse_ms,
-            seq,
-            has_model,
-        } => {
+        FromWorker::Done(p) => {
             // The one copy into wasm memory; the worker moved the buffer to this thread.
-            let bytes = packed.to_vec();
+            let bytes = p.packed.to_vec();
             st.progress.set(None);
-            st.parse_ms.set(Some(parse_ms));
-            st.seq.set(seq);
-            if !has_model {
+            st.parse_ms.set(Some(p.parse_ms));
+            st.seq.set(p.seq);
+            if !p.has_model {
                 send_model(worker);
             }
             match wafer::pack::decode(&bytes) {
-                Ok(file) => st.open(Rc::new(Doc::new(name, file))),
-                Err(e) => st.fail(&name, &e.to_string()),
+                Ok(file) => st.open(Rc::new(Doc::new(p.name, file))),
+                Err(e) => st.fail(&p.name, &e.to_string()),
             }
         }
         FromWorker::Failed { name, message } => {

@@ -66,15 +66,8 @@ pub enum FromWorker<W: Wire> {
     Ready,
     /// The share of the file read so far, 0 to 1.
     Progress { fraction: f64 },
-    /// A file read: `packed` is `wafer::pack` of it. `seq` numbers the file, to match its
-    /// [`Classified`] to it; `has_model: false` asks the page to send the model again.
-    Done {
-        name: String,
-        packed: W::Bytes,
-        parse_ms: f64,
-        seq: u32,
-        has_model: bool,
-    },
+    /// A file read.
+    Done(Parsed<W::Bytes>),
     /// A file that could not be read.
     Failed { name: String, message: String },
     /// The weights loaded (and warmed up), or why not.
@@ -83,6 +76,20 @@ pub enum FromWorker<W: Wire> {
     Classified(Classified),
     /// The answer to [`ToWorker::BenchClassify`].
     BenchClassify(Result<BenchTimes, String>),
+}
+
+/// A file the worker read, packed for the page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parsed<B> {
+    pub name: String,
+    /// `wafer::pack` of the file.
+    pub packed: B,
+    /// Reading and decoding it (streaming and decompression included, packing not).
+    pub parse_ms: f64,
+    /// The file's number, to match its [`Classified`] to it.
+    pub seq: u32,
+    /// False asks the page to send the model again.
+    pub has_model: bool,
 }
 
 /// The worker's classifier, once loaded.
@@ -277,7 +284,7 @@ impl<W: Wire> FromWorker<W> {
         let i = match self {
             FromWorker::Ready => 0,
             FromWorker::Progress { .. } => 1,
-            FromWorker::Done { .. } => 2,
+            FromWorker::Done(_) => 2,
             FromWorker::Failed { .. } => 3,
             FromWorker::Model(_) => 4,
             FromWorker::Classified(_) => 5,
@@ -291,18 +298,12 @@ impl<W: Wire> FromWorker<W> {
         match self {
             FromWorker::Ready => {}
             FromWorker::Progress { fraction } => w.put_num("fraction", fraction),
-            FromWorker::Done {
-                name,
-                packed,
-                parse_ms,
-                seq,
-                has_model,
-            } => {
-                w.put_str("name", &name);
-                w.put_bytes("packed", packed);
-                w.put_num("parse_ms", parse_ms);
-                w.put_num("seq", seq.into());
-                w.put_bool("has_model", has_model);
+            FromWorker::Done(p) => {
+                w.put_str("name", &p.name);
+                w.put_bytes("packed", p.packed);
+                w.put_num("parse_ms", p.parse_ms);
+                w.put_num("seq", p.seq.into());
+                w.put_bool("has_model", p.has_model);
             }
             FromWorker::Failed { name, message } => {
                 w.put_str("name", &name);
@@ -352,13 +353,13 @@ impl<W: Wire> FromWorker<W> {
             "progress" => FromWorker::Progress {
                 fraction: f.num("fraction")?,
             },
-            "done" => FromWorker::Done {
+            "done" => FromWorker::Done(Parsed {
                 name: f.str("name")?,
                 packed: f.bytes("packed")?,
                 parse_ms: f.num("parse_ms")?,
                 seq: f.count("seq")?,
                 has_model: f.bool("has_model")?,
-            },
+            }),
             "error" => FromWorker::Failed {
                 name: f.str("name")?,
                 message: f.str("message")?,

@@ -23,7 +23,9 @@ mod worker {
     use std::io::Read;
 
     use app::protocol::js::{from_page, post_to_page};
-    use app::protocol::{BenchTimes, Classified, FromWorker, ModelInfo, ToWorker, WaferClass};
+    use app::protocol::{
+        BenchTimes, Classified, FromWorker, ModelInfo, Parsed, ToWorker, WaferClass,
+    };
     use js_sys::Uint8Array;
     use wasm_bindgen::prelude::*;
     use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
@@ -237,13 +239,13 @@ mod worker {
             c.seq
         });
         // Moved to the page, not copied: `JsWire` lists the buffer for transfer.
-        post_to_page(FromWorker::Done {
+        post_to_page(FromWorker::Done(Parsed {
             name: name.into(),
             packed: Uint8Array::from(&wafer::pack::encode(&f)[..]),
             parse_ms,
             seq,
             has_model,
-        });
+        }));
         classify_pending();
     }
 

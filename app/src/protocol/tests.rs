@@ -112,13 +112,13 @@ fn from_worker() -> Vec<FromWorker<Map>> {
     vec![
         FromWorker::Ready,
         FromWorker::Progress { fraction: 0.25 },
-        FromWorker::Done {
+        FromWorker::Done(Parsed {
             name: "demo.stdf".into(),
             packed: vec![9, 8, 7],
             parse_ms: 12.5,
             seq: 4,
             has_model: true,
-        },
+        }),
         FromWorker::Failed {
             name: "bad.stdf".into(),
             message: "cut at byte 10".into(),
