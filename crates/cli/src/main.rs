@@ -55,9 +55,9 @@ enum Command {
         /// Which wafer (by WAFER_ID); default: the first.
         #[arg(long)]
         wafer: Option<String>,
-        /// hbin, sbin or test:NUMBER.
-        #[arg(long, default_value = "hbin")]
-        layer: String,
+        /// hbin, sbin or test:NUMBER (the names the app and the edge's tiles use).
+        #[arg(long, default_value = "hbin", value_parser = api::LayerName::parse)]
+        layer: api::LayerName,
         /// Width and height in pixels.
         #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(16..=8192))]
         size: u32,
@@ -169,7 +169,7 @@ fn main() -> ExitCode {
                 let ids: Vec<&str> = f.wafers.iter().map(|w| w.id.as_str()).collect();
                 return Err(io::Error::other(format!("no such wafer; wafers: {ids:?}")));
             };
-            let layer = paint::Layer::parse(&layer, f).map_err(io::Error::other)?;
+            let layer = paint::Layer::of_name(layer, f).map_err(io::Error::other)?;
             let colors = paint::Coloring::new(f, &w.dies, layer, &Default::default());
             let g = paint::MapGeometry::new(w);
             let canvas = match &tile {
