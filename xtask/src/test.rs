@@ -10,6 +10,12 @@ use crate::tools::{
 };
 use crate::{Result, cargo, corpus, fuzz, root, sh, target_dir};
 
+/// Every native step (clippy, the tests, the docs) builds with one feature set, so each
+/// dependency is compiled once per mode: with the training binary's burn features (autodiff,
+/// optim) in every step, where a separate `--features train` pass compiled burn twice more. The
+/// training binary and its reproducibility test come with them.
+const NATIVE_FEATURES: [&str; 2] = ["--features", "model/train"];
+
 pub fn test() -> Result {
     let mut p = Phases::new();
     let result = (|| {
@@ -28,39 +34,18 @@ pub fn test() -> Result {
         })?;
         p.run("cargo clippy --all-targets -D warnings", || {
             let mut c = cargo();
-            c.args([
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ]);
-            sh(c)?;
-            // The training binary sits behind a feature the workspace build leaves off.
-            let mut c = cargo();
-            c.args([
-                "clippy",
-                "-p",
-                "model",
-                "--features",
-                "train",
-                "--all-targets",
-            ]);
-            c.args(["--", "-D", "warnings"]);
+            c.args(["clippy", "--workspace", "--all-targets"])
+                .args(NATIVE_FEATURES)
+                .args(["--", "-D", "warnings"]);
             sh(c)
         })?;
         p.run(
             "cargo test (unit, corpus facts, rust-stdf, robustness, CLI, GPU golden, training reproducibility)",
             || {
                 let mut c = cargo();
-                c.args(["test", "--workspace"]);
+                c.args(["test", "--workspace"]).args(NATIVE_FEATURES);
                 // The Vulkan loader complains without one; lavapipe needs nothing else.
                 c.env("XDG_RUNTIME_DIR", env::temp_dir());
-                sh(c)?;
-                // Training is reproducible (a tiny run of the real `train` binary, repeated).
-                let mut c = cargo();
-                c.args(["test", "-p", "model", "--features", "train", "--test", "train_repro"]);
                 sh(c)
             },
         )?;
@@ -79,6 +64,7 @@ pub fn test() -> Result {
         p.run("cargo doc (warnings are errors)", || {
             let mut c = cargo();
             c.args(["doc", "--workspace", "--no-deps"])
+                .args(NATIVE_FEATURES)
                 .env("RUSTDOCFLAGS", "-D warnings");
             sh(c)
         })?;
@@ -108,16 +94,20 @@ pub fn test() -> Result {
 }
 
 /// The end-to-end tests, against the built app and the CLI. The CLI is the `dev` build that
-/// `cargo test` just made (dependencies and the hot crates optimised, see Cargo.toml): a release
-/// build would compile burn and wgpu once more for the same answers.
+/// `cargo test` made for its own tests (dependencies and the hot crates optimised, see
+/// Cargo.toml): a release build would compile burn and wgpu once more for the same answers.
 pub fn browser_tests() -> Result {
-    let mut c = cargo();
-    c.args(["build", "--bin", "waferscope"]);
-    sh(c)?;
+    let bin = target_dir().join("debug/waferscope");
+    if !bin.is_file() {
+        return Err(format!(
+            "{} is missing: `cargo test` builds it",
+            bin.display()
+        ));
+    }
     let mut c = Command::new("node");
     c.current_dir(root())
         .args(["--test", "--test-reporter=spec", "tests/"]);
-    c.env("WAFERSCOPE_BIN", target_dir().join("debug/waferscope"));
+    c.env("WAFERSCOPE_BIN", bin);
     c.env("WAFERSCOPE_DIST", root().join("target/dist"));
     c.env("WAFERSCOPE_CORPUS", corpus());
     sh(c)?;
