@@ -132,8 +132,10 @@ mod tests {
 
     type Out = (Result<u32, ApiError>, bool);
 
-    fn flights() -> Rc<Flights<u32>> {
-        Rc::new(Flights::new(1 << 10, |_| 8))
+    /// An executor, a memory tier, and a count of computations.
+    fn start() -> (LocalPool, Rc<Flights<u32>>, Rc<Cell<u32>>) {
+        let f = Rc::new(Flights::new(1 << 10, |_| 8));
+        (LocalPool::new(), f, Rc::new(Cell::new(0)))
     }
 
     /// A timer that never fires (the leader always answers in these tests).
@@ -165,9 +167,22 @@ mod tests {
         slot
     }
 
+    /// One caller whose computation may finish at once: what it got, and the count after.
+    fn settled(
+        pool: &mut LocalPool,
+        f: &Rc<Flights<u32>>,
+        v: Result<u32, ApiError>,
+        made: &Rc<Cell<u32>>,
+    ) -> (Option<Out>, u32) {
+        let r = caller(pool, f, "k", oneshot::channel().1, v, made);
+        pool.run_until_stalled();
+        let out = r.borrow().clone();
+        (out, made.get())
+    }
+
     #[test]
     fn concurrent_requests_for_one_cold_key_join_one_computation() {
-        let (mut pool, f, made) = (LocalPool::new(), flights(), Rc::new(Cell::new(0)));
+        let (mut pool, f, made) = start();
         let (open, gate) = oneshot::channel();
         let leader = caller(&pool, &f, "k", gate, Ok(7), &made);
         let followers: Vec<_> = (0..50)
@@ -188,17 +203,15 @@ mod tests {
         }
         // Then it is a memory hit, computed no more.
         assert!(f.holds("k"));
-        let later = caller(&pool, &f, "k", oneshot::channel().1, Ok(1), &made);
-        pool.run_until_stalled();
         assert_eq!(
-            (later.borrow().clone(), made.get()),
+            settled(&mut pool, &f, Ok(1), &made),
             (Some((Ok(7), true)), 1)
         );
     }
 
     #[test]
     fn failures_are_shared_with_followers_but_not_kept() {
-        let (mut pool, f, made) = (LocalPool::new(), flights(), Rc::new(Cell::new(0)));
+        let (mut pool, f, made) = start();
         let (open, gate) = oneshot::channel();
         let e = ApiError::internal("boom");
         let leader = caller(&pool, &f, "k", gate, Err(e.clone()), &made);
@@ -209,21 +222,16 @@ mod tests {
         assert_eq!(*leader.borrow(), Some((Err(e.clone()), false)));
         assert_eq!(*follower.borrow(), Some((Err(e), false)));
         assert!(!f.holds("k"));
-        let (open, gate) = oneshot::channel();
-        let retry = caller(&pool, &f, "k", gate, Ok(3), &made);
-        open.send(()).unwrap();
-        pool.run_until_stalled();
         assert_eq!(
-            (retry.borrow().clone(), made.get()),
+            settled(&mut pool, &f, Ok(3), &made),
             (Some((Ok(3), false)), 2)
         );
     }
 
     #[test]
     fn a_follower_gives_up_with_503_busy_when_its_timer_fires() {
-        let (mut pool, f) = (LocalPool::new(), flights());
+        let (mut pool, f, made) = start();
         let (_hold, gate) = oneshot::channel::<()>();
-        let made = Rc::new(Cell::new(0));
         let _leader = caller(&pool, &f, "k", gate, Ok(1), &made);
         let (fire, timer) = oneshot::channel::<()>();
         let out = Rc::new(RefCell::new(None));
@@ -247,7 +255,7 @@ mod tests {
 
     #[test]
     fn when_the_leader_goes_away_a_follower_computes_itself() {
-        let (mut pool, f, made) = (LocalPool::new(), flights(), Rc::new(Cell::new(0)));
+        let (mut pool, f, made) = start();
         // A leader whose request is dropped mid-computation.
         let gone = {
             let (f, made) = (f.clone(), made.clone());
@@ -278,7 +286,7 @@ mod tests {
 
     #[test]
     fn retain_drops_other_keys_from_memory() {
-        let (mut pool, f, made) = (LocalPool::new(), flights(), Rc::new(Cell::new(0)));
+        let (mut pool, f, made) = start();
         for k in ["pred:1:a", "pred:1:b", "pred:2:a"] {
             let (open, gate) = oneshot::channel();
             caller(&pool, &f, k, gate, Ok(1), &made);

@@ -264,30 +264,17 @@ mod tests {
     #[test]
     fn memory_answers_first_once_filled_and_says_so() {
         let memory = Flights::new(1 << 20, weigh);
-        let first = setup((None, false), (None, false));
-        let never = || std::future::pending::<()>();
-        let a = block_on(lookup(
-            &memory,
-            "k".into(),
-            first.tiers,
-            compute(&first.log),
-            never,
-        ));
+        let look = |s: Setup| {
+            let never = || std::future::pending::<()>();
+            let found = block_on(lookup(&memory, "k".into(), s.tiers, compute(&s.log), never));
+            (found, s.log)
+        };
+        let (a, _) = look(setup((None, false), (None, false)));
         assert_eq!(a.map(|f| f.1), Ok(Tier::Computed));
-        let second = setup((Some("cached"), false), (None, false));
-        let b = block_on(lookup(
-            &memory,
-            "k".into(),
-            second.tiers,
-            compute(&second.log),
-            never,
-        ))
-        .unwrap();
+        let (b, asked) = look(setup((Some("cached"), false), (None, false)));
+        let b = b.unwrap();
         assert_eq!((&b.0[..], b.1), (&b"fresh"[..], Tier::Memory));
-        assert!(
-            second.log.borrow().is_empty(),
-            "no tier below memory is asked"
-        );
+        assert!(asked.borrow().is_empty(), "no tier below memory is asked");
     }
 
     #[test]
