@@ -308,14 +308,9 @@ mod tests {
 
     #[test]
     fn every_corpus_file_is_stored_or_refused_with_a_reason_never_a_panic() {
-        let dir = std::env::var_os("WAFERSCOPE_CORPUS")
-            .map_or_else(
-                || concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").into(),
-                std::path::PathBuf::from,
-            )
-            .join("stdf");
+        let dir = corpus::dir().join("stdf");
         let mut stored = Vec::new();
-        for e in std::fs::read_dir(&dir).expect("the corpus at ../shared/corpus") {
+        for e in std::fs::read_dir(&dir).expect("the corpus's stdf folder") {
             let path = e.unwrap().path();
             let bytes = std::fs::read(&path).unwrap();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
