@@ -1,16 +1,27 @@
 //! Waferscope in the browser: open a tester file from disk (no upload, no server), see its wafer
 //! map drawn on the GPU, pan, zoom, hover, pin, compare and export.
 //!
-//! Two bins share this library: `app` (the page) and `worker` (the parsing Web Worker). The
-//! modules, lowest first (each uses only those above it):
-//! - pure, on every target and unit-tested natively: `doc` (an open file and what views derive
-//!   from it), `details` (what the panels say about a die, a layer, a wafer), `protocol` (the
-//!   typed messages between page and worker, and their JS form in `protocol::js`);
-//! - web only (wasm32): `state` (signals), `loader` (the page's side of the worker), `gpu`
-//!   (WebGPU or WebGL2 context), `map` (the canvas and its interactions), `classify` (the
-//!   classifier on WebGPU, feature `webgpu`; the CPU one runs in the worker), `edge` (the shared
-//!   edge's wafers and predictions), `panels` (pickers, legend, tooltip, exports), `hooks` (the
-//!   seams on `window` and `#status` that tests and benchmarks read), `ui` (the page).
+//! Two bins share this library: `app` (the page, `main.rs`) and `worker` (the parsing Web
+//! Worker, `bin/worker.rs`).
+//!
+//! Pure, on every target and unit-tested natively (`cargo test -p app`):
+//! - `doc`: an open file and what views derive from it (die lookup, the stacked map, geometry);
+//! - `details`: what the panels say about a die, a layer, a wafer (uses `doc`);
+//! - `protocol`: the typed messages between page and worker, and (wasm) their JS form.
+//!
+//! Web only (wasm32), each using only the ones before it, save one exception:
+//! - `gpu`: the WebGPU, WebGL2 or CPU painter of the map;
+//! - `state`: the signals (uses `doc`; and `edge` for the types of its two edge signals, the
+//!   one import against the grain, until those types leave `edge`);
+//! - `loader`: the page's side of the worker (`protocol`, `state`);
+//! - `map`: the canvas and its interactions (`gpu`, `state`);
+//! - `classify`: the classifier on WebGPU, feature `webgpu` (`gpu`, `loader`, `state`); the
+//!   CPU one runs in the worker;
+//! - `edge`: the shared edge's wafers and predictions (`loader`, `state`);
+//! - `panels`: pickers, legend, summary, pattern, tooltip, compare, exports (`details`, `state`);
+//! - `hooks`: the seams on `window` and `#status` that tests and benchmarks read (`map`, `gpu`,
+//!   `loader`, `classify`, `state`);
+//! - `ui`: the page, wiring all of the above.
 //!
 //! What is wasm-only is chosen here, once: the web modules need a browser and its crates.
 

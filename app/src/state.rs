@@ -1,6 +1,7 @@
 //! The app's state: one set of signals, shared through context, and what is read from them
-//! alone (the subject shown, its view and colours). Everything web-side uses it; it uses only
-//! `doc` and, for the two edge signals' types, `edge` (its wire types, bound for crates/api).
+//! alone (the subject shown, its view and colours). Everything web-side uses it; it uses `doc`,
+//! and `edge` only for the types of the two edge signals (an import against the layering that
+//! goes when those types leave `edge`).
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
