@@ -7,46 +7,13 @@
 
 use std::rc::Rc;
 
+use api::path;
 use gloo_net::http::Request;
 use leptos::prelude::*;
-use serde::Deserialize;
 
 use crate::doc::Subject;
 use crate::loader::Loader;
-use crate::state::St;
-
-/// One wafer stored on the edge (the Worker's `WaferMeta`, the fields the list shows).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct EdgeWafer {
-    pub hash: String,
-    pub lot: String,
-    pub wafer: String,
-    pub dies: usize,
-    pub passing: usize,
-}
-
-#[derive(Deserialize)]
-struct WaferList {
-    wafers: Vec<EdgeWafer>,
-}
-
-/// The edge's answer for the wafer on screen.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EdgePrediction {
-    pub label: String,
-    pub model_version: u32,
-    /// `X-Cache`: HIT or MISS.
-    pub cache: String,
-    /// The FeatureHash the edge keyed it with.
-    pub feature_hash: String,
-}
-
-#[derive(Deserialize)]
-struct PredictionBody {
-    label: String,
-    model_version: u32,
-    feature_hash: String,
-}
+use crate::state::{EdgePrediction, St};
 
 async fn get_text(url: &str) -> Result<String, String> {
     let r = Request::get(url).send().await.map_err(|e| e.to_string())?;
@@ -59,10 +26,10 @@ async fn get_text(url: &str) -> Result<String, String> {
 /// Look for the edge API; when found, list its wafers and open the one a shared link names.
 pub fn probe(st: St, loader: Rc<Loader>) {
     leptos::task::spawn_local(async move {
-        let Ok(text) = get_text("/api/v1/wafers").await else {
+        let Ok(text) = get_text(path::WAFERS).await else {
             return;
         };
-        let Ok(list) = serde_json::from_str::<WaferList>(&text) else {
+        let Ok(list) = serde_json::from_str::<api::WaferList>(&text) else {
             return;
         };
         st.edge.set(Some(Rc::new(list.wafers)));
@@ -76,7 +43,7 @@ pub fn probe(st: St, loader: Rc<Loader>) {
         // The link is outside input: only a wafer hash (64 lower-case hex digits) becomes a
         // request path.
         match shared {
-            Some(hash) if is_wafer_hash(&hash) => open(st, loader, hash),
+            Some(hash) if path::is_hash(&hash) => open(st, loader, hash),
             Some(_) => st.fail(
                 "shared link",
                 "?wafer= must be a wafer's hash (64 lower-case hex digits)",
@@ -84,10 +51,6 @@ pub fn probe(st: St, loader: Rc<Loader>) {
             None => {}
         }
     });
-}
-
-fn is_wafer_hash(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Open a stored wafer: the Worker serves it packed, as the parsing worker hands files over.
@@ -102,7 +65,7 @@ pub fn open(st: St, loader: Rc<Loader>, hash: String) {
         );
     st.begin(&name);
     leptos::task::spawn_local(async move {
-        let url = format!("/api/v1/wafers/{hash}/dies");
+        let url = path::dies(&hash);
         let bytes = async {
             let r = Request::get(&url).send().await.map_err(|e| e.to_string())?;
             if !r.ok() {
@@ -140,7 +103,7 @@ pub fn track_prediction(st: St) {
         leptos::task::spawn_local(async move {
             let result = async {
                 let body = js_sys::Uint8Array::from(&grid.cells[..]);
-                let r = Request::post("/api/v1/predict")
+                let r = Request::post(path::PREDICT)
                     .header("Content-Type", "application/octet-stream")
                     .body(body)
                     .map_err(|e| e.to_string())?
@@ -152,7 +115,8 @@ pub fn track_prediction(st: St) {
                 if !r.ok() {
                     return Err(format!("HTTP {}: {text}", r.status()));
                 }
-                let p: PredictionBody = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                let p: api::PredictionBody =
+                    serde_json::from_str(&text).map_err(|e| e.to_string())?;
                 Ok(EdgePrediction {
                     label: p.label,
                     model_version: p.model_version,

@@ -1,7 +1,6 @@
 //! The app's state: one set of signals, shared through context, and what is read from them
-//! alone (the subject shown, its view and colours). Everything web-side uses it; it uses `doc`,
-//! and `edge` only for the types of the two edge signals (an import against the layering that
-//! goes when those types leave `edge`).
+//! alone (the subject shown, its view and colours). Everything web-side uses it; it uses only
+//! `doc` (and the edge's wire types from the `api` crate).
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -10,7 +9,17 @@ use leptos::prelude::*;
 use paint::{Coloring, Layer, View};
 
 use crate::doc::{Doc, Subject};
-use crate::edge::{EdgePrediction, EdgeWafer};
+
+/// The edge's answer for the wafer on screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EdgePrediction {
+    pub label: String,
+    pub model_version: u32,
+    /// `X-Cache`: HIT or MISS.
+    pub cache: String,
+    /// The FeatureHash the edge keyed it with.
+    pub feature_hash: String,
+}
 
 /// Where the classifier stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,7 +98,7 @@ pub struct St {
     /// The worker's number of the open file, to match its classification to it.
     pub seq: RwSignal<u32>,
     /// The wafers stored on the edge, when the app is served by the edge Worker.
-    pub edge: RwSignal<Option<Rc<Vec<EdgeWafer>>>, LocalStorage>,
+    pub edge: RwSignal<Option<Rc<Vec<api::WaferMeta>>>, LocalStorage>,
     /// The edge's prediction for the wafer on screen.
     pub edge_prediction: RwSignal<Option<Result<Rc<EdgePrediction>, String>>, LocalStorage>,
 }

@@ -32,7 +32,7 @@ impl WaferHash {
 
     /// Only the canonical form (64 lower-case hex digits), so one wafer has one URL.
     pub fn from_hex(s: &str) -> Option<WaferHash> {
-        lower_hex64(s)
+        api::path::is_hash(s)
             .then(|| features::FeatureHash::from_hex(s))
             .flatten()
             .map(|f| WaferHash(f.0))
@@ -43,13 +43,6 @@ impl std::fmt::Debug for WaferHash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "WaferHash({})", self.to_hex())
     }
-}
-
-/// 64 lower-case hex digits.
-pub fn lower_hex64(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The index record of a stored wafer (KV value and list metadata), as clients read it.

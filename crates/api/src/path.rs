@@ -36,6 +36,12 @@ pub fn wafers_page(lot: Option<&str>, cursor: Option<&str>) -> String {
     out
 }
 
+/// Whether `s` is a content hash as the API writes it (a stored wafer's, a FeatureHash): 64
+/// lower-case hex digits. Anything else from outside never becomes part of a path.
+pub fn is_hash(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// `GET` a stored wafer's metadata ([`crate::WaferMeta`]).
 pub fn wafer(hash: &str) -> String {
     format!("{WAFERS}/{hash}")
