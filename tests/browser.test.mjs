@@ -130,8 +130,9 @@ for (const mode of ['webgl2', 'webgpu', 'cpu']) {
       assert.ok(!green(hidden.screen), `a hidden pass die is greyed: ${hidden.screen}`);
       await page.click('#legend tr[data-bin="1"]');
 
-      // A parametric layer recolours the map.
-      await page.selectOption('#layer-select', 'test:0');
+      // A parametric layer recolours the map. Its option is the layer's name, `test:` and the
+      // STDF test number, as the CLI's --layer and the edge's tiles take it.
+      await page.selectOption('#layer-select', 'test:1000');
       await page.waitForTimeout(500);
       const before = await pixels(Number(pass.x), Number(pass.y));
       assert.ok(!green(before.screen) || !same(before.screen, [44, 160, 44]), `test layer colour differs from the bin colour: ${before.screen}`);
