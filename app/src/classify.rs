@@ -299,7 +299,7 @@ pub struct GpuBench {
     pub backend: String,
 }
 
-/// Time the WebGPU classifier (setting it up first if need be), for `tests/bench.mjs`.
+/// Time the WebGPU classifier (setting it up first if need be), for `tests/benches/viewer.mjs`.
 pub async fn bench(st: St) -> Result<GpuBench, String> {
     let doc = st.doc.get_untracked();
     let grid = doc

@@ -1,5 +1,5 @@
 //! The seams tests and benchmarks read, all here: functions on `window` (`waferscope_*`, called
-//! by `tests/browser.test.mjs` and `tests/bench.mjs`) and the hidden `#status` element
+//! by `tests/browser.test.mjs` and `tests/benches/viewer.mjs`) and the hidden `#status` element
 //! ([`Status`]). Not for users: nothing in the page calls them. They only read and drive what the
 //! page has (state, the map's [`MapHandle`], the loader); nothing depends on this module.
 

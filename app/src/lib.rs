@@ -9,15 +9,14 @@
 //! - `details`: what the panels say about a die, a layer, a wafer (uses `doc`);
 //! - `protocol`: the typed messages between page and worker, and (wasm) their JS form.
 //!
-//! Web only (wasm32), each using only the ones before it, save one exception:
+//! Web only (wasm32), each using only the ones before it:
 //! - `gpu`: the WebGPU, WebGL2 or CPU painter of the map;
-//! - `state`: the signals (uses `doc`; and `edge` for the types of its two edge signals, the
-//!   one import against the grain, until those types leave `edge`);
+//! - `state`: the signals (uses `doc`; the edge's wire types come from the `api` crate);
 //! - `loader`: the page's side of the worker (`protocol`, `state`);
 //! - `map`: the canvas and its interactions (`gpu`, `state`);
 //! - `classify`: the classifier on WebGPU, feature `webgpu` (`gpu`, `loader`, `state`); the
 //!   CPU one runs in the worker;
-//! - `edge`: the shared edge's wafers and predictions (`loader`, `state`);
+//! - `edge`: the shared edge's wafers and predictions (`loader`, `state`, `api`'s types and paths);
 //! - `panels`: pickers, legend, summary, pattern, tooltip, compare, exports (`details`, `state`);
 //! - `hooks`: the seams on `window` and `#status` that tests and benchmarks read (`map`, `gpu`,
 //!   `loader`, `classify`, `state`);

@@ -55,7 +55,7 @@ pub enum ToWorker<W: Wire> {
     Packed { name: String, packed: W::Bytes },
     /// The shipped manifest and weights, checked and loaded by the worker.
     Model { manifest: String, weights: W::Bytes },
-    /// Time the warm classifier on the last file's first wafer (`tests/bench.mjs`).
+    /// Time the warm classifier on the last file's first wafer (`tests/benches/viewer.mjs`).
     BenchClassify,
 }
 

@@ -1,4 +1,4 @@
-// Dev-only fault injection for the edge benchmark (tests/edge-bench.mjs): the built Worker
+// Dev-only fault injection for the edge benchmark (tests/benches/edge-load.mjs): the built Worker
 // (../build/index.js) behind an env whose KV and R2 bindings fail a share of their calls.
 //
 // Production never runs this file: wrangler.toml's `main` is build/index.js, and this entry is

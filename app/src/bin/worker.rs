@@ -163,7 +163,7 @@ mod worker {
     }
 
     /// Warm latency of the last file's first wafer: one alone (median of 50) and a batch of 25
-    /// copies (median of 10), for `tests/bench.mjs`.
+    /// copies (median of 10), for `tests/benches/viewer.mjs`.
     fn bench_classify() {
         CLASSIFY.with_borrow(|c| {
             let (Some(model), Some(g)) = (&c.model, &c.last) else {

@@ -7,7 +7,7 @@
 //!
 //! `cargo bench -p render --bench frames [-- DIAMETER [SIZE]]` (default: 1137 dies across, which
 //! is 1,001,010 dies, then 2500 across, 4,840,832 dies, both on a 1024 x 1024 target; a
-//! DIAMETER runs that one alone). The browser figures come from `tests/bench.mjs`; this one
+//! DIAMETER runs that one alone). The browser figures come from `tests/benches/viewer.mjs`; this one
 //! shows what the same shaders do on a hardware GPU when the machine has one.
 
 use std::collections::BTreeSet;
