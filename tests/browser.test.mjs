@@ -170,7 +170,16 @@ for (const mode of ['webgl2', 'webgpu', 'cpu']) {
       const got = s.probs.split(',').map(Number);
       order.forEach((c, i) => assert.ok(Math.abs(got[i] - want.probabilities[c]) <= 1e-3,
         `${c}: browser ${got[i]}, native ${want.probabilities[c]}`));
-      assert.equal((await page.textContent('#pattern-label')).trim().split(' ')[0], want.label);
+      // The call (label, "uncertain: A or B", or why none) and its calibrated probability, as the
+      // CLI gives them.
+      const conf = JSON.parse(s.confidence);
+      assert.equal(conf.call, want.confidence.call);
+      assert.equal(conf.label, want.confidence.label);
+      assert.ok(Math.abs(conf.probability - want.confidence.probability) <= 1e-3,
+        `confidence: browser ${conf.probability}, native ${want.confidence.probability}`);
+      const label = (await page.textContent('#pattern-label')).trim();
+      if (conf.call === 'label') assert.equal(label.split(' ')[0], want.label);
+      else assert.match(label, /^uncertain: /);
       const warmup = (await page.textContent('#pattern-backend')).match(/WebGPU warm-up \d+ ms/)?.[0] ?? 'no WebGPU';
       tt.diagnostic(`lot2: ${want.label}; in-browser inference (${s.classifyBackend}) ${s.classifyMs} ms for one wafer; ${warmup}`);
       await shot('lot2-pattern');
@@ -191,6 +200,13 @@ for (const mode of ['webgl2', 'webgpu', 'cpu']) {
       // Every wafer of the file is classified, and listed with its label.
       await page.waitForSelector('.wafer-labels');
       assert.equal(await page.$$eval('.wafer-labels tr', (r) => r.length), 3);
+      // 112 dies: too few for a pattern. The page says so instead of a label, as the CLI does.
+      const native = JSON.parse(execFileSync(bin, ['classify', '--json', file]).toString()).wafers[2];
+      assert.equal(native.confidence.call, 'too_few_dies');
+      await page.waitForFunction(() => document.querySelector('#status')?.dataset.confidence);
+      assert.deepEqual(JSON.parse((await status()).confidence).call, 'too_few_dies');
+      assert.equal((await page.textContent('#pattern-label')).trim(), native.confidence.text);
+      assert.equal(await page.$$eval('#pattern .bar-row', (r) => r.length), 0, 'no probabilities shown');
       await page.selectOption('#wafer-select', 'stack');
       await page.waitForTimeout(300);
       assert.equal((await status()).wafer, '*');

@@ -217,6 +217,10 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
     for (const [k, p] of Object.entries(native.probabilities)) {
       assert.ok(Math.abs(v1.probabilities[k] - p) < 1e-5, `${k}: edge ${v1.probabilities[k]} vs native ${p}`);
     }
+    // The same call as the CLI's: label or "uncertain: A or B", with calibrated probabilities.
+    assert.equal(v1.confidence.call, native.confidence.call);
+    assert.equal(v1.confidence.text, native.confidence.text);
+    assert.ok(Math.abs(v1.confidence.probability - native.confidence.probability) < 1e-5);
     const b = await call(`/api/v1/wafers/${hash}/prediction`);
     assert.equal(b.r.headers.get('x-cache'), 'HIT');
     assert.deepEqual(b.json(), v1);
@@ -226,6 +230,17 @@ test('the edge stores wafers, serves cached tiles and predictions, and a model r
     assert.equal(p1.r.status, 200);
     assert.equal(p1.r.headers.get('x-cache'), 'MISS');
     assert.equal(p1.json().label, 'Edge-Ring');
+    assert.equal(p1.json().confidence.call, 'label', JSON.stringify(p1.json().confidence));
+    // A stored wafer of 6 dies gets no label, and says why; the CLI says the same.
+    const small = stdf('Wafer_WM1578312E5_20170128_160106.stdf');
+    const smallNative = JSON.parse(execFileSync(bin, ['classify', '--json', small]).toString()).wafers[0];
+    const up = await (await uploadWafer(edge.base, readFileSync(small))).json();
+    const sp = await call(`/api/v1/wafers/${up.wafers[0].hash}/prediction`);
+    assert.equal(sp.r.status, 200, sp.body.toString());
+    assert.equal(sp.json().label, null);
+    assert.equal(sp.json().confidence.call, 'too_few_dies');
+    assert.deepEqual(sp.json().confidence, smallNative.confidence);
+    assert.match(sp.json().confidence.text, /^too few dies to classify \(6;/);
     assert.equal((await post(ringGrid(1))).r.headers.get('x-cache'), 'HIT');
     for (const bad of [Buffer.alloc(10), Buffer.alloc(SIZE * SIZE), Buffer.alloc(SIZE * SIZE + 1, 1)]) {
       const { r, json } = await post(bad);

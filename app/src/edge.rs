@@ -119,6 +119,7 @@ pub fn track_prediction(st: St) {
                     serde_json::from_str(&text).map_err(|e| e.to_string())?;
                 Ok(EdgePrediction {
                     label: p.label,
+                    text: p.confidence.text,
                     model_version: p.model_version,
                     cache,
                     feature_hash: p.feature_hash,

@@ -13,7 +13,9 @@ use crate::doc::{Doc, Subject};
 /// The edge's answer for the wafer on screen.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EdgePrediction {
-    pub label: String,
+    /// The edge's label (None where it abstains) and its call in words.
+    pub label: Option<String>,
+    pub text: String,
     pub model_version: u32,
     /// `X-Cache`: HIT or MISS.
     pub cache: String,
@@ -63,6 +65,16 @@ pub struct Classes {
     pub backend: String,
     /// From the WebGPU classifier (a later CPU answer for the same file does not replace it).
     pub gpu: bool,
+}
+
+impl Classes {
+    /// What to tell the user about wafer `i` of `doc` (`model::Call`: a label, "uncertain: A
+    /// or B", or why there is none); None for a wafer without dies.
+    pub fn call(&self, doc: &Doc, i: usize) -> Option<model::Call> {
+        let (p, _) = self.wafers.get(i)?.as_ref()?;
+        let dies = doc.file.wafers.get(i)?.dies.len();
+        Some(model::Call::new(p, Some(dies), doc.grid(i)?))
+    }
 }
 
 #[derive(Clone, Copy)]

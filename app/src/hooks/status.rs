@@ -45,6 +45,12 @@ pub fn Status() -> impl IntoView {
                 let (p, _) = c.wafers.get(i)?.as_ref()?;
                 Some(p.probabilities.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>().join(","))
             })
+            data-confidence=attr(|st| {
+                let Subject::Wafer(i) = st.subject.get() else { return None };
+                let (c, doc) = (st.classes.get()?, st.doc.get()?);
+                let call = c.call(&doc, i)?.confidence();
+                serde_json::to_string(&call).ok()
+            })
             data-classify-ms=attr(|st| st.classes.get().map(|c| format!("{:.3}", c.single_ms)))
             data-classify-backend=attr(|st| st.classes.get().map(|c| if c.gpu { "webgpu" } else { "cpu" }.to_string()))
             data-gpu-model=attr(|st| Some(match st.gpu_model.get() {

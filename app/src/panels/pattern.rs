@@ -48,9 +48,14 @@ pub fn Pattern() -> impl IntoView {
             );
         };
         let (prediction, hash) = classes.wafers.get(i)?.clone()?;
+        let call = classes.call(&doc, i)?;
         let probs = prediction.probabilities;
-        let order = prediction.ranked();
-        let best = order[0];
+        // No bars where there is no label: a probability of a 2-die "pattern" means nothing.
+        let order = if call.label().is_some() {
+            prediction.ranked().to_vec()
+        } else {
+            Vec::new()
+        };
         let bars: Vec<_> = order
             .into_iter()
             .map(|c| {
@@ -69,7 +74,13 @@ pub fn Pattern() -> impl IntoView {
                 .zip(&classes.wafers)
                 .enumerate()
                 .map(|(j, (w, c))| {
-                    let label = c.as_ref().map_or("—", |(p, _)| p.label());
+                    let label = match c.as_ref().and(classes.call(&doc, j)) {
+                        None => "—".to_string(),
+                        Some(call @ model::Call::Uncertain { .. }) => {
+                            format!("{}?", call.label().unwrap_or_default())
+                        }
+                        Some(call) => call.label().map_or("no label", |l| l).to_string(),
+                    };
                     view! {
                         <tr class:current=move || j == i
                             on:click=move |_| { st.subject.set(Subject::Wafer(j)); st.view.set(None); }>
@@ -83,14 +94,18 @@ pub fn Pattern() -> impl IntoView {
         Some(view! {
             <div class="pattern" id="pattern">
                 <h3>"Defect pattern"</h3>
-                <p class="label" id="pattern-label"><b>{model::CLASSES[best]}</b>
-                    {format!(" {:.1}%", probs[best] * 100.0)}</p>
+                <p class="label" id="pattern-label" data-call=call.kind()>{match call {
+                    model::Call::Label { class, probability } => view! {
+                        <b>{model::CLASSES[class]}</b>{format!(" {:.1}%", probability * 100.0)}
+                    }.into_any(),
+                    other => view! { <b>{other.text()}</b> }.into_any(),
+                }}</p>
                 {bars}
                 <p class="muted" id="pattern-backend">{format!(
                     "{} · {:.1} ms for this wafer, {:.1} ms for all {} · {status}",
                     classes.backend, classes.single_ms, classes.batch_ms, classes.wafers.len()
                 )}</p>
-                <EdgeLine local=model::CLASSES[best]/>
+                <EdgeLine local=call.label()/>
                 <p class="muted mono" title="FeatureHash: the edge's cache key for this pattern">
                     {format!("hash {}", &hash[..16.min(hash.len())])}</p>
                 {(!all.is_empty()).then(|| view! {
@@ -105,7 +120,7 @@ pub fn Pattern() -> impl IntoView {
 
 /// The edge's prediction for the wafer on screen, beside the in-browser one.
 #[component]
-fn EdgeLine(local: &'static str) -> impl IntoView {
+fn EdgeLine(local: Option<&'static str>) -> impl IntoView {
     let st = expect_context::<St>();
     move || {
         st.edge.get()?;
@@ -116,12 +131,13 @@ fn EdgeLine(local: &'static str) -> impl IntoView {
             }
             .into_any(),
             Some(Ok(p)) => {
-                let agree = if p.label == local { "agrees" } else { "differs" };
+                let agree = if p.label.as_deref() == local { "agrees" } else { "differs" };
                 view! {
-                    <p class="muted" id="edge-prediction" data-state="ready" data-label=p.label.clone()
+                    <p class="muted" id="edge-prediction" data-state="ready"
+                        data-label=p.label.clone().unwrap_or_default()
                         data-cache=p.cache.clone() data-version=p.model_version
                         data-hash=p.feature_hash.clone()>
-                        {format!("Edge (model v{}, {}): {} · {agree}", p.model_version, p.cache, p.label)}
+                        {format!("Edge (model v{}, {}): {} · {agree}", p.model_version, p.cache, p.text)}
                     </p>
                 }
                 .into_any()

@@ -10,6 +10,7 @@ pub mod wire;
 
 pub use layer::{LayerName, LayerSyntaxError};
 pub use wire::{
-    ErrorBody, Health, Invalidated, ModelInfo, ModelStored, PredictionBody, PurgeProgress,
-    ReleaseAnswer, ReleaseRequest, UploadAnswer, UploadedWafer, WaferList, WaferMeta,
+    Confidence, ErrorBody, Health, Invalidated, ModelInfo, ModelStored, PredictionBody,
+    PurgeProgress, ReleaseAnswer, ReleaseRequest, UploadAnswer, UploadedWafer, WaferList,
+    WaferMeta,
 };

@@ -68,13 +68,32 @@ pub struct UploadedWafer {
 /// bytes are cached and served.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PredictionBody {
-    pub label: String,
-    /// Class name to probability, every class of the model.
+    /// The label shown: the top class, null where the model abstains (`confidence.call`).
+    pub label: Option<String>,
+    /// Class name to calibrated probability, every class of the model (also when it abstains:
+    /// what the network said, for the curious).
     pub probabilities: BTreeMap<String, f32>,
+    pub confidence: Confidence,
     pub model_version: u32,
     /// The FeatureHash the edge keyed it with.
     pub feature_hash: String,
     pub feature_spec_version: u16,
+}
+
+/// How far to trust a label (`model::Call`): the same object in the CLI's `classify --json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Confidence {
+    /// `label`, `uncertain` (the top two are close), `too_few_dies` or `not_wafer_shaped`.
+    pub call: String,
+    /// What a person reads: "Edge-Ring 93.0%", "uncertain: Edge-Loc 48.0% or Edge-Ring 41.0%",
+    /// "too few dies to classify (16; a pattern needs at least 200)".
+    pub text: String,
+    pub label: Option<String>,
+    /// The label's calibrated probability.
+    pub probability: Option<f32>,
+    /// The runner-up, when uncertain.
+    pub alternative: Option<String>,
+    pub alternative_probability: Option<f32>,
 }
 
 /// `GET /api/v1/model`: the current model.

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use burn::tensor::Device;
 use features::FeatureGrid;
-use model::eval::{Report, read_wm811k};
-use model::{CLASSES, Classifier, Manifest};
+use model::eval::{read_wm811k, score};
+use model::{CLASSES, Call, Classifier, Manifest};
 use serde_json::{Value, json};
 use wafer::TestFile;
 
@@ -33,20 +33,29 @@ pub fn load(dir: Option<&Path>) -> Result<(Classifier, Manifest), String> {
     Classifier::load_verified(&manifest, &weights, &Device::flex()).map_err(|e| e.to_string())
 }
 
-pub fn eval(file: &Path, json_out: bool, dir: Option<&Path>) -> Result<String, String> {
+/// `eval-wm811k`: the report, calibration and calls on labelled maps; `plot` also writes the
+/// reliability diagram as SVG.
+pub fn eval(
+    file: &Path,
+    json_out: bool,
+    dir: Option<&Path>,
+    plot: Option<&Path>,
+) -> Result<String, String> {
     let (c, manifest) = load(dir)?;
     let raw = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let (maps, unlabelled) = read_wm811k(&raw).map_err(|e| format!("{}: {e}", file.display()))?;
     if maps.is_empty() {
         return Err(format!("{}: no labelled maps", file.display()));
     }
-    let mut predicted = Vec::with_capacity(maps.len());
-    for chunk in maps.chunks(256) {
-        let refs: Vec<&FeatureGrid> = chunk.iter().map(|m| &m.grid).collect();
-        predicted.extend(c.predict(&refs).iter().map(|p| p.class()));
+    let r = score(&c, &maps);
+    if let Some(path) = plot {
+        let title = format!(
+            "model v{} on {} maps: reliability of the top probability",
+            manifest.model_version, r.report.n
+        );
+        std::fs::write(path, r.calibration.svg(&title))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    let truth: Vec<usize> = maps.iter().map(|m| m.class).collect();
-    let r = Report::new(&truth, &predicted);
     Ok(if json_out {
         let mut v = serde_json::to_value(&r).expect("report serialises");
         v["model_version"] = json!(manifest.model_version);
@@ -63,7 +72,8 @@ pub fn eval(file: &Path, json_out: bool, dir: Option<&Path>) -> Result<String, S
     })
 }
 
-/// Per wafer: label, probabilities and FeatureHash.
+/// Per wafer: the call (label, "uncertain: A or B", or why none), the calibrated
+/// probabilities and the FeatureHash.
 pub fn classify(f: &TestFile, json_out: bool, dir: Option<&Path>) -> Result<String, String> {
     let (c, manifest) = load(dir)?;
     let mut rows = Vec::new();
@@ -71,7 +81,8 @@ pub fn classify(f: &TestFile, json_out: bool, dir: Option<&Path>) -> Result<Stri
         match FeatureGrid::from_dies(&w.dies) {
             Ok(g) => {
                 let p = c.predict(&[&g]).remove(0);
-                rows.push((w.id.clone(), Some((p, g.hash()))));
+                let call = Call::new(&p, Some(w.dies.len()), &g);
+                rows.push((w.id.clone(), Some((p, call, g.hash()))));
             }
             Err(_) => rows.push((w.id.clone(), None)),
         }
@@ -80,13 +91,14 @@ pub fn classify(f: &TestFile, json_out: bool, dir: Option<&Path>) -> Result<Stri
         let wafers: Vec<Value> = rows
             .iter()
             .map(|(id, r)| match r {
-                Some((p, h)) => {
+                Some((p, call, h)) => {
                     let probs: BTreeMap<&str, f32> = CLASSES
                         .iter()
                         .zip(p.probabilities)
                         .map(|(c, p)| (*c, p))
                         .collect();
-                    json!({"id": id, "label": p.label(), "probabilities": probs, "feature_hash": h.to_hex()})
+                    json!({"id": id, "label": call.label(), "confidence": call.confidence(),
+                        "probabilities": probs, "feature_hash": h.to_hex()})
                 }
                 None => json!({"id": id, "label": null, "error": "no dies"}),
             })
@@ -101,14 +113,14 @@ pub fn classify(f: &TestFile, json_out: bool, dir: Option<&Path>) -> Result<Stri
     let mut s = format!("model v{}\n", manifest.model_version);
     for (id, r) in &rows {
         match r {
-            Some((p, h)) => {
+            Some((p, call, h)) => {
                 let top: Vec<String> = p.ranked()[..3]
                     .iter()
                     .map(|&i| format!("{} {:.1}%", CLASSES[i], p.probabilities[i] * 100.0))
                     .collect();
                 s += &format!(
                     "wafer {id:?}: {}  ({})  hash {}\n",
-                    p.label(),
+                    call.text(),
                     top.join(", "),
                     &h.to_hex()[..16]
                 );

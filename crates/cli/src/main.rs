@@ -76,7 +76,8 @@ enum Command {
         model: Option<PathBuf>,
     },
     /// Score the classifier on labelled WM-811K-style maps (a JSON list, gzipped or not):
-    /// accuracy, macro-F1, per-class recall and the confusion matrix.
+    /// accuracy, macro-F1, per-class recall, the confusion matrix, the calibration of the
+    /// top probability (expected calibration error) and the calls (label, uncertain, ...).
     #[command(name = "eval-wm811k")]
     EvalWm811k {
         file: PathBuf,
@@ -84,6 +85,9 @@ enum Command {
         json: bool,
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Also write the reliability diagram (calibration of the top probability) as SVG.
+        #[arg(long, value_name = "OUT.svg")]
+        plot: Option<PathBuf>,
     },
     /// Write a few realistic synthetic wafer files (several bins, defect patterns, parametric
     /// tests, retests, one big-endian file, one gzipped).
@@ -193,18 +197,21 @@ fn main() -> ExitCode {
             let out = classify::classify(f, json, model.as_deref()).map_err(io::Error::other)?;
             io::stdout().write_all(out.as_bytes())
         }),
-        Command::EvalWm811k { file, json, model } => {
-            match classify::eval(&file, json, model.as_deref()) {
-                Ok(out) => {
-                    let _ = io::stdout().write_all(out.as_bytes());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("waferscope: {e}");
-                    ExitCode::from(UNREADABLE)
-                }
+        Command::EvalWm811k {
+            file,
+            json,
+            model,
+            plot,
+        } => match classify::eval(&file, json, model.as_deref(), plot.as_deref()) {
+            Ok(out) => {
+                let _ = io::stdout().write_all(out.as_bytes());
+                ExitCode::SUCCESS
             }
-        }
+            Err(e) => {
+                eprintln!("waferscope: {e}");
+                ExitCode::from(UNREADABLE)
+            }
+        },
         Command::Demo { output, big } => match demo(&output, big) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

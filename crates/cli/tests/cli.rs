@@ -145,11 +145,31 @@ fn demo_writes_files_that_read_back_cleanly() {
 }
 
 #[test]
-fn classify_json_gives_each_wafer_a_label_probabilities_and_hash() {
+fn classify_json_gives_each_wafer_a_call_probabilities_and_hash() {
+    // a595's wafers have 112 dies: too few for a pattern, so no label, and the reason.
     let v = run_json(&["classify", "--json", corpus("a595.stdf").to_str().unwrap()]);
     let wafers = v["wafers"].as_array().unwrap();
     assert_eq!(wafers.len(), 3);
     for w in wafers {
+        assert_eq!(w["label"], Value::Null);
+        assert_eq!(w["confidence"]["call"], "too_few_dies");
+        assert_eq!(w["confidence"]["probability"], Value::Null);
+        assert!(
+            w["confidence"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("too few dies to classify (112;")
+        );
+        assert_eq!(w["probabilities"].as_object().unwrap().len(), 9);
+    }
+    // lot2's wafer is large enough: the label is the top class, with its calibrated
+    // probability, or "uncertain" with the runner-up when the two are close.
+    let v = run_json(&[
+        "classify",
+        "--json",
+        corpus("lot2.stdf.gz").to_str().unwrap(),
+    ]);
+    for w in v["wafers"].as_array().unwrap() {
         let probs = w["probabilities"].as_object().unwrap();
         assert_eq!(probs.len(), 9);
         let sum: f64 = probs.values().map(|p| p.as_f64().unwrap()).sum();
@@ -159,6 +179,14 @@ fn classify_json_gives_each_wafer_a_label_probabilities_and_hash() {
             .max_by(|a, b| a.1.as_f64().unwrap().total_cmp(&b.1.as_f64().unwrap()))
             .unwrap();
         assert_eq!(w["label"], best.0.as_str());
+        let c = &w["confidence"];
+        assert_eq!(c["label"], best.0.as_str());
+        assert_eq!(c["probability"], *best.1);
+        match c["call"].as_str().unwrap() {
+            "label" => assert_eq!(c["alternative"], Value::Null),
+            "uncertain" => assert!(c["text"].as_str().unwrap().starts_with("uncertain: ")),
+            other => panic!("lot2 is a wafer to classify, not {other}"),
+        }
         assert_eq!(w["feature_hash"].as_str().unwrap().len(), 64);
     }
     assert_eq!(v["feature_spec_version"], 1);
@@ -181,6 +209,30 @@ fn eval_wm811k_json_has_the_documented_shape() {
         .map(|n| n.as_u64().unwrap())
         .sum();
     assert_eq!(confusion_total, 97);
+    // Calibration and calls.
+    let ece = v["calibration"]["ece"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&ece));
+    assert_eq!(v["calibration"]["bins"].as_array().unwrap().len(), 10);
+    let calls: u64 = v["calls"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(calls, 97);
+    // --plot writes the reliability diagram.
+    let svg =
+        std::env::temp_dir().join(format!("waferscope-reliability-{}.svg", std::process::id()));
+    let out = run(&[
+        "eval-wm811k",
+        dev.to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&svg).unwrap();
+    std::fs::remove_file(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.contains(&format!("ECE {ece:.3}")));
     // A file that is not a map list is exit 2 with one line on stderr.
     let out = run(&["eval-wm811k", corpus("a595.stdf").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));

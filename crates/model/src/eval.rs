@@ -6,13 +6,18 @@ use features::FeatureGrid;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{CLASSES, NUM_CLASSES, class_index};
+use crate::calibration::Reliability;
+use crate::{CLASSES, Call, Classifier, NUM_CLASSES, class_index};
 
 /// One labelled real map.
 #[derive(Debug)]
 pub struct Labelled {
     pub grid: FeatureGrid,
     pub class: usize,
+    /// Dies on the map, and its box.
+    pub dies: usize,
+    pub rows: usize,
+    pub cols: usize,
     /// Where it came from, for messages: `lotName` and `waferIndex`, or the list position.
     pub name: String,
 }
@@ -73,9 +78,83 @@ pub fn read_wm811k(bytes: &[u8]) -> Result<(Vec<Labelled>, usize), String> {
             (Some(lot), Some(w)) => format!("{lot}/{w}"),
             _ => format!("#{i}"),
         };
-        out.push(Labelled { grid, class, name });
+        let dies = map.iter().flatten().filter(|&&d| d != 0).count();
+        let (rows, cols) = (map.len(), map.first().map_or(0, Vec::len));
+        out.push(Labelled {
+            grid,
+            class,
+            dies,
+            rows,
+            cols,
+            name,
+        });
     }
     Ok((out, unlabelled))
+}
+
+/// Everything `eval-wm811k` says about a classifier on labelled maps: the figures of its top
+/// class, how well its probabilities are calibrated, and what the calls were.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Scored {
+    #[serde(flatten)]
+    pub report: Report,
+    pub calibration: Reliability,
+    /// Maps per call (`label`, `uncertain`, ...) and the accuracy of the maps labelled alone.
+    pub calls: BTreeMap<String, usize>,
+    pub accuracy_when_labelled: f64,
+    /// Each map's predicted class and its calibrated probability, in input order.
+    #[serde(skip)]
+    pub predicted: Vec<(usize, f32)>,
+}
+
+/// Classify `maps` (in chunks, natively) and score them.
+pub fn score(c: &Classifier, maps: &[Labelled]) -> Scored {
+    let mut predicted = Vec::with_capacity(maps.len());
+    let mut calls = BTreeMap::new();
+    let (mut labelled, mut labelled_right) = (0usize, 0usize);
+    for chunk in maps.chunks(256) {
+        let refs: Vec<&FeatureGrid> = chunk.iter().map(|m| &m.grid).collect();
+        for (p, m) in c.predict(&refs).iter().zip(chunk) {
+            let call = Call::new(p, Some(m.dies), &m.grid);
+            *calls.entry(call.kind().to_string()).or_insert(0) += 1;
+            if let Call::Label { class, .. } = call {
+                labelled += 1;
+                labelled_right += (class == m.class) as usize;
+            }
+            predicted.push((p.class(), p.probabilities[p.class()]));
+        }
+    }
+    let truth: Vec<usize> = maps.iter().map(|m| m.class).collect();
+    let classes: Vec<usize> = predicted.iter().map(|p| p.0).collect();
+    let confidence: Vec<f32> = predicted.iter().map(|p| p.1).collect();
+    let right: Vec<bool> = truth.iter().zip(&classes).map(|(t, p)| t == p).collect();
+    Scored {
+        report: Report::new(&truth, &classes),
+        calibration: Reliability::new(&confidence, &right, 10),
+        calls,
+        accuracy_when_labelled: if labelled == 0 {
+            0.0
+        } else {
+            labelled_right as f64 / labelled as f64
+        },
+        predicted,
+    }
+}
+
+impl Scored {
+    pub fn text(&self) -> String {
+        let calls: Vec<String> = self.calls.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        format!(
+            "{}calibration: expected calibration error {:.3} (10 bins)
+calls: {} ({:.1}% right \
+             where labelled alone)
+",
+            self.report.text(),
+            self.calibration.ece,
+            calls.join(", "),
+            self.accuracy_when_labelled * 100.0
+        )
+    }
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]

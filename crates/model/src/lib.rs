@@ -11,10 +11,14 @@ use burn::tensor::activation::{relu, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
 use features::{FeatureGrid, SIZE};
 
+pub mod calibration;
+mod call;
 pub mod eval;
 pub mod manifest;
+pub mod stats;
 pub mod synth;
 
+pub use call::{Call, MIN_DIES, UNCERTAIN_MARGIN, wafer_shaped};
 pub use manifest::Manifest;
 
 /// The WM-811K classes, in the order of the network's outputs, spelt as in WM-811K.
@@ -188,10 +192,12 @@ impl Prediction {
     }
 }
 
-/// The trained network on a device, ready to classify.
+/// The trained network on a device, ready to classify. Its probabilities are calibrated: the
+/// softmax of the logits over the manifest's temperature.
 pub struct Classifier {
     model: Cnn,
     device: Device,
+    temperature: f32,
 }
 
 impl Classifier {
@@ -207,6 +213,7 @@ impl Classifier {
         Ok(Classifier {
             model,
             device: device.clone(),
+            temperature: 1.0,
         })
     }
 
@@ -233,14 +240,50 @@ impl Classifier {
                 features::SPEC_VERSION
             )));
         }
-        Ok((Classifier::load(weights, device)?, m))
+        if !(m.temperature.is_finite() && m.temperature > 0.0) {
+            return Err(LoadError(format!(
+                "the manifest's temperature {} is not a positive number",
+                m.temperature
+            )));
+        }
+        let c = Classifier::load(weights, device)?.with_temperature(m.temperature);
+        Ok((c, m))
     }
 
     pub fn from_model(model: Cnn, device: &Device) -> Classifier {
         Classifier {
             model,
             device: device.clone(),
+            temperature: 1.0,
         }
+    }
+
+    /// The same classifier with probabilities calibrated at temperature `t`.
+    pub fn with_temperature(self, t: f32) -> Classifier {
+        Classifier {
+            temperature: t,
+            ..self
+        }
+    }
+
+    pub fn temperature(&self) -> f32 {
+        self.temperature
+    }
+
+    /// The raw logits of a batch (native), for fitting the temperature.
+    pub fn logits(&self, grids: &[&FeatureGrid]) -> Vec<[f32; NUM_CLASSES]> {
+        if grids.is_empty() {
+            return Vec::new();
+        }
+        let v: Vec<f32> = self
+            .model
+            .forward(input(grids, &self.device))
+            .into_data()
+            .try_into_vec()
+            .unwrap_or_default();
+        v.chunks_exact(NUM_CLASSES)
+            .map(|c| std::array::from_fn(|i| c[i]))
+            .collect()
     }
 
     pub fn device(&self) -> &Device {
@@ -252,7 +295,10 @@ impl Classifier {
     }
 
     fn probabilities(&self, grids: &[&FeatureGrid]) -> Tensor<2> {
-        softmax(self.model.forward(input(grids, &self.device)), 1)
+        softmax(
+            self.model.forward(input(grids, &self.device)) / self.temperature,
+            1,
+        )
     }
 
     /// Classify a batch, reading the result back synchronously (native; a synchronous read

@@ -13,9 +13,17 @@ pub struct Manifest {
     /// `features::SPEC_VERSION` the model was trained on.
     pub feature_spec_version: u16,
     pub parameters: usize,
+    /// The softmax temperature that calibrates the probabilities, fitted on synthetic
+    /// validation maps after training (1 for weights from before calibration).
+    #[serde(default = "one")]
+    pub temperature: f32,
     pub training: Training,
     /// `waferscope eval-wm811k` on the dev set with these weights.
     pub evaluation: Evaluation,
+}
+
+fn one() -> f32 {
+    1.0
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -40,4 +48,7 @@ pub struct Evaluation {
     pub n: usize,
     pub accuracy: f32,
     pub macro_f1: f32,
+    /// Expected calibration error of the top probability (10 bins); absent before v2.
+    #[serde(default)]
+    pub ece: f32,
 }

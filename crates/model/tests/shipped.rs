@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use burn::tensor::Device;
 use features::FeatureGrid;
-use model::eval::{Report, read_wm811k};
+use model::eval::{read_wm811k, score};
 use model::{CLASSES, Classifier, Manifest, sha256_hex, synth};
 
 fn root() -> PathBuf {
@@ -40,18 +40,21 @@ fn weights_match_the_manifest() {
 #[test]
 fn the_dev_set_figures_are_what_the_manifest_says() {
     let (m, w) = shipped();
-    let c = Classifier::load(&w, &Device::flex()).unwrap();
+    let text = std::fs::read_to_string(root().join("public/model/manifest.json")).unwrap();
+    let (c, _) = Classifier::load_verified(&text, &w, &Device::flex()).unwrap();
+    assert_eq!(c.temperature(), m.temperature);
     let path = corpus().join("wm811k/wm811k-dev.json.gz");
     let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (maps, _) = read_wm811k(&raw).unwrap();
-    let refs: Vec<&FeatureGrid> = maps.iter().map(|m| &m.grid).collect();
-    let predicted: Vec<usize> = c.predict(&refs).iter().map(|p| p.class()).collect();
-    let truth: Vec<usize> = maps.iter().map(|m| m.class).collect();
-    let r = Report::new(&truth, &predicted);
+    let r = score(&c, &maps);
     print!("{}", r.text());
-    assert_eq!(r.n, m.evaluation.n);
-    assert!((r.accuracy as f32 - m.evaluation.accuracy).abs() < 1e-6);
-    assert!((r.macro_f1 as f32 - m.evaluation.macro_f1).abs() < 1e-6);
+    assert_eq!(r.report.n, m.evaluation.n);
+    assert!((r.report.accuracy as f32 - m.evaluation.accuracy).abs() < 1e-6);
+    assert!((r.report.macro_f1 as f32 - m.evaluation.macro_f1).abs() < 1e-6);
+    assert!((r.calibration.ece as f32 - m.evaluation.ece).abs() < 1e-5);
+    // No real dev map is too small or misshapen to classify.
+    assert_eq!(r.calls.get("too_few_dies"), None);
+    assert_eq!(r.calls.get("not_wafer_shaped"), None);
 }
 
 #[test]

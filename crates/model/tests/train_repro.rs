@@ -7,6 +7,10 @@
 use std::path::Path;
 use std::process::Command;
 
+thread_local! {
+    static TEMPERATURES: std::cell::RefCell<Vec<(String, f32)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn train(out: &Path, seed: &str, threads: &str) -> Vec<u8> {
     let status = Command::new(env!("CARGO_BIN_EXE_train"))
         .args(["--epochs", "2", "--samples", "144", "--batch", "16"])
@@ -16,6 +20,12 @@ fn train(out: &Path, seed: &str, threads: &str) -> Vec<u8> {
         .status()
         .expect("running the train binary");
     assert!(status.success(), "train failed: {status}");
+    let m: model::Manifest =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("a manifest"))
+            .expect("manifest JSON");
+    // The calibration is part of what reproduces.
+    assert!(m.temperature > 0.0 && m.temperature.is_finite());
+    TEMPERATURES.with_borrow_mut(|t| t.push((seed.to_string(), m.temperature)));
     std::fs::read(out.join("weights.bpk")).expect("the weights it wrote")
 }
 
@@ -69,6 +79,11 @@ fn the_same_seed_gives_the_same_weights_on_any_thread_count() {
         "one thread and two threads trained different weights"
     );
     assert!(a == b && a == c, "equal weights, but written differently");
+    let t = TEMPERATURES.with_borrow(Clone::clone);
+    assert!(
+        t[0].1 == t[1].1 && t[0].1 == t[2].1,
+        "the same weights calibrated differently: {t:?}"
+    );
     // Another seed really changes them (the comparisons above can fail).
     assert!(ad > 1e-3, "another seed gave the same weights");
 }

@@ -45,7 +45,11 @@ pub(crate) async fn of_wafer(env: &Env, origin: &str, h: WaferHash) -> Result<An
         .as_deref()
         .and_then(FeatureHash::from_hex)
         .ok_or_else(|| ApiError::new(422, "no_dies", "the wafer has no dies to classify"))?;
-    prediction(env, origin, fh, GridSource::Wafer(h)).await
+    let mut answer = prediction(env, origin, fh, GridSource::Wafer(h)).await?;
+    if meta.dies < model::MIN_DIES {
+        answer.body = predict::too_few_dies(answer.body.to_vec(), meta.dies).into();
+    }
+    Ok(answer)
 }
 
 /// `POST /api/v1/predict` (a body of exactly 4,096 bytes).
@@ -117,7 +121,7 @@ async fn prediction(
             .await
             .map_err(|e| ApiError::internal(format!("inference: {e}")))?;
         glue::count(|m| &m.predictions);
-        Ok(predict::body_json(&p[0], v, &fh))
+        Ok(predict::body_json(&p[0], v, &grid))
     };
     let memory = glue::predictions_memory();
     let key = keys::prediction_memory(v, &fh);

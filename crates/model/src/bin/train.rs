@@ -14,9 +14,10 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use features::FeatureGrid;
-use model::eval::{Report, read_wm811k};
+use model::calibration::fit_temperature;
+use model::eval::{read_wm811k, score};
 use model::manifest::{Evaluation, Manifest, Training};
-use model::{CLASSES, Classifier, Cnn, NUM_CLASSES, input, sha256_hex, synth};
+use model::{CLASSES, Classifier, Cnn, input, sha256_hex, synth};
 use wafer::demo::Rng;
 
 struct Args {
@@ -40,7 +41,7 @@ fn args() -> Result<Args, String> {
         seed: 20_261_127,
         out: PathBuf::from("public/model"),
         dev: None,
-        model_version: 1,
+        model_version: 2,
         synth: synth::Config::default(),
     };
     let mut it = std::env::args().skip(1);
@@ -168,24 +169,37 @@ fn main() {
         .into_record()
         .into_bytes()
         .expect("serialising the weights");
+    // Calibration: the temperature that minimises the NLL on synthetic maps of a seed neither
+    // training nor validation used (never the real maps).
     let c = Classifier::from_model(trained, &plain);
+    let calib = synth::dataset_with(a.seed ^ 0xca1b_ca1b, 9 * 300, &a.synth);
+    let calib_grids: Vec<FeatureGrid> = calib.iter().map(|m| m.grid()).collect();
+    let mut logits = Vec::with_capacity(calib.len());
+    for chunk in calib_grids.chunks(256) {
+        logits.extend(c.logits(&chunk.iter().collect::<Vec<_>>()));
+    }
+    let truth: Vec<usize> = calib.iter().map(|m| m.class).collect();
+    let temperature = fit_temperature(&logits, &truth);
+    println!(
+        "calibration: temperature {temperature:.4} on {} synthetic maps",
+        calib.len()
+    );
+    let c = c.with_temperature(temperature);
     let evaluation = match &a.dev {
         Some(p) => {
             let raw = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             let (maps, _) = read_wm811k(&raw).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            let refs: Vec<&FeatureGrid> = maps.iter().map(|m| &m.grid).collect();
-            let predicted: Vec<usize> = c.predict(&refs).iter().map(|p| p.class()).collect();
-            let truth: Vec<usize> = maps.iter().map(|m| m.class).collect();
-            let r = Report::new(&truth, &predicted);
+            let r = score(&c, &maps);
             print!("{}", r.text());
             Evaluation {
                 dataset: p
                     .file_name()
                     .map(|f| f.to_string_lossy().into_owned())
                     .unwrap_or_default(),
-                n: r.n,
-                accuracy: r.accuracy as f32,
-                macro_f1: r.macro_f1 as f32,
+                n: r.report.n,
+                accuracy: r.report.accuracy as f32,
+                macro_f1: r.report.macro_f1 as f32,
+                ece: r.calibration.ece as f32,
             }
         }
         None => Evaluation {
@@ -193,6 +207,7 @@ fn main() {
             n: 0,
             accuracy: 0.0,
             macro_f1: 0.0,
+            ece: 0.0,
         },
     };
     std::fs::create_dir_all(&a.out).expect("creating the output folder");
@@ -206,6 +221,7 @@ fn main() {
         classes: CLASSES.iter().map(|s| s.to_string()).collect(),
         feature_spec_version: features::SPEC_VERSION,
         parameters: params,
+        temperature,
         training: Training {
             seed: a.seed,
             samples_per_epoch: a.samples,
@@ -215,8 +231,9 @@ fn main() {
             seconds: started.elapsed().as_secs_f32(),
             // The settings, not argv: `cargo xtask train` with these reproduces the weights.
             command: format!(
-                "cargo xtask train -- --epochs {} --samples {} --batch {} --lr {} --seed {}",
-                a.epochs, a.samples, a.batch, a.lr, a.seed
+                "cargo xtask train -- --epochs {} --samples {} --batch {} --lr {} --seed {} \
+                 --model-version {}",
+                a.epochs, a.samples, a.batch, a.lr, a.seed, a.model_version
             ),
             generator: a.synth.clone(),
         },
@@ -224,7 +241,6 @@ fn main() {
     };
     let json = serde_json::to_string_pretty(&manifest).expect("manifest JSON");
     std::fs::write(a.out.join("manifest.json"), json + "\n").expect("writing the manifest");
-    let _ = NUM_CLASSES;
     println!(
         "wrote {} ({} bytes) and manifest.json in {:.0} s",
         a.out.join(&manifest.weights).display(),
