@@ -34,7 +34,7 @@ struct Args {
 
 fn args() -> Result<Args, String> {
     let mut a = Args {
-        epochs: 24,
+        epochs: 36,
         samples: 9 * 1200,
         batch: 64,
         lr: 2e-3,
