@@ -60,17 +60,27 @@ mod tests {
     #[test]
     fn the_shipped_model_is_accepted_and_tampering_is_not() {
         let (m, w) = shipped();
-        let man = validate(1, &m, &w).unwrap();
-        assert_eq!(info(&man).weights_url, "/api/v1/model/1/weights");
-        assert_eq!(validate(2, &m, &w).unwrap_err().status, 422);
+        let v = serde_json::from_str::<Manifest>(&m).unwrap().model_version;
+        let man = validate(v, &m, &w).unwrap();
+        assert_eq!(info(&man).weights_url, format!("/api/v1/model/{v}/weights"));
+        assert_eq!(validate(v + 1, &m, &w).unwrap_err().status, 422);
         let mut bad = w.clone();
         let n = bad.len() / 2;
         bad[n] ^= 1;
-        assert!(validate(1, &m, &bad).unwrap_err().detail.contains("sha256"));
-        assert_eq!(validate(1, "{", &w).unwrap_err().status, 422);
+        assert!(validate(v, &m, &bad).unwrap_err().detail.contains("sha256"));
+        assert_eq!(validate(v, "{", &w).unwrap_err().status, 422);
+        // A temperature that is not a positive number is refused.
+        let hot = m.replace("\"temperature\": ", "\"temperature\": -");
+        assert_ne!(hot, m);
+        assert!(
+            validate(v, &hot, &w)
+                .unwrap_err()
+                .detail
+                .contains("temperature")
+        );
         let renamed = m.replace("\"Scratch\"", "\"Scrape\"");
         assert!(
-            validate(1, &renamed, &w)
+            validate(v, &renamed, &w)
                 .unwrap_err()
                 .detail
                 .contains("classes")
