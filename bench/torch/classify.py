@@ -2,7 +2,9 @@
 `cargo bench -p model --bench infer`, which writes DIR (weights, the 25 input grids and its own
 probabilities) and runs this with its own medians, so the ratio comes from one invocation.
 
-    python classify.py DIR NATIVE_SINGLE_MS NATIVE_BATCH25_MS
+    python classify.py DIR NATIVE_SINGLE_MS NATIVE_BATCH25_MS TEMPERATURE
+
+The probabilities are softmax(logits / TEMPERATURE), the shipped model's calibration.
 """
 import json
 import sys
@@ -38,13 +40,14 @@ def median(xs):
 
 def main():
     d, native_single, native_b25 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+    temperature = float(sys.argv[4])
     weights = json.load(open(f"{d}/weights.json"))
     inputs = torch.tensor(json.load(open(f"{d}/inputs.json")), dtype=torch.float32).reshape(-1, 1, 64, 64)
     expected = torch.tensor(json.load(open(f"{d}/expected.json")), dtype=torch.float32)
     m = Cnn().eval()
     m.load_state_dict({k: torch.tensor(v["data"], dtype=torch.float32).reshape(v["shape"]) for k, v in weights.items()})
     with torch.inference_mode():
-        got = F.softmax(m(inputs), dim=1)
+        got = F.softmax(m(inputs) / temperature, dim=1)
         diff = (got - expected).abs().max().item()
         assert diff < 1e-4, f"PyTorch and burn disagree by {diff}"
         one = inputs[-1:]
@@ -56,7 +59,7 @@ def main():
             out = []
             for _ in range(n):
                 t = time.perf_counter()
-                F.softmax(m(x), dim=1)
+                F.softmax(m(x) / temperature, dim=1)
                 out.append((time.perf_counter() - t) * 1e3)
             return median(out)
 

@@ -20,6 +20,8 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let corpus = corpus::dir();
     let weights = std::fs::read(root.join("public/model/weights.bpk")).expect("shipped weights");
+    let manifest =
+        std::fs::read_to_string(root.join("public/model/manifest.json")).expect("shipped manifest");
     let lot2 = wafer::read(&std::fs::read(corpus.join("stdf/lot2.stdf.gz")).expect("lot2"))
         .expect("lot2 parses");
     let one = FeatureGrid::from_dies(&lot2.wafers[0].dies).expect("dies");
@@ -29,7 +31,9 @@ fn main() {
     batch.push(&one);
 
     let t = Instant::now();
-    let c = Classifier::load(&weights, &Device::flex()).expect("weights load");
+    // As shipped: checked against the manifest, probabilities at its temperature.
+    let (c, _) =
+        Classifier::load_verified(&manifest, &weights, &Device::flex()).expect("weights load");
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
     let _ = c.predict(&[&one]);
@@ -92,6 +96,7 @@ fn main() {
         .arg(&dir)
         .arg(single.to_string())
         .arg(b25.to_string())
+        .arg(c.temperature().to_string())
         .status()
         .expect("running the PyTorch baseline");
     assert!(status.success(), "the PyTorch baseline failed");
