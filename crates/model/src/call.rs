@@ -15,11 +15,12 @@ pub const MIN_DIES: usize = 200;
 /// shown alone is at least 25 points ahead of the next class (say 60% against 35%).
 pub const UNCERTAIN_MARGIN: f32 = 0.25;
 
-/// The shape rule: a wafer's dies fill most of the ellipse inscribed in their box (flats,
-/// notches and edge exclusion leave gaps) and lie inside it; a rectangle of dies (a strip, a
-/// partial map) puts a fifth of them in the corners.
-const MIN_INSIDE: f32 = 0.9;
-const MIN_FILLED: f32 = 0.7;
+/// The shape rule, part one: a wafer's dies lie inside the ellipse inscribed in their box; a
+/// rectangle of dies (a strip, a partial map) puts a fifth of them in the corners.
+pub const MIN_INSIDE: f32 = 0.9;
+/// Part two: they fill most of that ellipse's core (flats, notches and edge exclusion leave
+/// gaps only near the edge); a ring of dies with a hollow middle does not.
+pub const MIN_FILLED: f32 = 0.7;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Call {

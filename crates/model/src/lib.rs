@@ -18,7 +18,7 @@ pub mod manifest;
 pub mod stats;
 pub mod synth;
 
-pub use call::{Call, MIN_DIES, UNCERTAIN_MARGIN, wafer_shaped};
+pub use call::{Call, MIN_DIES, MIN_FILLED, MIN_INSIDE, UNCERTAIN_MARGIN, wafer_shaped};
 pub use manifest::Manifest;
 
 /// The WM-811K classes, in the order of the network's outputs, spelt as in WM-811K.
