@@ -295,7 +295,9 @@ test('a file opened before the model arrives is classified when it does', async 
   const native = JSON.parse(execFileSync(bin, ['classify', '--json', stdf('lot2.stdf.gz')]).toString());
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    // No service worker: it would fetch (and then serve) the weights past the held route.
+    const context = await browser.newContext({ serviceWorkers: 'block', viewport: { width: 1200, height: 800 } });
+    const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     let release;

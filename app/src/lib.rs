@@ -18,6 +18,8 @@
 //!   CPU one runs in the worker;
 //! - `edge`: the shared edge's wafers and predictions (`loader`, `state`, `api`'s types and paths);
 //! - `panels`: pickers, legend, summary, pattern, tooltip, compare, exports (`details`, `state`);
+//! - `pwa`: the service worker (offline, "reload to update") and the OS's file launches
+//!   (`state`);
 //! - `hooks`: the seams on `window` and `#status` that tests and benchmarks read (`map`, `gpu`,
 //!   `loader`, `classify`, `state`);
 //! - `ui`: the page, wiring all of the above.
@@ -42,6 +44,8 @@ mod loader;
 mod map;
 #[cfg(target_arch = "wasm32")]
 mod panels;
+#[cfg(target_arch = "wasm32")]
+mod pwa;
 #[cfg(target_arch = "wasm32")]
 mod state;
 #[cfg(target_arch = "wasm32")]

@@ -53,6 +53,36 @@ pub enum GpuModel {
     Failed(String),
 }
 
+/// Where the service worker stands, for the page and the test hooks (`#status`'s `data-sw`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Offline {
+    /// Not registered yet.
+    Starting,
+    /// No service worker here: online only.
+    Unavailable(String),
+    /// Registered; this page is not served by it yet (the first visit, before it activates).
+    Installing,
+    /// This page is served by it: a reload works offline.
+    Ready,
+    /// A newer build has installed and waits for the user.
+    UpdateReady,
+    Failed(String),
+}
+
+impl Offline {
+    /// Short form for `data-sw`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Offline::Starting => "starting",
+            Offline::Unavailable(_) => "unavailable",
+            Offline::Installing => "installing",
+            Offline::Ready => "ready",
+            Offline::UpdateReady => "update",
+            Offline::Failed(_) => "failed",
+        }
+    }
+}
+
 /// The classifier's answer for every wafer of the open file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Classes {
@@ -113,6 +143,8 @@ pub struct St {
     pub edge: RwSignal<Option<Rc<Vec<api::WaferMeta>>>, LocalStorage>,
     /// The edge's prediction for the wafer on screen.
     pub edge_prediction: RwSignal<Option<Result<Rc<EdgePrediction>, String>>, LocalStorage>,
+    /// The offline service worker (`pwa`).
+    pub offline: RwSignal<Offline>,
 }
 
 pub fn now_ms() -> f64 {
@@ -148,6 +180,7 @@ impl St {
             seq: RwSignal::new(0),
             edge: RwSignal::new_local(None),
             edge_prediction: RwSignal::new_local(None),
+            offline: RwSignal::new(Offline::Starting),
         }
     }
 

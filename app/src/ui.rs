@@ -12,7 +12,7 @@ use crate::hooks::{self, Status};
 use crate::loader::Loader;
 use crate::map::{MapCanvas, MapHandle};
 use crate::panels::*;
-use crate::state::St;
+use crate::state::{Offline, St};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -37,6 +37,8 @@ pub fn App() -> impl IntoView {
         crate::edge::probe(st, l);
     }
     crate::edge::track_prediction(st);
+    crate::pwa::register(st.offline);
+    crate::pwa::on_launch(open_file);
     #[cfg(feature = "webgpu")]
     crate::classify::track(st);
 
@@ -84,9 +86,11 @@ pub fn App() -> impl IntoView {
                 <button id="demo" on:click=demo(0)>"Open demo wafer"</button>
                 <Exports/>
                 <span class="spacer"></span>
+                <OfflineBadge/>
                 <span class="backend" id="backend" title="what draws the map">{move || st.backend.get()}</span>
             </header>
             <Progress/>
+            <UpdateOffer/>
             <Messages/>
             <main>
                 <aside class="left">
@@ -107,6 +111,46 @@ pub fn App() -> impl IntoView {
             <div class="drop-hint">"Drop an STDF file (.stdf, .std, .gz, .bz2, .xz, .zip) to open it"</div>
             <Status/>
         </div>
+    }
+}
+
+/// Whether a reload works without the network.
+#[component]
+fn OfflineBadge() -> impl IntoView {
+    let st = expect_context::<St>();
+    move || {
+        let (text, title) = match st.offline.get() {
+            Offline::Ready | Offline::UpdateReady => (
+                "works offline",
+                "This build is stored in the browser: it starts and opens files without a network"
+                    .to_string(),
+            ),
+            Offline::Installing => (
+                "storing for offline…",
+                "Storing this build in the browser so that it starts without a network".into(),
+            ),
+            Offline::Unavailable(why) | Offline::Failed(why) => ("online only", why),
+            Offline::Starting => return None,
+        };
+        Some(view! { <span class="backend" id="offline" title=title>{text}</span> })
+    }
+}
+
+/// A newer build is stored and waits: the user chooses when to switch to it.
+#[component]
+fn UpdateOffer() -> impl IntoView {
+    let st = expect_context::<St>();
+    move || {
+        (st.offline.get() == Offline::UpdateReady).then(|| {
+            let open = st.doc.with(|d| d.is_some());
+            view! {
+                <div class="update" id="update" role="status">
+                    "A new version of Waferscope is ready. "
+                    <button id="update-reload" on:click=|_| crate::pwa::apply_update()>"Reload to update"</button>
+                    {open.then_some(" (the open file closes; open it again after the reload)")}
+                </div>
+            }
+        })
     }
 }
 

@@ -4,10 +4,22 @@
 // CPU rasterizer. Playwright gives every launch a fresh, empty profile.
 import { chromium } from 'playwright-core';
 
-export function launch(mode = 'webgl2') {
+function args(mode) {
   const args = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'];
   if (mode === 'webgpu') args.push('--enable-unsafe-webgpu');
   if (mode === 'cpu') args.push('--disable-webgl', '--disable-webgl2');
-  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args });
+  return args;
+}
+
+const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+export function launch(mode = 'webgl2') {
+  return chromium.launch({ executablePath, args: args(mode) });
+}
+
+/** A browser context with a real profile in `dir` (not incognito: Chromium installs apps only
+ * from a profile, and says `in-incognito` otherwise). */
+export function launchPersistent(dir, mode = 'webgl2', options = {}) {
+  return chromium.launchPersistentContext(dir, { executablePath, args: args(mode), ...options });
 }

@@ -53,6 +53,7 @@ pub fn Status() -> impl IntoView {
             })
             data-classify-ms=attr(|st| st.classes.get().map(|c| format!("{:.3}", c.single_ms)))
             data-classify-backend=attr(|st| st.classes.get().map(|c| if c.gpu { "webgpu" } else { "cpu" }.to_string()))
+            data-sw=move || st.offline.get().code()
             data-gpu-model=attr(|st| Some(match st.gpu_model.get() {
                 GpuModel::Idle => "idle".to_string(),
                 GpuModel::Unavailable => "unavailable".to_string(),

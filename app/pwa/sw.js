@@ -1,0 +1,56 @@
+// The service worker (app/pwa/build.mjs prepends VERSION and PRECACHE): after one visit the app
+// starts and works with the network off.
+//
+// - Install: fetch every built file into a cache named by the build's version. A failed fetch
+//   fails the install, so a half-cached build never takes over.
+// - No skipWaiting on install: a new build waits until the page asks for it ("reload to
+//   update"), so it is never swapped under an open file.
+// - Activate: claim the open pages (the first visit works offline at once) and drop the caches
+//   of older builds.
+// - Fetch: built files from the cache, a navigation gets the cached page; the API and anything
+//   not precached go to the network untouched.
+const CACHE = `waferscope-${VERSION}`;
+const scope = new URL(self.registration.scope);
+// One spelling per URL: no fragment, no empty query parts (gloo-net asks for `?v=<sha>&`).
+const normal = (href) => {
+  const u = new URL(href, scope);
+  u.hash = '';
+  u.search = new URLSearchParams([...u.searchParams].filter(([k]) => k)).toString();
+  return u.href;
+};
+const urls = new Set(PRECACHE.map(normal));
+const page = new URL('./index.html', scope).href;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    // `reload`: straight from the network, never from the HTTP cache of an older build.
+    await cache.addAll([...urls].map((u) => new Request(u, { cache: 'reload' })));
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) {
+      if (key.startsWith('waferscope-') && key !== CACHE) await caches.delete(key);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data === 'waferscope:update') self.skipWaiting();
+});
+
+self.addEventListener('fetch', (event) => {
+  const req = event.request;
+  if (req.method !== 'GET') return;
+  const url = new URL(req.url);
+  if (url.origin !== scope.origin || url.pathname.startsWith('/api/')) return;
+  const key = req.mode === 'navigate' && url.pathname === scope.pathname ? page : normal(url.href);
+  if (req.mode !== 'navigate' && !urls.has(key)) return;
+  event.respondWith((async () => {
+    const hit = await caches.match(key, { cacheName: CACHE });
+    return hit ?? fetch(req);
+  })());
+});

@@ -1,0 +1,153 @@
+// The installed, offline app (issue 14), in headless Chromium: after one visit the app starts and
+// opens a file with the network off; a new build is offered, never swapped under an open file;
+// the manifest and service worker pass Chromium's installability checks.
+//
+// Facts come from the native CLI, as in browser.test.mjs. Each test serves its own copy of the
+// build, so that one can change it under a running page.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch, launchPersistent } from './lib/chromium.mjs';
+import { serve } from './lib/serve.mjs';
+import { corpus, root } from './lib/corpus.mjs';
+import { classes as order } from './lib/model.mjs';
+import { decodePng } from './lib/png.mjs';
+
+const dist = process.env.WAFERSCOPE_DIST ?? join(root, 'target/dist');
+const bin = process.env.WAFERSCOPE_BIN ?? join(root, 'target/debug/waferscope');
+const lot2 = join(corpus, 'stdf/lot2.stdf.gz');
+
+/** A private copy of the build on its own port. */
+async function served() {
+  const dir = mkdtempSync(join(tmpdir(), 'waferscope-pwa-'));
+  cpSync(dist, dir, { recursive: true });
+  const server = await serve(dir);
+  return { dir, server, url: `http://127.0.0.1:${server.address().port}/`, close: () => { server.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+const status = (page) => page.evaluate(() => ({ ...document.querySelector('#status').dataset }));
+const until = (page, fn, arg, timeout = 60000) => page.waitForFunction(fn, arg, { timeout });
+const swReady = (page) => until(page, () => document.querySelector('#status')?.dataset.sw === 'ready');
+
+async function openFile(page, file) {
+  await page.setInputFiles('#file-input', file);
+  await until(page, () => ['ready', 'error'].includes(document.querySelector('#status')?.dataset.state)
+    && !document.querySelector('#progress'));
+}
+
+for (const mode of ['webgpu', 'webgl2']) {
+  test(`offline after one visit (${mode})`, async () => {
+    const native = JSON.parse(execFileSync(bin, ['classify', '--json', lot2]).toString()).wafers[0];
+    const info = JSON.parse(execFileSync(bin, ['info', '--json', lot2]).toString()).wafers[0];
+    const site = await served();
+    const browser = await launch(mode);
+    try {
+      const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+      const page = await context.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(site.url);
+      // The first visit: the service worker installs every built file, then serves the page.
+      await swReady(page);
+      assert.equal((await page.textContent('#offline')).trim(), 'works offline');
+
+      await context.setOffline(true);
+      // The server is gone too: nothing can come from the network, only from the browser.
+      site.server.close();
+      await page.reload();
+      await until(page, () => { const t = document.querySelector('#backend')?.textContent; return t && !t.includes('starting'); });
+      await openFile(page, lot2);
+      const s = await status(page);
+      assert.equal(s.state, 'ready', await page.evaluate(() => document.querySelector('#error')?.textContent ?? ''));
+      assert.equal(s.wafer, info.id);
+      assert.equal(Number(s.dies), info.dies);
+      // The map is on screen: dies of the file have their bin's colour.
+      await page.waitForTimeout(800); // a lost WebGPU device (SwiftShader) falls back and redraws
+      const csv = execFileSync(bin, ['export', lot2, '--format', 'csv', '--wafer', info.id], { maxBuffer: 1 << 26 }).toString().trim().split('\n');
+      const head = csv[0].split(',');
+      const [xi, yi, bi] = ['x', 'y', 'hard_bin'].map((k) => head.indexOf(k));
+      const box = await page.locator('#map').boundingBox();
+      const shot = decodePng(await page.screenshot());
+      for (const line of csv.slice(1, 7)) {
+        const d = line.split(',');
+        const [sx, sy] = await page.evaluate(([x, y]) => window.waferscope_die_screen(x, y), [Number(d[xi]), Number(d[yi])]);
+        const want = await page.evaluate((b) => window.waferscope_bin_color(b, true), Number(d[bi]));
+        const px = shot.pixel(Math.round(box.x + sx), Math.round(box.y + sy));
+        assert.ok(want.slice(0, 3).every((v, i) => Math.abs(v - px[i]) <= 1), `die ${d[xi]},${d[yi]}: ${px}, want ${want}`);
+      }
+      // The label, from the weights the service worker kept, as the CLI computes it.
+      await until(page, () => document.querySelector('#status')?.dataset.confidence)
+        .catch(async (e) => { throw new Error(`no label offline: ${JSON.stringify(await status(page))}; errors ${errors}: ${e.message}`); });
+      const got = (await status(page)).probs.split(',').map(Number);
+      order.forEach((c, i) => assert.ok(Math.abs(got[i] - native.probabilities[c]) <= 1e-3,
+        `${c}: offline browser ${got[i]}, native ${native.probabilities[c]}`));
+      const conf = JSON.parse((await status(page)).confidence);
+      assert.equal(conf.call, native.confidence.call);
+      assert.equal(conf.label, native.confidence.label);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      site.close();
+    }
+  });
+}
+
+test('a new build is offered, and swapped only when the user asks', async () => {
+  const site = await served();
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(site.url);
+    await swReady(page);
+    await openFile(page, lot2);
+    await page.evaluate(() => { window.__firstLoad = true; });
+
+    // A new build appears on the server: another page, and the service worker it comes with.
+    const html = join(site.dir, 'index.html');
+    writeFileSync(html, readFileSync(html, 'utf8').replace('<head>', '<head><meta name="waferscope-test-build" content="2">'));
+    execFileSync('node', [join(root, 'app/pwa/build.mjs'), site.dir]);
+    await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r.update()));
+
+    await page.waitForSelector('#update', { timeout: 60000 });
+    assert.match(await page.textContent('#update'), /new version.*Reload to update/s);
+    // Not swapped under the open file: same page, same file, old build.
+    assert.ok(await page.evaluate(() => window.__firstLoad));
+    assert.equal((await status(page)).wafer, 'GAL-LOT-02');
+    assert.equal(await page.locator('meta[name="waferscope-test-build"]').count(), 0);
+
+    await Promise.all([page.waitForEvent('load'), page.click('#update-reload')]);
+    await swReady(page);
+    assert.equal(await page.locator('meta[name="waferscope-test-build"]').count(), 1, 'the new build runs after the reload');
+    assert.equal(await page.evaluate(() => window.__firstLoad), undefined);
+  } finally {
+    await browser.close();
+    site.close();
+  }
+});
+
+test('Chromium finds the app installable', async () => {
+  const site = await served();
+  const profile = mkdtempSync(join(tmpdir(), 'waferscope-profile-'));
+  const context = await launchPersistent(profile);
+  try {
+    const page = await context.newPage();
+    await page.goto(site.url);
+    await swReady(page);
+    const cdp = await context.newCDPSession(page);
+    const manifest = await cdp.send('Page.getAppManifest');
+    assert.deepEqual(manifest.errors, [], 'the web manifest parses cleanly');
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    assert.deepEqual(installabilityErrors, []);
+    // What the OS offers it for: the tester files the page opens.
+    const exts = JSON.parse(manifest.data).file_handlers[0].accept['application/octet-stream'];
+    assert.deepEqual(exts, ['.stdf', '.std', '.gz', '.xz', '.bz2', '.zip']);
+  } finally {
+    await context.close();
+    site.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
