@@ -1,0 +1,78 @@
+//! Experiment (README, "Classifier"): dev-set figures of one or more trained models with
+//! test-time augmentation over the 8 rotations and mirrors of the feature grid, probabilities
+//! averaged over models and views.
+//!
+//! `cargo run --release -p model --features native --example tta -- DIR[,DIR...] MAPS.json.gz`
+//!
+//! Each DIR holds a `weights.bpk` as `train --out DIR` writes it. Scored with
+//! [`Report`](model::eval::Report), as `waferscope eval-wm811k` scores one model alone.
+
+use features::{FeatureGrid, SIZE};
+use model::eval::{Report, read_wm811k};
+use model::{Classifier, NUM_CLASSES};
+
+/// View `t` (0..8) of a grid: bit 2 transposes, bits 0 and 1 flip rows and columns. The grid is
+/// square and the wafer centred in it, so every view is the same wafer turned or mirrored.
+fn view(g: &FeatureGrid, t: usize) -> FeatureGrid {
+    let mut cells = vec![0u8; SIZE * SIZE];
+    for i in 0..SIZE {
+        for j in 0..SIZE {
+            let (mut a, mut b) = if t & 4 != 0 { (j, i) } else { (i, j) };
+            if t & 1 != 0 {
+                a = SIZE - 1 - a;
+            }
+            if t & 2 != 0 {
+                b = SIZE - 1 - b;
+            }
+            cells[i * SIZE + j] = g.cells[a * SIZE + b];
+        }
+    }
+    FeatureGrid { cells }
+}
+
+fn main() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [dirs, maps] = &args[..] else {
+        return Err("usage: tta DIR[,DIR...] MAPS.json.gz".into());
+    };
+    let device = Default::default();
+    let models = dirs
+        .split(',')
+        .map(|d| {
+            let w = std::fs::read(std::path::Path::new(d).join("weights.bpk"))
+                .map_err(|e| format!("{d}: {e}"))?;
+            Classifier::load(&w, &device).map_err(|e| format!("{d}: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let bytes = std::fs::read(maps).map_err(|e| format!("{maps}: {e}"))?;
+    let (maps, _) = read_wm811k(&bytes)?;
+    let truth: Vec<usize> = maps.iter().map(|m| m.class).collect();
+    // 2 views: identity and the 180-degree turn; 4: the turns; 8: turns and mirrors.
+    const ORDER: [usize; 8] = [0, 3, 4, 7, 1, 2, 5, 6];
+    for n in [1, 2, 4, 8] {
+        let predicted: Vec<usize> = maps
+            .iter()
+            .map(|m| {
+                let views: Vec<FeatureGrid> =
+                    ORDER[..n].iter().map(|&t| view(&m.grid, t)).collect();
+                let refs: Vec<&FeatureGrid> = views.iter().collect();
+                let mut sum = [0f32; NUM_CLASSES];
+                for p in models.iter().flat_map(|c| c.predict(&refs)) {
+                    sum.iter_mut()
+                        .zip(p.probabilities)
+                        .for_each(|(s, v)| *s += v);
+                }
+                (0..NUM_CLASSES)
+                    .max_by(|&a, &b| sum[a].total_cmp(&sum[b]))
+                    .unwrap_or(0)
+            })
+            .collect();
+        let r = Report::new(&truth, &predicted);
+        println!(
+            "{} model(s) x {n} view(s): {}",
+            models.len(),
+            r.text().lines().next().unwrap_or("")
+        );
+    }
+    Ok(())
+}
