@@ -516,7 +516,10 @@ mod tests {
         let none = crate::class_index("none").unwrap();
         let mut rng = Rng::new(5);
         let plain = map(none, &mut rng, &Config::default());
-        assert_eq!(plain.dies, map(none, &mut Rng::new(5), &Config::default()).dies);
+        assert_eq!(
+            plain.dies,
+            map(none, &mut Rng::new(5), &Config::default()).dies
+        );
         assert_ne!(plain.dies, map(none, &mut Rng::new(5), &on).dies);
         // Enough segments to hold about a third as many dies as a 10% background fails.
         let mask = clump_mask(&mut Rng::new(9), 60, 60, 0.1);
