@@ -180,6 +180,9 @@ for (const mode of ['webgl2', 'webgpu', 'cpu']) {
       const label = (await page.textContent('#pattern-label')).trim();
       if (conf.call === 'label') assert.equal(label.split(' ')[0], want.label);
       else assert.match(label, /^uncertain: /);
+      // Every label names the model that gave it.
+      assert.ok(label.endsWith(` · model v${native.model_version}`), label);
+      assert.equal(s.classifyModel, String(native.model_version));
       const warmup = (await page.textContent('#pattern-backend')).match(/WebGPU warm-up \d+ ms/)?.[0] ?? 'no WebGPU';
       tt.diagnostic(`lot2: ${want.label}; in-browser inference (${s.classifyBackend}) ${s.classifyMs} ms for one wafer; ${warmup}`);
       await shot('lot2-pattern');
@@ -205,7 +208,7 @@ for (const mode of ['webgl2', 'webgpu', 'cpu']) {
       assert.equal(native.confidence.call, 'too_few_dies');
       await page.waitForFunction(() => document.querySelector('#status')?.dataset.confidence);
       assert.deepEqual(JSON.parse((await status()).confidence).call, 'too_few_dies');
-      assert.equal((await page.textContent('#pattern-label')).trim(), native.confidence.text);
+      assert.equal((await page.textContent('#pattern-label b')).trim(), native.confidence.text);
       assert.equal(await page.$$eval('#pattern .bar-row', (r) => r.length), 0, 'no probabilities shown');
       await page.selectOption('#wafer-select', 'stack');
       await page.waitForTimeout(300);

@@ -25,6 +25,7 @@ struct Ready {
     /// The map's device (and lost with it) or one of its own.
     shared: Option<crate::gpu::SharedWebGpu>,
     label: String,
+    model_version: u32,
 }
 
 impl Ready {
@@ -95,6 +96,7 @@ async fn run(st: St, doc: Rc<Doc>) {
                         batch_ms,
                         backend: ready.label.clone(),
                         gpu: true,
+                        model_version: ready.model_version,
                     })));
                 }
                 return;
@@ -236,7 +238,7 @@ async fn set_up(
         web_sys::console::error_1(&format!("WebGPU error: {e}").into());
     }));
     let device = burn::tensor::Device::new(device);
-    let (classifier, _) =
+    let (classifier, manifest) =
         model::Classifier::load_verified(manifest, weights, &device).map_err(|e| e.to_string())?;
     let blank = features::FeatureGrid::from_fn(8, 8, |_, _| features::Die::Pass)
         .map_err(|e| e.to_string())?;
@@ -248,6 +250,7 @@ async fn set_up(
             classifier,
             shared,
             label,
+            model_version: manifest.model_version,
         },
         warmup_ms,
     ))

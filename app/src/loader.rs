@@ -178,6 +178,7 @@ fn classified(st: St, c: Classified) {
         batch_ms: c.batch_ms,
         backend: c.backend,
         gpu: false,
+        model_version: c.model_version,
     })));
 }
 

@@ -119,6 +119,8 @@ pub struct Classified {
     pub single_ms: f64,
     pub batch_ms: f64,
     pub backend: String,
+    /// The model that answered: every label shown names it.
+    pub model_version: u32,
 }
 
 /// One wafer's prediction.
@@ -331,6 +333,7 @@ impl<W: Wire> FromWorker<W> {
                 w.put_num("single_ms", c.single_ms);
                 w.put_num("batch_ms", c.batch_ms);
                 w.put_str("backend", &c.backend);
+                w.put_num("model_version", c.model_version.into());
             }
             FromWorker::BenchClassify(Ok(t)) => {
                 w.put_num("single_ms", t.single_ms);
@@ -412,6 +415,7 @@ fn classified<W: Wire>(f: &Fields<'_, W>) -> Result<Classified, DecodeError> {
         single_ms: f.num("single_ms")?,
         batch_ms: f.num("batch_ms")?,
         backend: f.str("backend")?,
+        model_version: f.count("model_version")?,
     })
 }
 

@@ -95,6 +95,8 @@ pub struct Classes {
     pub backend: String,
     /// From the WebGPU classifier (a later CPU answer for the same file does not replace it).
     pub gpu: bool,
+    /// The model that answered (`model_version` of its manifest).
+    pub model_version: u32,
 }
 
 impl Classes {

@@ -99,7 +99,8 @@ mod worker {
 
     /// The classifier, once loaded, and the grids of the last file (classified when both exist).
     struct Classify {
-        model: Option<model::Classifier>,
+        /// The classifier and its model version.
+        model: Option<(model::Classifier, u32)>,
         grids: Option<(u32, Vec<Option<features::FeatureGrid>>)>,
         seq: u32,
         /// The first wafer of the last classified file, for `bench-classify`.
@@ -125,7 +126,7 @@ mod worker {
         CLASSIFY.with_borrow_mut(|c| {
             // Take the grids only when the model is there: a file opened before the model
             // loads (a shared link opens at once) waits for it.
-            let Some(model) = &c.model else {
+            let Some((model, model_version)) = &c.model else {
                 return;
             };
             let Some((seq, grids)) = c.grids.take() else {
@@ -158,6 +159,7 @@ mod worker {
                 single_ms,
                 batch_ms,
                 backend: BACKEND.into(),
+                model_version: *model_version,
             }));
         });
     }
@@ -166,7 +168,7 @@ mod worker {
     /// copies (median of 10), for `tests/benches/viewer.mjs`.
     fn bench_classify() {
         CLASSIFY.with_borrow(|c| {
-            let (Some(model), Some(g)) = (&c.model, &c.last) else {
+            let (Some((model, _)), Some(g)) = (&c.model, &c.last) else {
                 post_to_page(FromWorker::BenchClassify(Err(
                     "no model or no wafer yet".into()
                 )));
@@ -310,7 +312,7 @@ mod worker {
                 let t0 = now();
                 let _ = c.predict(&[&blank]);
                 let warmup_ms = now() - t0;
-                CLASSIFY.with_borrow_mut(|s| s.model = Some(c));
+                CLASSIFY.with_borrow_mut(|s| s.model = Some((c, version)));
                 post_to_page(FromWorker::Model(Ok(ModelInfo {
                     version,
                     warmup_ms,

@@ -51,6 +51,7 @@ pub fn Status() -> impl IntoView {
                 let call = c.call(&doc, i)?.confidence();
                 serde_json::to_string(&call).ok()
             })
+            data-classify-model=attr(|st| st.classes.get().map(|c| c.model_version.to_string()))
             data-classify-ms=attr(|st| st.classes.get().map(|c| format!("{:.3}", c.single_ms)))
             data-classify-backend=attr(|st| st.classes.get().map(|c| if c.gpu { "webgpu" } else { "cpu" }.to_string()))
             data-sw=move || st.offline.get().code()

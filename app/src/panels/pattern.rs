@@ -99,7 +99,7 @@ pub fn Pattern() -> impl IntoView {
                         <b>{model::CLASSES[class]}</b>{format!(" {:.1}%", probability * 100.0)}
                     }.into_any(),
                     other => view! { <b>{other.text()}</b> }.into_any(),
-                }}</p>
+                }}<span class="muted" id="pattern-model">{format!(" · model v{}", classes.model_version)}</span></p>
                 {bars}
                 <p class="muted" id="pattern-backend">{format!(
                     "{} · {:.1} ms for this wafer, {:.1} ms for all {} · {status}",
@@ -109,7 +109,7 @@ pub fn Pattern() -> impl IntoView {
                 <p class="muted mono" title="FeatureHash: the edge's cache key for this pattern">
                     {format!("hash {}", &hash[..16.min(hash.len())])}</p>
                 {(!all.is_empty()).then(|| view! {
-                    <h3>"Every wafer"</h3>
+                    <h3>{format!("Every wafer (model v{})", classes.model_version)}</h3>
                     <table class="wafer-labels"><tbody>{all}</tbody></table>
                 })}
             </div>

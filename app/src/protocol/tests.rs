@@ -145,6 +145,7 @@ fn from_worker() -> Vec<FromWorker<Map>> {
             single_ms: 1.0,
             batch_ms: 2.0,
             backend: "CPU".into(),
+            model_version: 2,
         }),
         FromWorker::BenchClassify(Ok(BenchTimes {
             single_ms: 0.5,
@@ -228,6 +229,7 @@ fn probabilities_that_do_not_split_over_the_wafers_are_an_error() {
     w.put_num("single_ms", 1.0);
     w.put_num("batch_ms", 1.0);
     w.put_str("backend", "CPU");
+    w.put_num("model_version", 2.0);
     assert_eq!(
         FromWorker::decode(&w),
         Err(DecodeError::Probabilities {
