@@ -151,3 +151,125 @@ test('Chromium finds the app installable', async () => {
     rmSync(profile, { recursive: true, force: true });
   }
 });
+
+// The local library: every file opened is kept (packed) with its facts, across reloads and
+// offline; reopening one draws the same map without the original; delete and rename stick.
+test('the library keeps opened files, offline too', async () => {
+  const a595 = join(corpus, 'stdf/a595.stdf');
+  const facts = (f) => JSON.parse(execFileSync(bin, ['info', '--json', f]).toString());
+  const [lot2Info, a595Info] = [facts(lot2), facts(a595)];
+  const site = await served();
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('dialog', (d) => d.accept(d.type() === 'prompt' ? 'lot two, probe card 7' : undefined));
+    await page.goto(site.url);
+    await swReady(page);
+    const rows = () => page.$$eval('#library tr[data-id]', (trs) => trs.map((tr) => ({
+      id: tr.dataset.id, name: tr.querySelector('.library-open').textContent, facts: tr.querySelector('.library-facts').textContent,
+    })));
+    const classified = (n) => until(page, (n) => {
+      const f = [...document.querySelectorAll('#library .library-facts')].map((e) => e.textContent);
+      return f.length === n && f.every((t) => !t.includes('not classified yet'));
+    }, n);
+    // The map canvas as pixels, with the pointer away from it (no tooltip).
+    const mapPixels = async () => {
+      await page.mouse.move(0, 0);
+      await page.waitForTimeout(800);
+      return decodePng(await page.locator('#map').screenshot());
+    };
+
+    await openFile(page, lot2);
+    const first = await mapPixels();
+    await openFile(page, a595);
+    await classified(2);
+    let kept = await rows();
+    assert.deepEqual(kept.map((r) => r.name), ['a595.stdf', 'lot2.stdf.gz'], 'newest first');
+    const dies = (info) => info.wafers.reduce((n, w) => n + w.dies, 0);
+    for (const [row, info] of [[kept[0], a595Info], [kept[1], lot2Info]]) {
+      assert.match(row.facts, new RegExp(`${info.wafers.length} wafers? · ${dies(info)} dies · yield `));
+      assert.match(row.facts, /\(model v\d+\)/, 'the pattern and its model version');
+    }
+    const native = JSON.parse(execFileSync(bin, ['classify', '--json', lot2]).toString());
+    assert.ok(kept[1].facts.includes(`${native.wafers[0].confidence.label ?? 'no label'} (model v${native.model_version})`), kept[1].facts);
+    assert.match(await page.textContent('#library-usage'), /MB of .* used on this device/);
+
+    // Offline, after a reload: both are still there, and lot2 reopens from the library alone.
+    await context.setOffline(true);
+    site.server.close();
+    await page.reload();
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 2);
+    await page.click(`#library tr[data-id="${kept[1].id}"] .library-open`);
+    await until(page, () => document.querySelector('#status')?.dataset.state === 'ready');
+    const s = await status(page);
+    assert.equal(s.wafer, lot2Info.wafers[0].id);
+    assert.equal(Number(s.dies), lot2Info.wafers[0].dies);
+    const again = await mapPixels();
+    assert.equal(again.width, first.width);
+    let differ = 0;
+    for (let i = 0; i < first.data.length; i++) differ += first.data[i] !== again.data[i];
+    assert.equal(differ, 0, 'the reopened map is the same picture, pixel for pixel');
+    await until(page, () => document.querySelector('#status')?.dataset.confidence);
+    assert.equal((await rows()).length, 2, 'reopening does not keep a second copy');
+
+    // Rename one, delete the other: both stick after a reload.
+    await page.click(`#library tr[data-id="${kept[1].id}"] .library-rename`);
+    await page.click(`#library tr[data-id="${kept[0].id}"] .library-delete`);
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 1);
+    await page.reload();
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 1);
+    kept = await rows();
+    assert.equal(kept[0].name, 'lot two, probe card 7');
+
+    // Clear all (confirmed): empty after a reload.
+    await page.click('#library-clear');
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 0);
+    await page.reload();
+    await until(page, () => document.querySelector('#library')?.dataset.count === '0');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    site.close();
+  }
+});
+
+// Storage full (simulated: IndexedDB's put refuses with the QuotaExceededError a full origin
+// gives): the page says so, the file still shows, and what was kept stays readable.
+test('a full quota is a clear message and loses nothing already kept', async () => {
+  const site = await served();
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    await context.addInitScript(() => {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (...args) {
+        if (localStorage.getItem('waferscope-test-quota') === 'full') {
+          throw new DOMException('simulated: the origin is out of space', 'QuotaExceededError');
+        }
+        return put.apply(this, args);
+      };
+    });
+    const page = await context.newPage();
+    await page.goto(site.url);
+    await openFile(page, lot2);
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 1);
+    await page.evaluate(() => localStorage.setItem('waferscope-test-quota', 'full'));
+    await openFile(page, join(corpus, 'stdf/a595.stdf'));
+    await page.waitForSelector('#library-note');
+    const note = await page.textContent('#library-note');
+    assert.match(note, /a595\.stdf was not kept in the library: this site's storage is full/);
+    assert.match(note, /QuotaExceededError/);
+    assert.match(note, /Everything kept before is still there/);
+    assert.equal((await status(page)).wafer, '02', 'the file is open all the same');
+    await page.evaluate(() => localStorage.removeItem('waferscope-test-quota'));
+    await page.reload();
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 1);
+    assert.equal(await page.textContent('#library .library-open'), 'lot2.stdf.gz');
+  } finally {
+    await browser.close();
+    site.close();
+  }
+});

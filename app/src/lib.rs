@@ -7,6 +7,9 @@
 //! Pure, on every target and unit-tested natively (`cargo test -p app`):
 //! - `doc`: an open file and what views derive from it (die lookup, the stacked map, geometry);
 //! - `details`: what the panels say about a die, a layer, a wafer (uses `doc`);
+//! - `library`: a kept file's entry and facts (uses `doc`); on wasm, `library::idb` stores
+//!   entries and packed files in IndexedDB and `library::keep` is the page's side (keeping,
+//!   reopening through `loader`, the panel; uses `state`);
 //! - `protocol`: the typed messages between page and worker, and (wasm) their JS form.
 //!
 //! Web only (wasm32), each using only the ones before it:
@@ -28,6 +31,7 @@
 
 pub mod details;
 pub mod doc;
+pub mod library;
 pub mod protocol;
 
 #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]

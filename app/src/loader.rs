@@ -93,6 +93,7 @@ impl Loader {
 
     pub fn open_demo(&self, st: St, index: usize) {
         st.begin("demo");
+        st.origin.set(crate::state::Origin::Demo);
         post(&self.worker, ToWorker::Demo { index });
     }
 
@@ -127,7 +128,11 @@ fn received(st: St, worker: &Worker, msg: FromWorker<JsWire>) {
                 send_model(worker);
             }
             match wafer::pack::decode(&bytes) {
-                Ok(file) => st.open(Rc::new(Doc::new(p.name, file))),
+                Ok(file) => {
+                    let doc = Rc::new(Doc::new(p.name, file));
+                    st.open(doc.clone());
+                    crate::library::keep::opened(st, &doc, bytes);
+                }
                 Err(e) => st.fail(&p.name, &e.to_string()),
             }
         }

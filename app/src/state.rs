@@ -83,6 +83,17 @@ impl Offline {
     }
 }
 
+/// Where the file being opened comes from, for the library (`library::keep`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Origin {
+    /// A file from disk, the OS or the edge: kept in the library once read.
+    New,
+    /// Reopened from library entry `key`.
+    Library(u32),
+    /// The built-in demo: not kept.
+    Demo,
+}
+
 /// The classifier's answer for every wafer of the open file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Classes {
@@ -147,6 +158,17 @@ pub struct St {
     pub edge_prediction: RwSignal<Option<Result<Rc<EdgePrediction>, String>>, LocalStorage>,
     /// The offline service worker (`pwa`).
     pub offline: RwSignal<Offline>,
+    /// Where the file being opened (or on screen) comes from.
+    pub origin: RwSignal<Origin>,
+    /// The library entry of the file on screen, once kept or when reopened from it.
+    pub kept: RwSignal<Option<u32>>,
+    /// The library, newest first; None until read (or without IndexedDB).
+    pub library: RwSignal<Option<Rc<crate::library::Listing>>, LocalStorage>,
+    /// What the library last could not do, or asked of the browser.
+    pub library_note: RwSignal<Option<String>>,
+    /// Bytes this site stores and may store (`navigator.storage.estimate`), and whether its
+    /// storage is persistent.
+    pub storage: RwSignal<Option<(f64, f64, bool)>>,
 }
 
 pub fn now_ms() -> f64 {
@@ -183,6 +205,11 @@ impl St {
             edge: RwSignal::new_local(None),
             edge_prediction: RwSignal::new_local(None),
             offline: RwSignal::new(Offline::Starting),
+            origin: RwSignal::new(Origin::New),
+            kept: RwSignal::new(None),
+            library: RwSignal::new_local(None),
+            library_note: RwSignal::new(None),
+            storage: RwSignal::new(None),
         }
     }
 
@@ -194,6 +221,8 @@ impl St {
         self.parse_ms.set(None);
         self.classes.set(None);
         self.started_at.set(now_ms());
+        self.origin.set(Origin::New);
+        self.kept.set(None);
     }
 
     pub fn fail(&self, name: &str, message: &str) {

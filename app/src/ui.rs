@@ -100,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Summary/>
                     <Compare/>
                     <crate::edge::EdgePanel loader=loader/>
+                    <crate::library::keep::LibraryPanel loader=loader/>
                 </aside>
                 <section class="center">
                     <FileTitle/>

@@ -40,5 +40,5 @@ export function decodePng(buf) {
     }
     prev = line;
   }
-  return { width, height, pixel: (x, y) => [...out.subarray((y * width + x) * 4, (y * width + x) * 4 + 4)] };
+  return { width, height, data: out, pixel: (x, y) => [...out.subarray((y * width + x) * 4, (y * width + x) * 4 + 4)] };
 }

@@ -1,0 +1,266 @@
+//! The library in IndexedDB: database `waferscope`, two object stores with the same keys.
+//! `entries` holds each file's [`Entry`] as JSON (small: the list reads them all), `packed` its
+//! packed bytes (read only to reopen it). A file is added in one transaction over both, so a
+//! failure (a full quota) leaves neither half and nothing stored before is touched.
+//!
+//! Every call waits for its transaction to complete, not just its request to succeed: only then
+//! is the data on disk, and a quota error shows up as the transaction's abort.
+
+use js_sys::{Array, Promise, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbDatabase, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode};
+
+use super::Entry;
+
+const DB: &str = "waferscope";
+const VERSION: u32 = 1;
+const ENTRIES: &str = "entries";
+const PACKED: &str = "packed";
+
+/// Why the library could not do something, in words for the page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LibraryError {
+    pub message: String,
+    /// The browser's storage for this site is full.
+    pub quota: bool,
+}
+
+impl std::fmt::Display for LibraryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn error(what: &str, e: &JsValue) -> LibraryError {
+    let name = e
+        .dyn_ref::<web_sys::DomException>()
+        .map(|d| d.name())
+        .or_else(|| {
+            js_sys::Reflect::get(e, &"name".into())
+                .ok()
+                .and_then(|n| n.as_string())
+        })
+        .unwrap_or_default();
+    let detail = e
+        .dyn_ref::<web_sys::DomException>()
+        .map(|d| d.message())
+        .or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| e.message().into()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"));
+    LibraryError {
+        message: format!("{what}: {name} {detail}").trim_end().to_string(),
+        quota: name == "QuotaExceededError",
+    }
+}
+
+/// A request's result, once it succeeds.
+async fn done(r: &IdbRequest) -> Result<JsValue, JsValue> {
+    let r2 = r.clone();
+    let p = Promise::new(&mut |resolve, reject| {
+        let ok = Closure::once_into_js(move || resolve.call0(&JsValue::NULL));
+        let fail = Closure::once_into_js(move || reject.call0(&JsValue::NULL));
+        r.set_onsuccess(Some(ok.unchecked_ref()));
+        r.set_onerror(Some(fail.unchecked_ref()));
+    });
+    match JsFuture::from(p).await {
+        Ok(_) => r2.result(),
+        Err(_) => Err(r2.error().ok().flatten().map_or(JsValue::NULL, Into::into)),
+    }
+}
+
+/// A transaction's end: Ok once committed, the reason when it aborts.
+async fn committed(t: &IdbTransaction) -> Result<(), JsValue> {
+    let t2 = t.clone();
+    let p = Promise::new(&mut |resolve, reject| {
+        let ok = Closure::once_into_js(move || resolve.call0(&JsValue::NULL));
+        let reject2 = reject.clone();
+        let abort = Closure::once_into_js(move || reject.call0(&JsValue::NULL));
+        let fail = Closure::once_into_js(move || reject2.call0(&JsValue::NULL));
+        t.set_oncomplete(Some(ok.unchecked_ref()));
+        t.set_onabort(Some(abort.unchecked_ref()));
+        t.set_onerror(Some(fail.unchecked_ref()));
+    });
+    JsFuture::from(p).await.map(|_| ()).map_err(|_| {
+        t2.error()
+            .map_or_else(|| "the transaction was aborted".into(), Into::into)
+    })
+}
+
+/// The open database (created on first use).
+pub async fn open() -> Result<IdbDatabase, LibraryError> {
+    let factory = web_sys::window()
+        .and_then(|w| w.indexed_db().ok().flatten())
+        .ok_or_else(|| LibraryError {
+            message: "this browser keeps no local data here (no IndexedDB)".into(),
+            quota: false,
+        })?;
+    let req = factory
+        .open_with_u32(DB, VERSION)
+        .map_err(|e| error("opening the library", &e))?;
+    let upgrade = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let db: Option<IdbDatabase> = js_sys::Reflect::get(&e, &"target".into())
+            .ok()
+            .and_then(|t| t.dyn_into::<IdbRequest>().ok())
+            .and_then(|r| r.result().ok())
+            .and_then(|d| d.dyn_into().ok());
+        if let Some(db) = db {
+            for store in [ENTRIES, PACKED] {
+                if !db.object_store_names().contains(store) {
+                    let _ = db.create_object_store(store);
+                }
+            }
+        }
+    });
+    req.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let db = done(&req)
+        .await
+        .map_err(|e| error("opening the library", &e))?;
+    drop(upgrade);
+    Ok(db.unchecked_into())
+}
+
+fn stores(
+    db: &IdbDatabase,
+    names: &[&str],
+    mode: IdbTransactionMode,
+) -> Result<(IdbTransaction, Vec<IdbObjectStore>), JsValue> {
+    let list: Array = names.iter().map(|n| JsValue::from_str(n)).collect();
+    let t = db.transaction_with_str_sequence_and_mode(&list, mode)?;
+    let s = names
+        .iter()
+        .map(|n| t.object_store(n))
+        .collect::<Result<_, _>>()?;
+    Ok((t, s))
+}
+
+/// Every entry with its key, in the order they were added.
+pub async fn list(db: &IdbDatabase) -> Result<Vec<(u32, Entry)>, LibraryError> {
+    let e = |e: JsValue| error("reading the library", &e);
+    let (_, s) = stores(db, &[ENTRIES], IdbTransactionMode::Readonly).map_err(e)?;
+    // Both asked before either is awaited: one transaction, one snapshot.
+    let (keys, values) = (s[0].get_all_keys().map_err(e)?, s[0].get_all().map_err(e)?);
+    let keys: Array = done(&keys).await.map_err(e)?.unchecked_into();
+    let values: Array = done(&values).await.map_err(e)?.unchecked_into();
+    Ok(keys
+        .iter()
+        .zip(values.iter())
+        .filter_map(|(k, v)| {
+            let entry = serde_json::from_str(&v.as_string()?).ok()?;
+            Some((k.as_f64()? as u32, entry))
+        })
+        .collect())
+}
+
+/// Keep a file: its entry and packed bytes, both or neither. Answers its key.
+pub async fn add(db: &IdbDatabase, entry: &Entry, packed: &[u8]) -> Result<u32, LibraryError> {
+    let what = format!("keeping {} in the library", entry.name);
+    let e = |e: JsValue| error(&what, &e);
+    let json = serde_json::to_string(entry).map_err(|x| LibraryError {
+        message: format!("{what}: {x}"),
+        quota: false,
+    })?;
+    let (t, s) = stores(db, &[ENTRIES, PACKED], IdbTransactionMode::Readwrite).map_err(e)?;
+    // The key is one past the largest so far (IndexedDB's own key generator needs a store
+    // created with it; explicit keys keep both stores in step).
+    let last = done(
+        &s[0]
+            .open_key_cursor_with_range_and_direction(
+                &JsValue::UNDEFINED,
+                web_sys::IdbCursorDirection::Prev,
+            )
+            .map_err(e)?,
+    )
+    .await
+    .map_err(e)?;
+    let key = if last.is_null() {
+        1
+    } else {
+        let k = js_sys::Reflect::get(&last, &"key".into()).map_err(e)?;
+        k.as_f64().unwrap_or(0.0) as u32 + 1
+    };
+    let put = |store: &IdbObjectStore, v: &JsValue| -> Result<(), LibraryError> {
+        // A full quota may throw here or abort the transaction later: both end up in `e`.
+        store.put_with_key(v, &key.into()).map(|_| ()).map_err(e)
+    };
+    let bytes = Uint8Array::from(packed);
+    if let Err(x) = put(&s[0], &json.into()).and_then(|_| put(&s[1], &bytes.into())) {
+        let _ = t.abort();
+        return Err(x);
+    }
+    committed(&t).await.map_err(e)?;
+    Ok(key)
+}
+
+/// The packed bytes of entry `key`.
+pub async fn packed(db: &IdbDatabase, key: u32) -> Result<Vec<u8>, LibraryError> {
+    let e = |e: JsValue| error("reading the file from the library", &e);
+    let (_, s) = stores(db, &[PACKED], IdbTransactionMode::Readonly).map_err(e)?;
+    let v = done(&s[0].get(&key.into()).map_err(e)?).await.map_err(e)?;
+    if v.is_undefined() {
+        return Err(LibraryError {
+            message: "that file is no longer in the library".into(),
+            quota: false,
+        });
+    }
+    Ok(v.unchecked_into::<Uint8Array>().to_vec())
+}
+
+/// Replace entry `key`'s facts (a new name, the pattern once classified, the time opened).
+pub async fn update(db: &IdbDatabase, key: u32, entry: &Entry) -> Result<(), LibraryError> {
+    let e = |e: JsValue| error("updating the library", &e);
+    let json = serde_json::to_string(entry).unwrap_or_default();
+    let (t, s) = stores(db, &[ENTRIES], IdbTransactionMode::Readwrite).map_err(e)?;
+    // Only if it is still there: a file deleted meanwhile stays deleted.
+    let there = done(&s[0].count_with_key(&key.into()).map_err(e)?)
+        .await
+        .map_err(e)?;
+    if there.as_f64() == Some(1.0) {
+        s[0].put_with_key(&json.into(), &key.into()).map_err(e)?;
+    }
+    committed(&t).await.map_err(e)
+}
+
+/// Delete entry `key`, or every entry with None.
+pub async fn delete(db: &IdbDatabase, key: Option<u32>) -> Result<(), LibraryError> {
+    let e = |e: JsValue| error("deleting from the library", &e);
+    let (t, s) = stores(db, &[ENTRIES, PACKED], IdbTransactionMode::Readwrite).map_err(e)?;
+    for store in &s {
+        match key {
+            Some(k) => store.delete(&k.into()).map(|_| ()),
+            None => store.clear().map(|_| ()),
+        }
+        .map_err(e)?;
+    }
+    committed(&t).await.map_err(e)
+}
+
+/// Bytes used and available to this site (`navigator.storage.estimate()`), where known.
+pub async fn estimate() -> Option<(f64, f64)> {
+    let storage = web_sys::window()?.navigator().storage();
+    let e = JsFuture::from(storage.estimate().ok()?).await.ok()?;
+    let get = |k: &str| js_sys::Reflect::get(&e, &k.into()).ok()?.as_f64();
+    Some((get("usage")?, get("quota")?))
+}
+
+/// Ask that this site's data is not evicted under storage pressure; answers whether it is
+/// persistent now.
+pub async fn persist() -> bool {
+    let Some(storage) = web_sys::window().map(|w| w.navigator().storage()) else {
+        return false;
+    };
+    if let Ok(p) = storage.persisted()
+        && JsFuture::from(p).await.ok().and_then(|v| v.as_bool()) == Some(true)
+    {
+        return true;
+    }
+    match storage.persist() {
+        Ok(p) => JsFuture::from(p)
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,289 @@
+//! The library on the page: keeping each file read, reopening, renaming and deleting kept ones,
+//! the pattern of each once classified, the storage quota, and the panel that lists them.
+//!
+//! The database is opened once per page. A failure (no IndexedDB, a full quota) is a note in
+//! the panel; it never stops the file on screen, and never touches what is already kept.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use web_sys::IdbDatabase;
+
+use super::idb::{self, LibraryError};
+use super::{Entry, pattern_summary};
+use crate::doc::Doc;
+use crate::loader::Loader;
+use crate::state::{Origin, St};
+
+thread_local! {
+    static DB: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+}
+
+async fn db() -> Result<IdbDatabase, LibraryError> {
+    if let Some(db) = DB.with_borrow(Clone::clone) {
+        return Ok(db);
+    }
+    let db = idb::open().await?;
+    DB.with_borrow_mut(|d| *d = Some(db.clone()));
+    Ok(db)
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Run `f` with the database; its error becomes the panel's note.
+fn with_db<F>(st: St, f: impl FnOnce(IdbDatabase) -> F + 'static)
+where
+    F: std::future::Future<Output = Result<(), LibraryError>> + 'static,
+{
+    leptos::task::spawn_local(async move {
+        let result = match db().await {
+            Ok(db) => f(db).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            st.library_note.set(Some(e.message));
+        }
+    });
+}
+
+/// Read the list and the quota again.
+pub fn refresh(st: St) {
+    with_db(st, move |db| async move {
+        let mut list = idb::list(&db).await?;
+        list.sort_by(|a, b| b.1.opened_ms.total_cmp(&a.1.opened_ms));
+        st.library.set(Some(Rc::new(list)));
+        if let Some((usage, quota)) = idb::estimate().await {
+            let persisted = st.storage.get_untracked().is_some_and(|s| s.2);
+            st.storage.set(Some((usage, quota, persisted)));
+        }
+        Ok(())
+    });
+}
+
+/// A file was read and is on screen: keep it (or, reopened from the library, note the time).
+pub fn opened(st: St, doc: &Doc, packed: Vec<u8>) {
+    match st.origin.get_untracked() {
+        Origin::Demo => {}
+        Origin::Library(key) => {
+            st.kept.set(Some(key));
+            update(st, key, |e| e.opened_ms = now());
+        }
+        Origin::New => {
+            let entry = Entry::of(doc, packed.len(), now());
+            with_db(st, move |db| async move {
+                let added = idb::add(&db, &entry, &packed).await;
+                let key = added.map_err(|e| LibraryError {
+                    message: if e.quota {
+                        format!(
+                            "{} was not kept in the library: this site's storage is full ({}). \
+                             Everything kept before is still there; delete files from the \
+                             library to make room.",
+                            entry.name, e.message
+                        )
+                    } else {
+                        format!("{} was not kept in the library: {}", entry.name, e.message)
+                    },
+                    ..e
+                })?;
+                st.library_note.set(None);
+                // Only if the same file is still the one on screen.
+                if st.doc.get_untracked().is_some_and(|d| d.name == entry.name) {
+                    st.kept.set(Some(key));
+                }
+                if st.storage.get_untracked().is_none_or(|s| !s.2) {
+                    let persisted = idb::persist().await;
+                    st.storage.update(|s| match s {
+                        Some(s) => s.2 = persisted,
+                        None => *s = Some((0.0, 0.0, persisted)),
+                    });
+                }
+                refresh(st);
+                Ok(())
+            });
+        }
+    }
+}
+
+/// Change entry `key`'s facts with `change`, store them, and list again.
+fn update(st: St, key: u32, change: impl FnOnce(&mut Entry) + 'static) {
+    with_db(st, move |db| async move {
+        let list = idb::list(&db).await?;
+        let Some((_, mut entry)) = list.into_iter().find(|(k, _)| *k == key) else {
+            return Ok(());
+        };
+        change(&mut entry);
+        idb::update(&db, key, &entry).await?;
+        refresh(st);
+        Ok(())
+    });
+}
+
+/// Keep each kept file's patterns in step with the classifier's answer for it.
+pub fn track_patterns(st: St) {
+    Effect::new(move |_| {
+        let (Some(key), Some(classes), Some(doc)) = (st.kept.get(), st.classes.get(), st.doc.get())
+        else {
+            return;
+        };
+        let calls: Vec<Option<model::Call>> = (0..doc.file.wafers.len())
+            .map(|i| classes.call(&doc, i))
+            .collect();
+        let labels: Vec<Option<&str>> = calls.iter().flatten().map(|c| c.label()).collect();
+        if labels.is_empty() {
+            return;
+        }
+        let summary = pattern_summary(&labels, classes.model_version);
+        let current = st.library.get_untracked().and_then(|l| {
+            l.iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, e)| e.pattern.clone())
+        });
+        if current.flatten().as_deref() != Some(&summary) {
+            update(st, key, move |e| e.pattern = Some(summary));
+        }
+    });
+}
+
+/// Open kept file `key` again: its packed bytes go to the worker, which classifies them.
+fn reopen(st: St, loader: Rc<Loader>, key: u32, name: String) {
+    st.begin(&name);
+    st.origin.set(Origin::Library(key));
+    leptos::task::spawn_local(async move {
+        let bytes = match db().await {
+            Ok(db) => idb::packed(&db, key).await,
+            Err(e) => Err(e),
+        };
+        match bytes {
+            Ok(b) => loader.open_packed(&name, &b),
+            Err(e) => st.fail(&name, &e.message),
+        }
+    });
+}
+
+fn rename(st: St, key: u32, name: &str) {
+    let asked = web_sys::window()
+        .and_then(|w| w.prompt_with_message_and_default("New name", name).ok())
+        .flatten();
+    if let Some(new) = asked
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+    {
+        update(st, key, move |e| e.name = new);
+    }
+}
+
+fn delete(st: St, key: Option<u32>) {
+    if key.is_none() {
+        let sure = web_sys::window()
+            .and_then(|w| {
+                w.confirm_with_message("Delete every file kept in this browser?")
+                    .ok()
+            })
+            .unwrap_or(false);
+        if !sure {
+            return;
+        }
+    }
+    with_db(st, move |db| async move {
+        idb::delete(&db, key).await?;
+        if key.is_none() || st.kept.get_untracked() == key {
+            st.kept.set(None);
+        }
+        refresh(st);
+        Ok(())
+    });
+}
+
+fn megabytes(b: f64) -> String {
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else {
+        format!("{:.1} MB", b / 1e6)
+    }
+}
+
+/// The library: every kept file with its facts, to reopen, rename or delete.
+#[component]
+pub fn LibraryPanel(loader: StoredValue<Option<Rc<Loader>>, LocalStorage>) -> impl IntoView {
+    let st = expect_context::<St>();
+    refresh(st);
+    track_patterns(st);
+    let locale = web_sys::window()
+        .and_then(|w| w.navigator().language())
+        .unwrap_or_else(|| "en".into());
+    move || {
+        let list = st.library.get().unwrap_or_default();
+        let rows: Vec<_> = list
+            .iter()
+            .map(|(key, e)| {
+                let key = *key;
+                let (name, name2) = (e.name.clone(), e.name.clone());
+                let when: String = js_sys::Date::new(&e.opened_ms.into())
+                    .to_locale_string(&locale, &wasm_bindgen::JsValue::UNDEFINED)
+                    .into();
+                let yield_ = e
+                    .yield_
+                    .map_or("—".into(), |y| format!("{:.2}%", y * 100.0));
+                let facts = format!(
+                    "lot {} · {} wafer{} · {} dies · yield {} · {} · opened {when} · {}",
+                    e.lot,
+                    e.wafers,
+                    if e.wafers == 1 { "" } else { "s" },
+                    e.dies,
+                    yield_,
+                    e.pattern
+                        .clone()
+                        .unwrap_or_else(|| "not classified yet".into()),
+                    megabytes(e.bytes as f64),
+                );
+                view! {
+                    <tr data-id=key class:current=move || st.kept.get() == Some(key)>
+                        <td>
+                            <button class="link library-open" title="Open it again"
+                                on:click=move |_| {
+                                    if let Some(l) = loader.get_value() {
+                                        reopen(st, l, key, name.clone());
+                                    }
+                                }>{e.name.clone()}</button>
+                            <div class="muted library-facts">{facts}</div>
+                        </td>
+                        <td class="library-actions">
+                            <button class="library-rename" title="Rename"
+                                on:click=move |_| rename(st, key, &name2)>"✎"</button>
+                            <button class="library-delete" title="Delete from this browser"
+                                on:click=move |_| delete(st, Some(key))>"×"</button>
+                        </td>
+                    </tr>
+                }
+            })
+            .collect();
+        let usage = st.storage.get().map(|(used, quota, persisted)| {
+            format!(
+                "{} of {} used on this device · {}",
+                megabytes(used),
+                megabytes(quota),
+                if persisted {
+                    "kept until you delete it"
+                } else {
+                    "the browser may clear it when space runs low"
+                }
+            )
+        });
+        let empty = list.is_empty();
+        view! {
+            <div class="panel library" id="library" data-count=list.len()>
+                <h3>"Library"</h3>
+                {move || st.library_note.get().map(|n| view! { <p class="error" id="library-note">{n}</p> })}
+                {empty.then(|| view! { <p class="muted">"Files you open are kept here, to reopen without the original or a network."</p> })}
+                <table><tbody>{rows}</tbody></table>
+                <p class="muted" id="library-usage">{usage}</p>
+                {(!empty).then(|| view! {
+                    <button id="library-clear" on:click=move |_| delete(st, None)>"Clear all"</button>
+                })}
+            </div>
+        }
+    }
+}
