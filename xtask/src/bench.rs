@@ -82,6 +82,16 @@ pub fn bench() -> Result {
             },
         )?;
         p.run(
+            "first load: bytes before the first map (gzip -9) and time to it, cold and warm (service worker)",
+            || {
+                ensure_app_tools()?;
+                build_app(Lint::Off)?;
+                let mut c = Command::new("node");
+                c.current_dir(root()).arg("tests/benches/first-load.mjs");
+                sh(c)
+            },
+        )?;
+        p.run(
             "viewer in headless Chromium: 1M and 4.8M dies and Flex_3, GPU and CPU vs Canvas2D",
             || {
                 ensure_app_tools()?;

@@ -1,0 +1,85 @@
+// First-load benchmark in headless Chromium, run by `cargo xtask bench`:
+//   node tests/benches/first-load.mjs [RUNS]
+// - Bytes: every file the page fetched from the first request until the demo wafer's first frame,
+//   raw and gzip -9 (as a static host or the edge would send it compressed), split into what the
+//   first map needs and what only came along (the classifier's weights load in parallel). Goal
+//   (issue 14): under 1.5 MB gzip for the first map.
+// - Time from navigation to the demo wafer's first frame (the page's `#status` turns `ready`),
+//   medians of RUNS (default 3):
+//   - cold: a fresh profile, on the loopback network and on an emulated 20 Mbit/s, 40 ms link;
+//   - warm: the same profile reloaded once the service worker holds the build, on the same
+//     emulated link (the network is not needed any more).
+import { gzipSync } from 'node:zlib';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch } from '../lib/chromium.mjs';
+import { serve } from '../lib/serve.mjs';
+import { root } from '../lib/corpus.mjs';
+
+const dist = process.env.WAFERSCOPE_DIST ?? join(root, 'target/dist');
+const runs = Number(process.argv[2] ?? 3);
+const server = await serve(dist);
+const url = `http://127.0.0.1:${server.address().port}/`;
+const GOAL = 1.5e6;
+const SLOW = { offline: false, latency: 40, downloadThroughput: 20e6 / 8, uploadThroughput: 10e6 / 8 };
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const firstMap = (page) => page.waitForFunction(() => document.querySelector('#status')?.dataset.state === 'ready', null, { timeout: 120000 });
+
+/** Navigate (or reload), open the demo wafer, and time it to its first frame. */
+async function timeToMap(page, go) {
+  const t0 = Date.now();
+  await go();
+  await page.waitForSelector('#demo');
+  await page.click('#demo');
+  await firstMap(page);
+  return Date.now() - t0;
+}
+
+const browser = await launch();
+try {
+  // Bytes, from one cold load.
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const page = await context.newPage();
+  const fetched = [];
+  page.on('request', (r) => { if (r.url().startsWith(url)) fetched.push(new URL(r.url()).pathname); });
+  await timeToMap(page, () => page.goto(url));
+  await context.close();
+  const rows = [...new Set(fetched)].map((p) => {
+    const file = join(dist, p === '/' ? 'index.html' : p);
+    if (!existsSync(file)) return null;
+    const bytes = readFileSync(file);
+    return { path: p, raw: bytes.length, gz: gzipSync(bytes, { level: 9 }).length, needed: !p.startsWith('/model/') };
+  }).filter(Boolean);
+  const sum = (rs, k) => rs.reduce((a, r) => a + r[k], 0);
+  console.log('fetched before the first map (demo wafer):');
+  for (const r of rows) console.log(`  ${r.path.padEnd(40)} ${String(r.raw).padStart(10)} raw ${String(r.gz).padStart(10)} gzip -9${r.needed ? '' : '  (not needed for the map)'}`);
+  const need = rows.filter((r) => r.needed);
+  const gz = sum(need, 'gz');
+  console.log(`first load for the first map: ${(sum(need, 'raw') / 1e6).toFixed(2)} MB raw, ${(gz / 1e6).toFixed(2)} MB gzip -9 `
+    + `(goal < ${GOAL / 1e6} MB: ${gz < GOAL ? 'met' : `missed by ${((gz - GOAL) / 1e6).toFixed(2)} MB`})`);
+
+  // Time: cold (fresh profile each run), loopback and emulated link; warm (service worker).
+  const cold = { loopback: [], slow: [] };
+  const warm = [];
+  for (let i = 0; i < runs; i++) {
+    for (const link of ['loopback', 'slow']) {
+      const ctx = await browser.newContext();
+      const p = await ctx.newPage();
+      const cdp = await ctx.newCDPSession(p);
+      if (link === 'slow') await cdp.send('Network.emulateNetworkConditions', SLOW);
+      cold[link].push(await timeToMap(p, () => p.goto(url)));
+      if (link === 'slow') {
+        await p.waitForFunction(() => document.querySelector('#status')?.dataset.sw === 'ready', null, { timeout: 120000 });
+        warm.push(await timeToMap(p, () => p.reload()));
+      }
+      await ctx.close();
+    }
+  }
+  console.log(`time to the first map, medians of ${runs}: cold ${median(cold.loopback)} ms on loopback, `
+    + `${median(cold.slow)} ms on 20 Mbit/s + 40 ms; warm (service worker cache) ${median(warm)} ms on the same link `
+    + `(warm/cold ${(median(warm) / median(cold.slow)).toFixed(2)})`);
+} finally {
+  await browser.close();
+  server.close();
+}
