@@ -49,6 +49,13 @@ pub fn register(state: RwSignal<Offline>) {
     on_control.forget();
     leptos::task::spawn_local(async move {
         let reg = match JsFuture::from(c.register("./sw.js")).await {
+            // Some embedders (an automation that blocks service workers) resolve with nothing.
+            Ok(r) if r.is_undefined() || r.is_null() => {
+                state.set(Offline::Unavailable(
+                    "service workers are turned off here: the app works online only".into(),
+                ));
+                return;
+            }
             Ok(r) => r.unchecked_into::<ServiceWorkerRegistration>(),
             Err(e) => {
                 state.set(Offline::Failed(format!(
