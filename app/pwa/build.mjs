@@ -28,7 +28,9 @@ const entries = files(out)
       if (hash !== model.sha256) throw new Error(`${p}: sha256 ${hash}, but model/manifest.json says ${model.sha256}`);
       return { url: `./${p}?v=${model.sha256}`, hash };
     }
-    return { url: `./${p}`, hash };
+    // The page under its directory URL: hosts that redirect /index.html to / (Cloudflare's
+    // assets do) would otherwise hand the worker a redirect, which a navigation cannot use.
+    return { url: p === 'index.html' ? './' : `./${p}`, hash };
   });
 // The worker's own code counts too: a change to it gets a fresh cache.
 const template = readFileSync(join(here, 'sw.js'), 'utf8');

@@ -19,13 +19,20 @@ const normal = (href) => {
   return u.href;
 };
 const urls = new Set(PRECACHE.map(normal));
-const page = new URL('./index.html', scope).href;
+const page = normal(scope.href);
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    // `reload`: straight from the network, never from the HTTP cache of an older build.
-    await cache.addAll([...urls].map((u) => new Request(u, { cache: 'reload' })));
+    await Promise.all([...urls].map(async (u) => {
+      // `reload`: straight from the network, never from the HTTP cache of an older build.
+      const res = await fetch(new Request(u, { cache: 'reload' }));
+      if (!res.ok) throw new Error(`${u}: HTTP ${res.status}`);
+      // A response that came through a redirect cannot answer a navigation: keep its body only.
+      await cache.put(u, res.redirected
+        ? new Response(await res.blob(), { status: res.status, statusText: res.statusText, headers: res.headers })
+        : res);
+    }));
   })());
 });
 
