@@ -45,6 +45,12 @@ thread_local! {
 
 const MAX_ATTEMPTS: u32 = 3;
 
+/// A new model replaced the weights: set up again with it before the next file.
+pub fn forget() {
+    READY.set(None);
+    ATTEMPTS.set(0);
+}
+
 /// Classify every open file on WebGPU once the weights are here.
 pub fn track(st: St) {
     Effect::new(move |_| {

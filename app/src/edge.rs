@@ -23,6 +23,46 @@ async fn get_text(url: &str) -> Result<String, String> {
     r.text().await.map_err(|e| e.to_string())
 }
 
+thread_local! {
+    /// Edge model versions whose weights did not check out: not fetched again this session.
+    static REFUSED: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The edge's current model (manifest, weights, version) when it is not the page's, and only
+/// once its weights match the sha256 that both the edge's answer and the manifest name. None
+/// when the edge does not answer, has the same model, or sent weights that do not check out
+/// (the page's note says so, and the model in use stays).
+pub async fn newer_model(st: St) -> Option<(String, Vec<u8>, u32)> {
+    let info: api::ModelInfo = serde_json::from_str(&get_text(path::MODEL).await.ok()?).ok()?;
+    let current = crate::loader::model_version();
+    if current == Some(info.version) || REFUSED.with_borrow(|r| r.contains(&info.version)) {
+        return None;
+    }
+    let r = Request::get(&info.weights_url).send().await.ok()?;
+    if !r.ok() {
+        return None;
+    }
+    let weights = r.binary().await.ok()?;
+    let sum = model::sha256_hex(&weights);
+    let manifest = serde_json::from_str::<model::Manifest>(&info.manifest).ok();
+    let fits = manifest.as_ref().is_some_and(|m| {
+        m.sha256 == sum
+            && m.model_version == info.version
+            && m.feature_spec_version == features::SPEC_VERSION
+    });
+    if sum != info.sha256 || !fits {
+        REFUSED.with_borrow_mut(|r| r.push(info.version));
+        let keep = current.map_or("the shipped one".into(), |v| format!("v{v}"));
+        st.model_note.set(Some(format!(
+            "the edge's model v{} was refused: its weights have sha256 {sum}, its manifest \
+             says {}; model {keep} stays",
+            info.version, info.sha256
+        )));
+        return None;
+    }
+    Some((info.manifest, weights, info.version))
+}
+
 /// Look for the edge API; when found, list its wafers and open the one a shared link names.
 pub fn probe(st: St, loader: Rc<Loader>) {
     leptos::task::spawn_local(async move {
@@ -79,7 +119,7 @@ pub fn open(st: St, loader: Rc<Loader>, hash: String) {
         }
         .await;
         match bytes {
-            Ok(b) => loader.open_packed(&name, &b),
+            Ok(b) => loader.open_packed(st, &name, &b),
             Err(e) => st.fail(&name, &format!("the edge could not send the wafer: {e}")),
         }
     });

@@ -76,19 +76,35 @@ impl Loader {
 
     pub fn open_file(&self, st: St, file: File) {
         st.begin(&file.name());
-        post(&self.worker, ToWorker::File(file));
+        self.after_model_check(st, ToWorker::File(file));
     }
 
-    /// Open a packed file (as the edge serves stored wafers); the worker unpacks and classifies
-    /// it like a parsed one. The caller has called `st.begin`.
-    pub fn open_packed(&self, name: &str, bytes: &[u8]) {
-        post(
-            &self.worker,
-            ToWorker::Packed {
-                name: name.to_string(),
-                packed: Uint8Array::from(bytes),
-            },
-        );
+    /// Open a packed file (as the edge serves stored wafers, and the library keeps files); the
+    /// worker unpacks and classifies it like a parsed one. The caller has called `st.begin`.
+    pub fn open_packed(&self, st: St, name: &str, bytes: &[u8]) {
+        let msg = ToWorker::Packed {
+            name: name.to_string(),
+            packed: Uint8Array::from(bytes),
+        };
+        self.after_model_check(st, msg);
+    }
+
+    /// Served by the edge: take its current model first (`edge::newer_model`), so the file
+    /// is classified by it. The model changes between files, never within one: the worker
+    /// handles messages in order. Elsewhere (offline, a static host) post at once.
+    fn after_model_check(&self, st: St, msg: ToWorker<JsWire>) {
+        if st.edge.get_untracked().is_none() {
+            post(&self.worker, msg);
+            return;
+        }
+        let worker = self.worker.clone();
+        leptos::task::spawn_local(async move {
+            if let Some((manifest, weights, version)) = crate::edge::newer_model(st).await {
+                swap_model(st, &worker, manifest, weights, version, "from the edge");
+                crate::library::keep::remember_model(st, version);
+            }
+            post(&worker, msg);
+        });
     }
 
     pub fn open_demo(&self, st: St, index: usize) {
@@ -192,6 +208,42 @@ pub fn model_files() -> Option<(String, Vec<u8>)> {
     MODEL.with_borrow(|m| m.clone())
 }
 
+/// The version of the model the page hands out (`model_files`), once here.
+pub fn model_version() -> Option<u32> {
+    MODEL.with_borrow(|m| {
+        let (manifest, _) = m.as_ref()?;
+        Some(
+            serde_json::from_str::<model::Manifest>(manifest)
+                .ok()?
+                .model_version,
+        )
+    })
+}
+
+/// Replace the model with verified weights (`where_from` for the note): the worker loads it
+/// before the next file it is sent, and the WebGPU classifier sets up again.
+pub fn swap_model(
+    st: St,
+    worker: &Worker,
+    manifest: String,
+    weights: Vec<u8>,
+    version: u32,
+    where_from: &str,
+) {
+    let old = model_version();
+    if old == Some(version) {
+        return;
+    }
+    MODEL.with_borrow_mut(|slot| *slot = Some((manifest, weights)));
+    send_model(worker);
+    #[cfg(feature = "webgpu")]
+    crate::classify::forget();
+    st.model_note.set(Some(match old {
+        Some(old) => format!("model v{version} {where_from} replaces v{old} from the next file on"),
+        None => format!("model v{version} {where_from}"),
+    }));
+}
+
 /// Hand the fetched model to the worker through the outbox (posted straight away, it was lost
 /// whenever the fetch beat the worker's start-up); again whenever a parsed file comes back
 /// from a worker that has no model, as a safety net.
@@ -236,6 +288,8 @@ fn fetch_model(st: St, worker: Worker) {
                 MODEL.with_borrow_mut(|slot| *slot = Some(m));
                 send_model(&worker);
                 st.weights_ready.set(true);
+                // A newer model verified from the edge before (kept for offline use).
+                crate::library::keep::restore_model(st, worker);
             }
             Err(e) => st.model.set(ModelStatus::Failed(e)),
         }

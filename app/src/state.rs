@@ -166,6 +166,8 @@ pub struct St {
     pub library: RwSignal<Option<Rc<crate::library::Listing>>, LocalStorage>,
     /// What the library last could not do, or asked of the browser.
     pub library_note: RwSignal<Option<String>>,
+    /// A model change (or a refused one) to tell the user about.
+    pub model_note: RwSignal<Option<String>>,
     /// Bytes this site stores and may store (`navigator.storage.estimate`), and whether its
     /// storage is persistent.
     pub storage: RwSignal<Option<(f64, f64, bool)>>,
@@ -210,6 +212,7 @@ impl St {
             library: RwSignal::new_local(None),
             library_note: RwSignal::new(None),
             storage: RwSignal::new(None),
+            model_note: RwSignal::new(None),
         }
     }
 

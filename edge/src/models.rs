@@ -14,6 +14,8 @@ pub fn info(m: &Manifest) -> ModelInfo {
         weights_url: api::path::weights(m.model_version),
         sha256: m.sha256.clone(),
         feature_spec_version: m.feature_spec_version,
+        // A parsed manifest serialises back without loss.
+        manifest: serde_json::to_string(m).unwrap_or_default(),
     }
 }
 
@@ -63,6 +65,9 @@ mod tests {
         let v = serde_json::from_str::<Manifest>(&m).unwrap().model_version;
         let man = validate(v, &m, &w).unwrap();
         assert_eq!(info(&man).weights_url, format!("/api/v1/model/{v}/weights"));
+        // The manifest it hands out loads the same weights the same way.
+        let handed = serde_json::from_str::<Manifest>(&info(&man).manifest).unwrap();
+        assert_eq!(handed, man);
         assert_eq!(validate(v + 1, &m, &w).unwrap_err().status, 422);
         let mut bad = w.clone();
         let n = bad.len() / 2;

@@ -1,6 +1,7 @@
 //! The library in IndexedDB: database `waferscope`, two object stores with the same keys.
 //! `entries` holds each file's [`Entry`] as JSON (small: the list reads them all), `packed` its
-//! packed bytes (read only to reopen it). A file is added in one transaction over both, so a
+//! packed bytes (read only to reopen it). A third store, `models`, keeps the last model verified
+//! from the edge (`manifest` and `weights`), for use offline. A file is added in one transaction over both, so a
 //! failure (a full quota) leaves neither half and nothing stored before is touched.
 //!
 //! Every call waits for its transaction to complete, not just its request to succeed: only then
@@ -15,9 +16,11 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransa
 use super::Entry;
 
 const DB: &str = "waferscope";
-const VERSION: u32 = 1;
+/// 2 added `models`; an upgrade creates the stores a database lacks.
+const VERSION: u32 = 2;
 const ENTRIES: &str = "entries";
 const PACKED: &str = "packed";
+const MODELS: &str = "models";
 
 /// Why the library could not do something, in words for the page.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,7 +109,7 @@ pub async fn open() -> Result<IdbDatabase, LibraryError> {
             .and_then(|r| r.result().ok())
             .and_then(|d| d.dyn_into().ok());
         if let Some(db) = db {
-            for store in [ENTRIES, PACKED] {
+            for store in [ENTRIES, PACKED, MODELS] {
                 if !db.object_store_names().contains(store) {
                     let _ = db.create_object_store(store);
                 }
@@ -234,6 +237,40 @@ pub async fn delete(db: &IdbDatabase, key: Option<u32>) -> Result<(), LibraryErr
         .map_err(e)?;
     }
     committed(&t).await.map_err(e)
+}
+
+/// Keep a verified model (its manifest's text and its weights), replacing the one kept before.
+pub async fn put_model(
+    db: &IdbDatabase,
+    manifest: &str,
+    weights: &[u8],
+) -> Result<(), LibraryError> {
+    let e = |e: JsValue| error("keeping the model for offline use", &e);
+    let (t, s) = stores(db, &[MODELS], IdbTransactionMode::Readwrite).map_err(e)?;
+    let w = Uint8Array::from(weights);
+    let put = s[0]
+        .put_with_key(&manifest.into(), &"manifest".into())
+        .and_then(|_| s[0].put_with_key(&w.into(), &"weights".into()));
+    if let Err(x) = put {
+        let _ = t.abort();
+        return Err(e(x));
+    }
+    committed(&t).await.map_err(e)
+}
+
+/// The model kept by [`put_model`], if any.
+pub async fn model(db: &IdbDatabase) -> Result<Option<(String, Vec<u8>)>, LibraryError> {
+    let e = |e: JsValue| error("reading the kept model", &e);
+    let (_, s) = stores(db, &[MODELS], IdbTransactionMode::Readonly).map_err(e)?;
+    let (m, w) = (
+        s[0].get(&"manifest".into()).map_err(e)?,
+        s[0].get(&"weights".into()).map_err(e)?,
+    );
+    let (m, w) = (done(&m).await.map_err(e)?, done(&w).await.map_err(e)?);
+    match (m.as_string(), w.dyn_into::<Uint8Array>()) {
+        (Some(m), Ok(w)) => Ok(Some((m, w.to_vec()))),
+        _ => Ok(None),
+    }
 }
 
 /// Bytes used and available to this site (`navigator.storage.estimate()`), where known.

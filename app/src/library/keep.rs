@@ -107,6 +107,45 @@ pub fn opened(st: St, doc: &Doc, packed: Vec<u8>) {
     }
 }
 
+/// Keep the model now in use (just verified from the edge, `version`) for offline use.
+pub fn remember_model(st: St, version: u32) {
+    let Some((manifest, weights)) = crate::loader::model_files() else {
+        return;
+    };
+    with_db(st, move |db| async move {
+        if crate::loader::model_version() == Some(version) {
+            idb::put_model(&db, &manifest, &weights).await?;
+        }
+        Ok(())
+    });
+}
+
+/// At start: a model verified from the edge before and newer than the page's own replaces it
+/// (checked again: the bytes must still match their manifest's sha256). Offline, this is how
+/// the last verified model stays in use.
+pub fn restore_model(st: St, worker: web_sys::Worker) {
+    with_db(st, move |db| async move {
+        let Some((manifest, weights)) = idb::model(&db).await? else {
+            return Ok(());
+        };
+        let Ok(m) = serde_json::from_str::<model::Manifest>(&manifest) else {
+            return Ok(());
+        };
+        let newer = crate::loader::model_version().is_none_or(|v| m.model_version > v);
+        if newer && model::sha256_hex(&weights) == m.sha256 {
+            crate::loader::swap_model(
+                st,
+                &worker,
+                manifest,
+                weights,
+                m.model_version,
+                "(kept from the edge)",
+            );
+        }
+        Ok(())
+    });
+}
+
 /// Change entry `key`'s facts with `change`, store them, and list again.
 fn update(st: St, key: u32, change: impl FnOnce(&mut Entry) + 'static) {
     with_db(st, move |db| async move {
@@ -157,7 +196,7 @@ fn reopen(st: St, loader: Rc<Loader>, key: u32, name: String) {
             Err(e) => Err(e),
         };
         match bytes {
-            Ok(b) => loader.open_packed(&name, &b),
+            Ok(b) => loader.open_packed(st, &name, &b),
             Err(e) => st.fail(&name, &e.message),
         }
     });

@@ -105,6 +105,7 @@ pub fn Pattern() -> impl IntoView {
                     "{} · {:.1} ms for this wafer, {:.1} ms for all {} · {status}",
                     classes.backend, classes.single_ms, classes.batch_ms, classes.wafers.len()
                 )}</p>
+                {move || st.model_note.get().map(|n| view! { <p class="muted" id="model-note">{n}</p> })}
                 <EdgeLine local=call.label()/>
                 <p class="muted mono" title="FeatureHash: the edge's cache key for this pattern">
                     {format!("hash {}", &hash[..16.min(hash.len())])}</p>

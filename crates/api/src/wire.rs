@@ -105,6 +105,11 @@ pub struct ModelInfo {
     pub weights_url: String,
     pub sha256: String,
     pub feature_spec_version: u16,
+    /// The model's whole manifest (`model::Manifest` as JSON text), temperature included: what
+    /// a client needs to load the weights as the edge does (the page swaps to a newer model
+    /// with it).
+    #[serde(default)]
+    pub manifest: String,
 }
 
 /// `PUT /api/v1/admin/models/{version}`: 201 stored, 200 when these weights were there already.
