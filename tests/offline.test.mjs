@@ -214,6 +214,9 @@ test('the library keeps opened files, offline too', async () => {
     assert.equal(differ, 0, 'the reopened map is the same picture, pixel for pixel');
     await until(page, () => document.querySelector('#status')?.dataset.confidence);
     assert.equal((await rows()).length, 2, 'reopening does not keep a second copy');
+    // Its time opened moves it first, and its pattern stays (both changes land).
+    await until(page, (id) => document.querySelector('#library tr[data-id]')?.dataset.id === id, kept[1].id);
+    assert.match((await rows())[0].facts, /\(model v\d+\)/);
 
     // Rename one, delete the other: both stick after a reload.
     await page.click(`#library tr[data-id="${kept[1].id}"] .library-rename`);

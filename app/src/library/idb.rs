@@ -210,16 +210,23 @@ pub async fn packed(db: &IdbDatabase, key: u32) -> Result<Vec<u8>, LibraryError>
     Ok(v.unchecked_into::<Uint8Array>().to_vec())
 }
 
-/// Replace entry `key`'s facts (a new name, the pattern once classified, the time opened).
-pub async fn update(db: &IdbDatabase, key: u32, entry: &Entry) -> Result<(), LibraryError> {
+/// Change entry `key`'s facts (a new name, the pattern once classified, the time opened):
+/// read, changed and written in one transaction, so two changes at once (a reopen's time and
+/// its pattern) both land. An entry deleted meanwhile stays deleted.
+pub async fn modify(
+    db: &IdbDatabase,
+    key: u32,
+    change: impl FnOnce(&mut Entry),
+) -> Result<(), LibraryError> {
     let e = |e: JsValue| error("updating the library", &e);
-    let json = serde_json::to_string(entry).unwrap_or_default();
     let (t, s) = stores(db, &[ENTRIES], IdbTransactionMode::Readwrite).map_err(e)?;
-    // Only if it is still there: a file deleted meanwhile stays deleted.
-    let there = done(&s[0].count_with_key(&key.into()).map_err(e)?)
-        .await
-        .map_err(e)?;
-    if there.as_f64() == Some(1.0) {
+    let stored = done(&s[0].get(&key.into()).map_err(e)?).await.map_err(e)?;
+    let entry = stored
+        .as_string()
+        .and_then(|j| serde_json::from_str::<Entry>(&j).ok());
+    if let Some(mut entry) = entry {
+        change(&mut entry);
+        let json = serde_json::to_string(&entry).unwrap_or_default();
         s[0].put_with_key(&json.into(), &key.into()).map_err(e)?;
     }
     committed(&t).await.map_err(e)

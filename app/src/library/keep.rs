@@ -149,12 +149,7 @@ pub fn restore_model(st: St, worker: web_sys::Worker) {
 /// Change entry `key`'s facts with `change`, store them, and list again.
 fn update(st: St, key: u32, change: impl FnOnce(&mut Entry) + 'static) {
     with_db(st, move |db| async move {
-        let list = idb::list(&db).await?;
-        let Some((_, mut entry)) = list.into_iter().find(|(k, _)| *k == key) else {
-            return Ok(());
-        };
-        change(&mut entry);
-        idb::update(&db, key, &entry).await?;
+        idb::modify(&db, key, change).await?;
         refresh(st);
         Ok(())
     });
