@@ -82,7 +82,7 @@ pub fn bench() -> Result {
             },
         )?;
         p.run(
-            "first load: bytes before the first map (gzip -9) and time to it, cold and warm (service worker)",
+            "first load: bytes before the first map (gzip, zlib level 9) and time to it, cold and warm (service worker)",
             || {
                 ensure_app_tools()?;
                 build_app(Lint::Off)?;
