@@ -80,6 +80,16 @@ test('the page takes a released model for the next file, and refuses weights tha
     assert.equal(s.model, `v${v + 1}`);
     assert.match(await page.textContent('#model-note'),
       new RegExp(`the edge's model v${v + 2} was refused: its weights have sha256 [0-9a-f]{64}, its manifest says ${shipped.sha256}; model v${v + 1} stays`));
+
+    // An edge that does not answer holds a file back 3 s at most; the model in use goes on.
+    let answer;
+    await page.route('**/api/v1/model', async (r) => { await new Promise((ok) => { answer = ok; }); await r.continue(); });
+    const t0 = Date.now();
+    s = await open(stdf('a595.stdf'), '02');
+    assert.ok(Date.now() - t0 < 20000, `opened in ${Date.now() - t0} ms`);
+    assert.equal(s.classifyModel, String(v + 1));
+    assert.match(await page.textContent('#model-note'), /did not say which model is current within 3 s/);
+    answer?.();
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -91,7 +91,9 @@ impl Loader {
 
     /// Served by the edge: take its current model first (`edge::newer_model`), so the file
     /// is classified by it. The model changes between files, never within one: the worker
-    /// handles messages in order. Elsewhere (offline, a static host) post at once.
+    /// handles messages in order. Elsewhere (offline, a static host) post at once. A slow edge
+    /// holds the file back [`MODEL_CHECK_MS`] at most; then the file goes on with the model in
+    /// use, and the next file asks again.
     fn after_model_check(&self, st: St, msg: ToWorker<JsWire>) {
         if st.edge.get_untracked().is_none() {
             post(&self.worker, msg);
@@ -99,9 +101,19 @@ impl Loader {
         }
         let worker = self.worker.clone();
         leptos::task::spawn_local(async move {
-            if let Some((manifest, weights, version)) = crate::edge::newer_model(st).await {
-                swap_model(st, &worker, manifest, weights, version, "from the edge");
-                crate::library::keep::remember_model(st, version);
+            let check = std::pin::pin!(crate::edge::newer_model(st));
+            let limit = std::pin::pin!(sleep_ms(MODEL_CHECK_MS));
+            match futures_util::future::select(check, limit).await {
+                futures_util::future::Either::Left((Some((manifest, weights, version)), _)) => {
+                    swap_model(st, &worker, manifest, weights, version, "from the edge");
+                    crate::library::keep::remember_model(st, version);
+                }
+                futures_util::future::Either::Left((None, _)) => {}
+                futures_util::future::Either::Right(_) => st.model_note.set(Some(format!(
+                    "the edge did not say which model is current within {} s: this file \
+                     uses the model in use",
+                    MODEL_CHECK_MS / 1000
+                ))),
             }
             post(&worker, msg);
         });
@@ -119,6 +131,18 @@ impl Loader {
         BENCH_REPLY.with_borrow_mut(|r| *r = Some(Box::new(reply)));
         post(&self.worker, ToWorker::BenchClassify);
     }
+}
+
+/// How long a file waits for the edge to name its current model.
+const MODEL_CHECK_MS: i32 = 3000;
+
+async fn sleep_ms(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
 /// What the worker answered, into app state.
