@@ -10,70 +10,8 @@
 use features::{Die, FeatureGrid};
 use wafer::demo::Rng;
 
-/// The generator's knobs that most change what it teaches; the defaults are the shipped ones.
-/// `train --synth key=value,...` overrides them, and the manifest records them.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Config {
-    /// Share of Edge-Ring maps whose ring goes all the way round.
-    pub ring_full: f32,
-    /// A partial Edge-Ring covers at least this fraction of the circumference.
-    pub ring_min_cover: f32,
-    /// An Edge-Loc arc covers at most this fraction of the circumference.
-    pub edge_loc_max_cover: f32,
-    /// Loc clusters are centred at most this far out (wafer radius 1).
-    pub loc_max_radius: f32,
-    /// Multiplier of every map's background fail rate.
-    pub background: f32,
-    /// Share of maps, of every class, whose outermost dies fail more than the rest (a faint,
-    /// often partial band): real maps of all classes have it (`map-stats`: the outer band fails
-    /// 11-26% on real Center, Loc, Scratch and Edge-Loc maps against 4-5% on the rest).
-    #[serde(default)]
-    pub edge_noise: f32,
-    /// Share of maps whose background fails come partly in clumps and short streaks of 2-6
-    /// dies, not only as lone dies: real backgrounds do (probe marks, particles), and a model
-    /// that never saw them calls them Scratch or Loc. 0 in manifests written before it existed.
-    #[serde(default)]
-    pub clumps: f32,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        // The settings the shipped weights were trained with, set so that the generator's
-        // per-class statistics cover the real maps' (`map-stats`; README, "Classifier"): real
-        // Edge-Rings are thinner (median outer-band span 58% against 92% before) and real
-        // Edge-Loc arcs longer (21% against 12%).
-        Config {
-            ring_full: 0.65,
-            ring_min_cover: 0.5,
-            edge_loc_max_cover: 0.55,
-            loc_max_radius: 0.8,
-            background: 1.0,
-            edge_noise: 0.6,
-            clumps: 0.0,
-        }
-    }
-}
-
-impl Config {
-    /// Apply `key=value,...` overrides.
-    pub fn parse_overrides(&mut self, s: &str) -> Result<(), String> {
-        for kv in s.split(',').filter(|kv| !kv.is_empty()) {
-            let (k, v) = kv.split_once('=').ok_or(format!("{kv}: want key=value"))?;
-            let v: f32 = v.parse().map_err(|e| format!("{kv}: {e}"))?;
-            match k {
-                "ring_full" => self.ring_full = v,
-                "ring_min_cover" => self.ring_min_cover = v,
-                "edge_loc_max_cover" => self.edge_loc_max_cover = v,
-                "loc_max_radius" => self.loc_max_radius = v,
-                "background" => self.background = v,
-                "edge_noise" => self.edge_noise = v,
-                "clumps" => self.clumps = v,
-                _ => return Err(format!("unknown generator setting {k}")),
-            }
-        }
-        Ok(())
-    }
-}
+mod config;
+pub use config::Config;
 
 /// One synthetic map: `rows x cols` dies in WM-811K's codes, and its class index.
 #[derive(Clone, Debug)]
@@ -492,57 +430,4 @@ pub fn dataset_with(seed: u64, n: usize, cfg: &Config) -> Vec<Map> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn maps_are_deterministic_and_balanced() {
-        let a = dataset(7, 90);
-        let b = dataset(7, 90);
-        assert!(a.iter().zip(&b).all(|(x, y)| x.dies == y.dies));
-        for c in 0..crate::NUM_CLASSES {
-            assert_eq!(a.iter().filter(|m| m.class == c).count(), 10);
-        }
-        assert_ne!(dataset(8, 9)[0].dies, a[0].dies);
-    }
-
-    #[test]
-    fn clumps_are_off_by_default_and_cover_a_share_of_the_background() {
-        // Off: the maps of the shipped settings are unchanged (no extra draws).
-        let on = Config {
-            clumps: 1.0,
-            ..Config::default()
-        };
-        let none = crate::class_index("none").unwrap();
-        let mut rng = Rng::new(5);
-        let plain = map(none, &mut rng, &Config::default());
-        assert_eq!(
-            plain.dies,
-            map(none, &mut Rng::new(5), &Config::default()).dies
-        );
-        assert_ne!(plain.dies, map(none, &mut Rng::new(5), &on).dies);
-        // Enough segments to hold about a third as many dies as a 10% background fails.
-        let mask = clump_mask(&mut Rng::new(9), 60, 60, 0.1);
-        let covered = mask.iter().filter(|&&m| m).count() as f32 / mask.len() as f32;
-        assert!((0.02..0.12).contains(&covered), "{covered}");
-    }
-
-    #[test]
-    fn patterns_have_the_fail_density_their_class_implies() {
-        let maps = dataset(3, 9 * 40);
-        let mean = |class: &str| {
-            let c = crate::class_index(class).unwrap();
-            let fr: Vec<f32> = maps
-                .iter()
-                .filter(|m| m.class == c)
-                .map(|m| m.grid().fail_fraction())
-                .collect();
-            fr.iter().sum::<f32>() / fr.len() as f32
-        };
-        assert!(mean("Near-full") > 0.7);
-        assert!(mean("Random") > 0.2);
-        assert!(mean("none") < 0.1);
-        assert!(mean("Center") > mean("none"));
-        assert!(mean("Edge-Ring") > mean("none"));
-    }
-}
+mod tests;
