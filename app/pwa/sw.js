@@ -1,15 +1,19 @@
-// The service worker (app/pwa/build.mjs prepends VERSION and PRECACHE): after one visit the app
-// starts and works with the network off.
+// The service worker (app/pwa/build.mjs prepends VERSION, PRECACHE and CLASSIFIERS): after one
+// visit the app starts and works with the network off.
 //
-// - Install: fetch every built file into a cache named by the build's version. A failed fetch
-//   fails the install, so a half-cached build never takes over.
+// - Install: fetch every built file the app needs into a cache named by the build's version: the
+//   page, the parsing worker, the weights, and the one classifier worker this browser uses (the
+//   page registers `sw.js?classifier=gpu` or `cpu`; the WebGPU one is most of the bytes, and a
+//   browser without WebGPU never needs it). A failed fetch fails the install, so a half-cached
+//   build never takes over.
 // - No skipWaiting on install: a new build waits until the page asks for it ("reload to
 //   update"), so it is never swapped under an open file.
 // - Activate: claim the open pages (the first visit works offline at once) and drop the caches
 //   of older builds.
 // - Fetch: built files from the cache, a navigation gets the cached page; the API and anything
 //   not precached go to the network untouched.
-const CACHE = `waferscope-${VERSION}`;
+const classifier = new URL(self.location.href).searchParams.get('classifier');
+const CACHE = `waferscope-${VERSION}-${classifier}`;
 const scope = new URL(self.registration.scope);
 // One spelling per URL: no fragment, no empty query parts (gloo-net asks for `?v=<sha>&`).
 const normal = (href) => {
@@ -18,7 +22,7 @@ const normal = (href) => {
   u.search = new URLSearchParams([...u.searchParams].filter(([k]) => k)).toString();
   return u.href;
 };
-const urls = new Set(PRECACHE.map(normal));
+const urls = new Set([...PRECACHE, ...(CLASSIFIERS[classifier] ?? [])].map(normal));
 const page = normal(scope.href);
 
 self.addEventListener('install', (event) => {

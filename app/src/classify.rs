@@ -1,343 +1,187 @@
-//! The defect-pattern classifier on WebGPU: burn's wgpu backend, on the page's main thread, on
-//! the very device the map draws with.
+//! The page's side of the classifier worker (`infer`): it is started only once the first map is
+//! on screen, so the first load carries no classifier at all, and it is the WebGPU build
+//! (`classify_gpu`, burn's wgpu kernels, most of its size) only where the browser has WebGPU
+//! (`gpu::webgpu_available`); elsewhere the CPU-only build (`classify_cpu`). The service worker
+//! keeps the same one for offline use (`pwa`).
 //!
-//! One device for both, because in Chromium a second adapter is not to be had once a device
-//! exists. When that device is lost (a GPU reset; headless Chromium's SwiftShader loses it on the
-//! map's first present) the map falls back to WebGL2 and the classifier asks for a WebGPU device
-//! of its own, for compute only. Without WebGPU at all the parsing worker's CPU result (burn Flex,
-//! which always runs) is the answer; it is also what shows until the GPU result arrives.
-//!
-//! Every read-back is asynchronous (`predict_async`): a synchronous read panics on wasm.
+//! Each opened file's feature grids go to it; its answers (the CPU's first, then WebGPU's, which
+//! replaces it) become `state::Classes` for the file still on screen. The model goes to it when
+//! it starts and again whenever `loader` swaps in another, so a model changes between files,
+//! never within one (the worker handles messages in order).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use burn::backend::wgpu::{RuntimeOptions, WgpuSetup, try_init_device};
+use js_sys::Uint8Array;
 use leptos::prelude::*;
 
+use crate::channel::Channel;
 use crate::doc::Doc;
-use crate::gpu::shared_webgpu;
-use crate::state::{Classes, GpuModel, St, now_ms};
+use crate::protocol::js::JsWire;
+use crate::protocol::{BenchTimes, Classified, FromWorker, GpuStatus, ToWorker};
+use crate::state::{Classes, GpuModel, ModelStatus, St};
 
-/// The classifier on a WebGPU device.
-struct Ready {
-    classifier: model::Classifier,
-    /// The map's device (and lost with it) or one of its own.
-    shared: Option<crate::gpu::SharedWebGpu>,
-    label: String,
-    model_version: u32,
-}
-
-impl Ready {
-    fn lost(&self) -> bool {
-        self.shared.as_ref().is_some_and(|s| s.is_lost())
-    }
-}
+/// Who waits for the answer to a `BenchClassify`.
+type BenchReply = Box<dyn FnOnce(Result<BenchTimes, String>)>;
 
 thread_local! {
-    static READY: RefCell<Option<Rc<Ready>>> = const { RefCell::new(None) };
-    /// A classification is running; another request waits for it and then runs once more.
-    static RUNNING: Cell<bool> = const { Cell::new(false) };
-    static AGAIN: Cell<bool> = const { Cell::new(false) };
-    /// Set-ups tried: a device that keeps failing is not retried for ever.
-    static ATTEMPTS: Cell<u32> = const { Cell::new(0) };
+    static CHANNEL: RefCell<Option<Rc<Channel>>> = const { RefCell::new(None) };
+    /// The pending benchmark's reply.
+    static BENCH_REPLY: RefCell<Option<BenchReply>> = const { RefCell::new(None) };
 }
 
-const MAX_ATTEMPTS: u32 = 3;
+/// Frames to wait at most for the first map before starting the classifier anyway (a map that
+/// never draws, say in a hidden tab, must not hold the label back for ever once it shows).
+const FIRST_MAP_FRAMES: u32 = 600;
 
-/// A new model replaced the weights: set up again with it before the next file.
-pub fn forget() {
-    READY.set(None);
-    ATTEMPTS.set(0);
-}
-
-/// Classify every open file on WebGPU once the weights are here.
-pub fn track(st: St) {
-    Effect::new(move |_| {
-        let doc = st.doc.get();
-        let weights = st.weights_ready.get();
-        if doc.is_some() && weights {
-            start(st);
-        }
-    });
-}
-
-fn start(st: St) {
-    if RUNNING.get() {
-        AGAIN.set(true);
-        return;
-    }
-    RUNNING.set(true);
-    leptos::task::spawn_local(async move {
-        loop {
-            AGAIN.set(false);
-            if let Some(doc) = st.doc.get_untracked() {
-                run(st, doc).await;
-            }
-            if !AGAIN.get() {
-                break;
-            }
-        }
-        RUNNING.set(false);
-    });
-}
-
-async fn run(st: St, doc: Rc<Doc>) {
+/// File `seq` is open: classify its wafers (after its first map, if the classifier is not
+/// running yet).
+pub fn file(st: St, doc: &Doc, seq: u32) {
     let grids: Vec<Option<&features::FeatureGrid>> =
         (0..doc.file.wafers.len()).map(|i| doc.grid(i)).collect();
     if grids.iter().all(Option::is_none) {
         return;
     }
-    loop {
-        let Some(ready) = ready(st).await else {
+    let bytes = crate::protocol::grids_to_bytes(&grids);
+    leptos::task::spawn_local(async move {
+        let mut frames = 0;
+        while CHANNEL.with_borrow(Option::is_none)
+            && st.first_frame_ms.get_untracked().is_none()
+            && frames < FIRST_MAP_FRAMES
+        {
+            next_frame().await;
+            frames += 1;
+        }
+        // A newer file took its place meanwhile.
+        if st.seq.get_untracked() != seq {
             return;
-        };
-        match classify(&ready, &grids).await {
-            Ok((wafers, single_ms, batch_ms)) => {
-                // Only for the file still on screen.
-                if st.doc.get_untracked().is_some_and(|d| Rc::ptr_eq(&d, &doc)) {
-                    st.classes.set(Some(Rc::new(Classes {
-                        wafers,
-                        single_ms,
-                        batch_ms,
-                        backend: ready.label.clone(),
-                        gpu: true,
-                        model_version: ready.model_version,
-                    })));
-                }
-                return;
-            }
-            Err(e) => {
-                // Lost under us (the device went away mid-run): set up again and retry, a
-                // bounded number of times (`ready`).
-                READY.set(None);
-                next_frames(3).await;
-                if !ready.lost() {
-                    st.gpu_model.set(GpuModel::Failed(e));
-                    return;
-                }
-            }
         }
-    }
-}
-
-type Classified = (Vec<Option<(model::Prediction, String)>>, f64, f64);
-
-async fn classify(
-    ready: &Ready,
-    grids: &[Option<&features::FeatureGrid>],
-) -> Result<Classified, String> {
-    let present: Vec<&features::FeatureGrid> = grids.iter().flatten().copied().collect();
-    // One wafer alone (what opening a wafer costs), then the whole file as one batch, each with
-    // its read-back.
-    let t0 = now_ms();
-    ready.classifier.predict_async(&present[..1]).await?;
-    let single_ms = now_ms() - t0;
-    let t1 = now_ms();
-    let mut predictions = ready.classifier.predict_async(&present).await?.into_iter();
-    let batch_ms = now_ms() - t1;
-    let wafers = grids
-        .iter()
-        .map(|g| Some((predictions.next()?, (*g)?.hash().to_hex())))
-        .collect();
-    Ok((wafers, single_ms, batch_ms))
-}
-
-/// The classifier on WebGPU, set up on first use.
-async fn ready(st: St) -> Option<Rc<Ready>> {
-    loop {
-        if let Some(r) = READY.with_borrow(Clone::clone).filter(|r| !r.lost()) {
-            return Some(r);
+        if let Some(ch) = channel(st).await {
+            let grids = Uint8Array::from(&bytes[..]);
+            ch.post(ToWorker::Grids { seq, grids });
         }
-        if ATTEMPTS.get() >= MAX_ATTEMPTS {
-            return None;
-        }
-        // Share the map's device if it has one; else ask for one (a browser without WebGPU
-        // answers no at once).
-        let shared = shared_webgpu();
-        if shared.is_none() && !wgpu::util::is_browser_webgpu_supported().await {
-            if ATTEMPTS.get() == 0 {
-                st.gpu_model.set(GpuModel::Unavailable);
-            }
-            return None;
-        }
-        ATTEMPTS.set(ATTEMPTS.get() + 1);
-        st.gpu_model.set(GpuModel::Starting);
-        let (manifest, weights) = crate::loader::model_files()?;
-        match set_up(shared.clone(), &manifest, &weights).await {
-            Ok((r, warmup_ms)) => {
-                let r = Rc::new(r);
-                st.gpu_model.set(GpuModel::Ready {
-                    label: r.label.clone(),
-                    warmup_ms,
-                });
-                READY.set(Some(r.clone()));
-                return Some(r);
-            }
-            Err(e) if shared.is_some() => {
-                // Most likely the map's device was lost meanwhile (headless Chromium loses it
-                // on the first present); its lost callback may lag the error by a frame or
-                // two. Then the next attempt gets a device of its own.
-                next_frames(3).await;
-                if !shared.is_some_and(|s| s.is_lost()) {
-                    st.gpu_model.set(GpuModel::Failed(e));
-                    return None;
-                }
-            }
-            Err(e) => {
-                st.gpu_model.set(GpuModel::Failed(e));
-                return None;
-            }
-        }
-    }
-}
-
-/// Wait `n` animation frames.
-async fn next_frames(n: usize) {
-    for _ in 0..n {
-        let p = js_sys::Promise::new(&mut |resolve, _| {
-            if let Some(w) = web_sys::window() {
-                let _ = w.request_animation_frame(&resolve);
-            }
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(p).await;
-    }
-}
-
-/// Register a WebGPU device with burn, load the weights and run a first (warm-up) inference,
-/// which compiles the shaders: its time is reported apart.
-async fn set_up(
-    shared: Option<crate::gpu::SharedWebGpu>,
-    manifest: &str,
-    weights: &[u8],
-) -> Result<(Ready, f64), String> {
-    let (setup, label) = match &shared {
-        Some(s) => (
-            WgpuSetup {
-                instance: s.instance.clone(),
-                adapter: s.adapter.clone(),
-                device: s.device.clone(),
-                queue: s.queue.clone(),
-                backend: wgpu::Backend::BrowserWebGpu,
-            },
-            format!(
-                "WebGPU: burn wgpu on {} (the map's device)",
-                adapter_name(&s.adapter)
-            ),
-        ),
-        None => {
-            let setup = own_device().await?;
-            let label = format!(
-                "WebGPU: burn wgpu on {} (a compute device of its own)",
-                adapter_name(&setup.adapter)
-            );
-            (setup, label)
-        }
-    };
-    let wgpu_device = setup.device.clone();
-    let device = try_init_device(setup, RuntimeOptions::default())
-        .map_err(|e| format!("burn could not use the WebGPU device: {e:?}"))?;
-    // cubecl's handler for uncaptured errors panics, which on wasm ends the whole page, map
-    // included; a validation error is worth a console line, not that. (Its lost-device
-    // watch is a separate callback and stays.)
-    wgpu_device.on_uncaptured_error(std::sync::Arc::new(|e| {
-        web_sys::console::error_1(&format!("WebGPU error: {e}").into());
-    }));
-    let device = burn::tensor::Device::new(device);
-    let (classifier, manifest) =
-        model::Classifier::load_verified(manifest, weights, &device).map_err(|e| e.to_string())?;
-    let blank = features::FeatureGrid::from_fn(8, 8, |_, _| features::Die::Pass)
-        .map_err(|e| e.to_string())?;
-    let t0 = now_ms();
-    classifier.predict_async(&[&blank]).await?;
-    let warmup_ms = now_ms() - t0;
-    Ok((
-        Ready {
-            classifier,
-            shared,
-            label,
-            model_version: manifest.model_version,
-        },
-        warmup_ms,
-    ))
-}
-
-fn adapter_name(a: &wgpu::Adapter) -> String {
-    let name = a.get_info().name;
-    if name.is_empty() {
-        "the browser's adapter".into()
-    } else {
-        name
-    }
-}
-
-/// A WebGPU device for compute only (no canvas), when the map has none to lend.
-async fn own_device() -> Result<WgpuSetup, String> {
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
-        backends: wgpu::Backends::BROWSER_WEBGPU,
-        ..wgpu::InstanceDescriptor::new_without_display_handle()
     });
-    let adapter = instance
-        .request_adapter(&Default::default())
-        .await
-        .map_err(|e| format!("no WebGPU adapter: {e}"))?;
-    let (device, queue) = adapter
-        .request_device(&wgpu::DeviceDescriptor {
-            label: Some("waferscope classifier"),
-            required_limits: wgpu::Limits::defaults().using_resolution(adapter.limits()),
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| format!("WebGPU device: {e}"))?;
-    Ok(WgpuSetup {
-        instance,
-        adapter,
-        device,
-        queue,
-        backend: wgpu::Backend::BrowserWebGpu,
-    })
 }
 
-/// Warm WebGPU latencies on the open file's first wafer with dies, read-back included.
-pub struct GpuBench {
-    /// Medians of 30 runs of one wafer, and of 10 of a batch of 25.
-    pub single_ms: f64,
-    pub batch25_ms: f64,
-    /// The first inference (shader compilation), when the classifier is ready.
-    pub warmup_ms: Option<f64>,
-    pub backend: String,
+/// The model `loader` hands out changed (fetched, or swapped): the classifier takes it before
+/// the next file. Before the classifier starts there is nothing to do: it gets the model then.
+pub fn model_changed() {
+    if let Some(ch) = CHANNEL.with_borrow(Clone::clone) {
+        send_model(&ch);
+    }
 }
 
-/// Time the WebGPU classifier (setting it up first if need be), for `tests/benches/viewer.mjs`.
-pub async fn bench(st: St) -> Result<GpuBench, String> {
-    let doc = st.doc.get_untracked();
-    let grid = doc
-        .as_ref()
-        .and_then(|d| (0..d.file.wafers.len()).find_map(|i| d.grid(i)).cloned());
-    let (Some(r), Some(g)) = (ready(st).await, grid) else {
-        return Err("no WebGPU classifier or no wafer".into());
+/// Time the warm classifier (on WebGPU or on the CPU) on the open file's first wafer; `reply`
+/// gets the answer (a newer request replaces an unanswered one's reply).
+pub fn bench(gpu: bool, reply: impl FnOnce(Result<BenchTimes, String>) + 'static) {
+    let Some(ch) = CHANNEL.with_borrow(Clone::clone) else {
+        reply(Err("the classifier has not started: open a file".into()));
+        return;
     };
-    let median = async |n: usize, batch: usize| -> Result<f64, String> {
-        let grids = vec![&g; batch];
-        let mut t = Vec::with_capacity(n);
-        for _ in 0..n {
-            let t0 = now_ms();
-            r.classifier.predict_async(&grids).await?;
-            t.push(now_ms() - t0);
+    BENCH_REPLY.with_borrow_mut(|r| *r = Some(Box::new(reply)));
+    ch.post(ToWorker::BenchClassify { gpu });
+}
+
+/// The classifier worker, started on first use.
+async fn channel(st: St) -> Option<Rc<Channel>> {
+    if let Some(ch) = CHANNEL.with_borrow(Clone::clone) {
+        return Some(ch);
+    }
+    let webgpu = crate::gpu::webgpu_available().await;
+    // Another file's task may have started it meanwhile.
+    if let Some(ch) = CHANNEL.with_borrow(Clone::clone) {
+        return Some(ch);
+    }
+    let url = if webgpu {
+        "./classify_gpu_loader.js"
+    } else {
+        st.gpu_model.set(GpuModel::Unavailable);
+        "./classify_cpu_loader.js"
+    };
+    match Channel::new(url, "classifier", move |msg| received(st, msg)) {
+        Ok(ch) => {
+            let ch = Rc::new(ch);
+            CHANNEL.set(Some(ch.clone()));
+            send_model(&ch);
+            Some(ch)
         }
-        t.sort_by(f64::total_cmp);
-        Ok(t[n / 2])
-    };
-    let single_ms = median(30, 1).await?;
-    let batch25_ms = median(10, 25).await?;
-    let warmup_ms = match st.gpu_model.get_untracked() {
-        GpuModel::Ready { warmup_ms, .. } => Some(warmup_ms),
-        _ => None,
-    };
-    Ok(GpuBench {
-        single_ms,
-        batch25_ms,
-        warmup_ms,
-        backend: r.label.clone(),
-    })
+        Err(e) => {
+            st.model.set(ModelStatus::Failed(e));
+            None
+        }
+    }
+}
+
+fn send_model(ch: &Channel) {
+    if let Some((manifest, bytes)) = crate::loader::model_files() {
+        let weights = Uint8Array::from(&bytes[..]);
+        ch.post(ToWorker::Model { manifest, weights });
+    }
+}
+
+/// What the classifier worker answered, into app state.
+fn received(st: St, msg: FromWorker<JsWire>) {
+    match msg {
+        FromWorker::Model(m) => st.model.set(match m {
+            Ok(m) => ModelStatus::Ready {
+                version: m.version,
+                warmup_ms: m.warmup_ms,
+                backend: m.backend,
+            },
+            Err(e) => ModelStatus::Failed(e),
+        }),
+        FromWorker::Gpu(g) => st.gpu_model.set(match g {
+            GpuStatus::Unavailable => GpuModel::Unavailable,
+            GpuStatus::Starting => GpuModel::Starting,
+            GpuStatus::Ready { label, warmup_ms } => GpuModel::Ready { label, warmup_ms },
+            GpuStatus::Failed(e) => GpuModel::Failed(e),
+        }),
+        FromWorker::Classified(c) => classified(st, c),
+        FromWorker::BenchClassify(r) => {
+            if let Some(reply) = BENCH_REPLY.with_borrow_mut(Option::take) {
+                reply(r);
+            }
+        }
+        other => web_sys::console::error_1(
+            &format!("the classifier worker sent {:?}", other.kind()).into(),
+        ),
+    }
+}
+
+/// A file's classes: shown if that file is still open, and a CPU answer only while no WebGPU
+/// answer is there.
+fn classified(st: St, c: Classified) {
+    // Only for the file on screen: a later file may already be open.
+    if c.seq != st.seq.get_untracked() {
+        return;
+    }
+    if !c.gpu && st.classes.get_untracked().is_some_and(|c| c.gpu) {
+        return;
+    }
+    let wafers = c
+        .wafers
+        .into_iter()
+        .map(|w| {
+            let w = w?;
+            let probabilities = <[f32; model::NUM_CLASSES]>::try_from(&w.probs[..]).ok()?;
+            Some((model::Prediction { probabilities }, w.hash))
+        })
+        .collect();
+    st.classes.set(Some(Rc::new(Classes {
+        wafers,
+        single_ms: c.single_ms,
+        batch_ms: c.batch_ms,
+        backend: c.backend,
+        gpu: c.gpu,
+        model_version: c.model_version,
+    })));
+}
+
+async fn next_frame() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.request_animation_frame(&resolve);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }

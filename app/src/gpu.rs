@@ -20,34 +20,22 @@ use wafer::DieTable;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
-/// The map's WebGPU handles, lent to the classifier so both run on one device. (Only the
-/// `webgpu` build has that classifier; the map records its device either way.)
-#[derive(Clone)]
-#[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
-pub struct SharedWebGpu {
-    pub instance: wgpu::Instance,
-    pub adapter: wgpu::Adapter,
-    pub device: wgpu::Device,
-    pub queue: wgpu::Queue,
-    lost: Arc<AtomicBool>,
-}
-
-#[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
-impl SharedWebGpu {
-    pub fn is_lost(&self) -> bool {
-        self.lost.load(Ordering::SeqCst)
-    }
-}
-
 thread_local! {
-    /// The latest WebGPU device the map made, if any (lost ones say so).
-    static SHARED: std::cell::RefCell<Option<SharedWebGpu>> = const { std::cell::RefCell::new(None) };
+    /// Whether this browser offers a WebGPU adapter, once asked.
+    static WEBGPU: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
 }
 
-/// The map's WebGPU device, while it is alive.
-#[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
-pub fn shared_webgpu() -> Option<SharedWebGpu> {
-    SHARED.with_borrow(|s| s.clone()).filter(|s| !s.is_lost())
+/// Whether this browser has WebGPU (an adapter is to be had), asked once per page. It picks the
+/// classifier worker (`classify`) and what the service worker keeps for offline use (`pwa`).
+/// Asked first at start, before the map holds a device (a headless Chromium has no second
+/// adapter to give while one does).
+pub async fn webgpu_available() -> bool {
+    if let Some(known) = WEBGPU.get() {
+        return known;
+    }
+    let known = wgpu::util::is_browser_webgpu_supported().await;
+    WEBGPU.set(Some(known));
+    known
 }
 
 /// Which browser API draws the map.
@@ -187,19 +175,6 @@ impl Gpu {
             config.format = *f;
         }
         surface.configure(&device, &config);
-        if backend == Backend::WebGpu {
-            // The classifier runs on this same device (see `classify`): a second device is not
-            // to be had once this one exists.
-            SHARED.with_borrow_mut(|s| {
-                *s = Some(SharedWebGpu {
-                    instance: instance.clone(),
-                    adapter: adapter.clone(),
-                    device: device.clone(),
-                    queue: queue.clone(),
-                    lost: lost.clone(),
-                })
-            });
-        }
         let renderer = Renderer::new(&device, &queue, config.format);
         Ok(Gpu {
             backend,

@@ -1,9 +1,7 @@
 //! The seams tests and benchmarks read, all here: functions on `window` (`waferscope_*`, called
 //! by `tests/browser.test.mjs` and `tests/benches/viewer.mjs`) and the hidden `#status` element
 //! ([`Status`]). Not for users: nothing in the page calls them. They only read and drive what the
-//! page has (state, the map's [`MapHandle`], the loader); nothing depends on this module.
-
-use std::rc::Rc;
+//! page has (state, the map's [`MapHandle`], the classifier); nothing depends on this module.
 
 use js_sys::{Array, Float32Array, Function, Object, Promise, Reflect, Uint16Array};
 use leptos::prelude::*;
@@ -12,7 +10,6 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::gpu::Snapshot;
-use crate::loader::Loader;
 use crate::map::{MapHandle, dpr};
 use crate::state::{St, now_ms};
 
@@ -36,15 +33,12 @@ fn object(fields: &[(&str, JsValue)]) -> JsValue {
 }
 
 /// Register every `window.waferscope_*` function.
-pub fn install(st: St, map: MapHandle, loader: Option<Rc<Loader>>) {
+pub fn install(st: St, map: MapHandle) {
     install_die_hooks(st, map);
     install_pixel_hook(st, map);
     install_bench_hook(st, map);
-    if let Some(loader) = loader {
-        install_classify_bench(loader);
-    }
-    #[cfg(feature = "webgpu")]
-    install_classify_gpu_bench(st);
+    install_classify_bench("waferscope_bench_classify", false);
+    install_classify_bench("waferscope_bench_classify_gpu", true);
 }
 
 /// `window.waferscope_die_screen(x, y)`: where die (x, y) is on screen, in CSS pixels; and
@@ -205,47 +199,29 @@ fn install_bench_hook(st: St, map: MapHandle) {
     expose("waferscope_bench", &hook);
 }
 
-/// `window.waferscope_bench_classify()`: a promise of the worker's warm classifier latency on the
-/// open file's first wafer: `{single_ms, batch25_ms, backend}`, or `{error}`.
-fn install_classify_bench(loader: Rc<Loader>) {
+/// `window.waferscope_bench_classify()` and `window.waferscope_bench_classify_gpu()`: a promise
+/// of the classifier worker's warm latency on the open file's first wafer, on the CPU or on
+/// WebGPU (read-back included): `{single_ms, batch25_ms, warmup_ms (WebGPU's first inference),
+/// backend}`, or `{error}`.
+fn install_classify_bench(name: &str, gpu: bool) {
     let f = Closure::<dyn Fn() -> Promise>::new(move || {
         Promise::new(&mut |resolve, _reject| {
-            loader.bench_classify(move |r| {
+            crate::classify::bench(gpu, move |r| {
                 let answer = match r {
-                    Ok(t) => object(&[
-                        ("single_ms", t.single_ms.into()),
-                        ("batch25_ms", t.batch25_ms.into()),
-                        ("backend", t.backend.into()),
-                    ]),
+                    Ok(t) => {
+                        let mut fields = vec![
+                            ("single_ms", t.single_ms.into()),
+                            ("batch25_ms", t.batch25_ms.into()),
+                        ];
+                        fields.extend(t.warmup_ms.map(|w| ("warmup_ms", w.into())));
+                        fields.push(("backend", t.backend.into()));
+                        object(&fields)
+                    }
                     Err(e) => object(&[("error", e.into())]),
                 };
                 let _ = resolve.call1(&JsValue::NULL, &answer);
             });
         })
     });
-    expose("waferscope_bench_classify", &f.into_js_value());
-}
-
-/// `window.waferscope_bench_classify_gpu()`: a promise of WebGPU latency on the open file's
-/// first wafer, with read-back: `{single_ms, batch25_ms, warmup_ms, backend}` (medians of 30
-/// and 10), or `{error}`.
-#[cfg(feature = "webgpu")]
-fn install_classify_gpu_bench(st: St) {
-    let f = Closure::<dyn Fn() -> Promise>::new(move || {
-        wasm_bindgen_futures::future_to_promise(async move {
-            Ok(match crate::classify::bench(st).await {
-                Ok(b) => {
-                    let mut fields = vec![
-                        ("single_ms", b.single_ms.into()),
-                        ("batch25_ms", b.batch25_ms.into()),
-                    ];
-                    fields.extend(b.warmup_ms.map(|w| ("warmup_ms", w.into())));
-                    fields.push(("backend", b.backend.into()));
-                    object(&fields)
-                }
-                Err(e) => object(&[("error", e.into())]),
-            })
-        })
-    });
-    expose("waferscope_bench_classify_gpu", &f.into_js_value());
+    expose(name, &f.into_js_value());
 }

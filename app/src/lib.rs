@@ -1,8 +1,10 @@
 //! Waferscope in the browser: open a tester file from disk (no upload, no server), see its wafer
 //! map drawn on the GPU, pan, zoom, hover, pin, compare and export.
 //!
-//! Two bins share this library: `app` (the page, `main.rs`) and `worker` (the parsing Web
-//! Worker, `bin/worker.rs`).
+//! Four bins share this library: `app` (the page, `main.rs`), `worker` (the parsing Web Worker,
+//! `bin/worker.rs`), and the classifier Web Worker (`infer`) twice: `classify_cpu`, and
+//! `classify_gpu` with feature `webgpu` (burn's WebGPU backend). The page loads the classifier
+//! only after its first map, so the first load is the page and the parsing worker alone.
 //!
 //! Pure, on every target and unit-tested natively (`cargo test -p app`):
 //! - `doc`: an open file and what views derive from it (die lookup, the stacked map, geometry);
@@ -15,17 +17,19 @@
 //! Web only (wasm32), each using only the ones before it:
 //! - `gpu`: the WebGPU, WebGL2 or CPU painter of the map;
 //! - `state`: the signals (uses `doc`; the edge's wire types come from the `api` crate);
-//! - `loader`: the page's side of the worker (`protocol`, `state`);
+//! - `channel`: a worker seen from the page, with its outbox (`protocol`);
+//! - `loader`: the page's side of the parsing worker (`channel`, `state`);
 //! - `map`: the canvas and its interactions (`gpu`, `state`);
-//! - `classify`: the classifier on WebGPU, feature `webgpu` (`gpu`, `loader`, `state`); the
-//!   CPU one runs in the worker;
+//! - `classify`: the page's side of the classifier worker, started after the first map
+//!   (`channel`, `gpu`, `loader`, `state`);
 //! - `edge`: the shared edge's wafers and predictions (`loader`, `state`, `api`'s types and paths);
 //! - `panels`: pickers, legend, summary, pattern, tooltip, compare, exports (`details`, `state`);
 //! - `pwa`: the service worker (offline, "reload to update") and the OS's file launches
 //!   (`state`);
 //! - `hooks`: the seams on `window` and `#status` that tests and benchmarks read (`map`, `gpu`,
 //!   `loader`, `classify`, `state`);
-//! - `ui`: the page, wiring all of the above.
+//! - `ui`: the page, wiring all of the above;
+//! - `infer`: the classifier worker itself (`protocol`; `infer::gpu` with feature `webgpu`).
 //!
 //! What is wasm-only is chosen here, once: the web modules need a browser and its crates.
 
@@ -34,7 +38,9 @@ pub mod doc;
 pub mod library;
 pub mod protocol;
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(target_arch = "wasm32")]
+mod channel;
+#[cfg(target_arch = "wasm32")]
 mod classify;
 #[cfg(target_arch = "wasm32")]
 mod edge;
@@ -42,6 +48,8 @@ mod edge;
 mod gpu;
 #[cfg(target_arch = "wasm32")]
 mod hooks;
+#[cfg(target_arch = "wasm32")]
+pub mod infer;
 #[cfg(target_arch = "wasm32")]
 mod loader;
 #[cfg(target_arch = "wasm32")]

@@ -53,10 +53,15 @@ pub enum ToWorker<W: Wire> {
     Demo { index: usize },
     /// A file packed already (a wafer stored on the edge): unpack and classify it.
     Packed { name: String, packed: W::Bytes },
-    /// The shipped manifest and weights, checked and loaded by the worker.
+    /// To the classifier worker: the manifest and weights to check and load (they replace the
+    /// model in use from the next [`ToWorker::Grids`] on).
     Model { manifest: String, weights: W::Bytes },
-    /// Time the warm classifier on the last file's first wafer (`tests/benches/viewer.mjs`).
-    BenchClassify,
+    /// To the classifier worker: file `seq`'s wafers as feature grids, `features::SIZE`
+    /// squared bytes each, in file order; all zero (off the wafer) for a wafer without dies.
+    Grids { seq: u32, grids: W::Bytes },
+    /// To the classifier worker: time the warm classifier on the last file's first wafer
+    /// (`tests/benches/viewer.mjs`), on WebGPU or on the CPU.
+    BenchClassify { gpu: bool },
 }
 
 /// Worker to page.
@@ -70,8 +75,10 @@ pub enum FromWorker<W: Wire> {
     Done(Parsed<W::Bytes>),
     /// A file that could not be read.
     Failed { name: String, message: String },
-    /// The weights loaded (and warmed up), or why not.
+    /// The weights loaded (and warmed up) on the CPU, or why not.
     Model(Result<ModelInfo, String>),
+    /// Where the classifier worker's WebGPU backend stands.
+    Gpu(GpuStatus),
     /// The classifier's answer for every wafer of file `seq`.
     Classified(Classified),
     /// The answer to [`ToWorker::BenchClassify`].
@@ -88,8 +95,6 @@ pub struct Parsed<B> {
     pub parse_ms: f64,
     /// The file's number, to match its [`Classified`] to it.
     pub seq: u32,
-    /// False asks the page to send the model again.
-    pub has_model: bool,
 }
 
 /// The worker's classifier, once loaded.
@@ -106,7 +111,23 @@ pub struct ModelInfo {
 pub struct BenchTimes {
     pub single_ms: f64,
     pub batch25_ms: f64,
+    /// WebGPU's first inference (shader compilation); None on the CPU.
+    pub warmup_ms: Option<f64>,
     pub backend: String,
+}
+
+/// The classifier worker's WebGPU backend.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GpuStatus {
+    /// No WebGPU adapter here: the CPU answers.
+    Unavailable,
+    Starting,
+    /// Set up; the first inference (shader compilation included) took `warmup_ms`.
+    Ready {
+        label: String,
+        warmup_ms: f64,
+    },
+    Failed(String),
 }
 
 /// Every wafer of one file, classified.
@@ -119,6 +140,8 @@ pub struct Classified {
     pub single_ms: f64,
     pub batch_ms: f64,
     pub backend: String,
+    /// Answered on WebGPU (it replaces the CPU's answer for the same file).
+    pub gpu: bool,
     /// The model that answered: every label shown names it.
     pub model_version: u32,
 }
@@ -130,6 +153,28 @@ pub struct WaferClass {
     pub probs: Vec<f32>,
     /// The wafer's FeatureHash, hex.
     pub hash: String,
+}
+
+/// File order's feature grids as one buffer for [`ToWorker::Grids`]: a wafer without dies is
+/// `SIZE * SIZE` zero bytes, which no grid can be (a grid has a die).
+pub fn grids_to_bytes(grids: &[Option<&features::FeatureGrid>]) -> Vec<u8> {
+    let cells = features::SIZE * features::SIZE;
+    let mut out = Vec::with_capacity(grids.len() * cells);
+    for g in grids {
+        match g {
+            Some(g) => out.extend_from_slice(&g.cells),
+            None => out.resize(out.len() + cells, features::OFF_WAFER),
+        }
+    }
+    out
+}
+
+/// The grids of [`grids_to_bytes`] back (a trailing partial grid is dropped).
+pub fn grids_from_bytes(bytes: &[u8]) -> Vec<Option<features::FeatureGrid>> {
+    bytes
+        .chunks_exact(features::SIZE * features::SIZE)
+        .map(|c| features::FeatureGrid::from_bytes(c).ok())
+        .collect()
 }
 
 /// A message that is not one of ours: a bug on the other side, reported and dropped, never a
@@ -218,7 +263,7 @@ fn open<'a, W: Wire>(wire: &'a W, kinds: &[&'static str]) -> Result<Fields<'a, W
 }
 
 impl<W: Wire> ToWorker<W> {
-    const KINDS: [&'static str; 5] = ["file", "demo", "packed", "model", "bench-classify"];
+    const KINDS: [&'static str; 6] = ["file", "demo", "packed", "model", "grids", "bench-classify"];
 
     /// Its `kind` on the wire.
     pub fn kind(&self) -> &'static str {
@@ -227,7 +272,8 @@ impl<W: Wire> ToWorker<W> {
             ToWorker::Demo { .. } => 1,
             ToWorker::Packed { .. } => 2,
             ToWorker::Model { .. } => 3,
-            ToWorker::BenchClassify => 4,
+            ToWorker::Grids { .. } => 4,
+            ToWorker::BenchClassify { .. } => 5,
         };
         Self::KINDS[i]
     }
@@ -245,7 +291,11 @@ impl<W: Wire> ToWorker<W> {
                 w.put_str("manifest", &manifest);
                 w.put_bytes("weights", weights);
             }
-            ToWorker::BenchClassify => {}
+            ToWorker::Grids { seq, grids } => {
+                w.put_num("seq", seq.into());
+                w.put_bytes("grids", grids);
+            }
+            ToWorker::BenchClassify { gpu } => w.put_bool("gpu", gpu),
         }
         w
     }
@@ -265,18 +315,25 @@ impl<W: Wire> ToWorker<W> {
                 manifest: f.str("manifest")?,
                 weights: f.bytes("weights")?,
             },
-            _ => ToWorker::BenchClassify,
+            "grids" => ToWorker::Grids {
+                seq: f.count("seq")?,
+                grids: f.bytes("grids")?,
+            },
+            _ => ToWorker::BenchClassify {
+                gpu: f.bool("gpu")?,
+            },
         })
     }
 }
 
 impl<W: Wire> FromWorker<W> {
-    const KINDS: [&'static str; 7] = [
+    const KINDS: [&'static str; 8] = [
         "ready",
         "progress",
         "done",
         "error",
         "model",
+        "gpu",
         "classified",
         "bench-classify",
     ];
@@ -289,8 +346,9 @@ impl<W: Wire> FromWorker<W> {
             FromWorker::Done(_) => 2,
             FromWorker::Failed { .. } => 3,
             FromWorker::Model(_) => 4,
-            FromWorker::Classified(_) => 5,
-            FromWorker::BenchClassify(_) => 6,
+            FromWorker::Gpu(_) => 5,
+            FromWorker::Classified(_) => 6,
+            FromWorker::BenchClassify(_) => 7,
         };
         Self::KINDS[i]
     }
@@ -305,7 +363,6 @@ impl<W: Wire> FromWorker<W> {
                 w.put_bytes("packed", p.packed);
                 w.put_num("parse_ms", p.parse_ms);
                 w.put_num("seq", p.seq.into());
-                w.put_bool("has_model", p.has_model);
             }
             FromWorker::Failed { name, message } => {
                 w.put_str("name", &name);
@@ -316,6 +373,19 @@ impl<W: Wire> FromWorker<W> {
                 w.put_num("warmup_ms", m.warmup_ms);
                 w.put_str("backend", &m.backend);
             }
+            FromWorker::Gpu(g) => match g {
+                GpuStatus::Unavailable => w.put_str("state", "unavailable"),
+                GpuStatus::Starting => w.put_str("state", "starting"),
+                GpuStatus::Ready { label, warmup_ms } => {
+                    w.put_str("state", "ready");
+                    w.put_str("label", &label);
+                    w.put_num("warmup_ms", warmup_ms);
+                }
+                GpuStatus::Failed(e) => {
+                    w.put_str("state", "failed");
+                    w.put_str("error", &e);
+                }
+            },
             FromWorker::Classified(c) => {
                 // Flat: every present wafer's probabilities in a row (one Float32Array), and per
                 // wafer its hash or null for a wafer without dies.
@@ -333,11 +403,15 @@ impl<W: Wire> FromWorker<W> {
                 w.put_num("single_ms", c.single_ms);
                 w.put_num("batch_ms", c.batch_ms);
                 w.put_str("backend", &c.backend);
+                w.put_bool("gpu", c.gpu);
                 w.put_num("model_version", c.model_version.into());
             }
             FromWorker::BenchClassify(Ok(t)) => {
                 w.put_num("single_ms", t.single_ms);
                 w.put_num("batch25_ms", t.batch25_ms);
+                if let Some(ms) = t.warmup_ms {
+                    w.put_num("warmup_ms", ms);
+                }
                 w.put_str("backend", &t.backend);
             }
             FromWorker::Model(Err(e)) | FromWorker::BenchClassify(Err(e)) => {
@@ -361,7 +435,6 @@ impl<W: Wire> FromWorker<W> {
                 packed: f.bytes("packed")?,
                 parse_ms: f.num("parse_ms")?,
                 seq: f.count("seq")?,
-                has_model: f.bool("has_model")?,
             }),
             "error" => FromWorker::Failed {
                 name: f.str("name")?,
@@ -375,12 +448,22 @@ impl<W: Wire> FromWorker<W> {
                     backend: f.str("backend")?,
                 }),
             }),
+            "gpu" => FromWorker::Gpu(match f.str("state")?.as_str() {
+                "unavailable" => GpuStatus::Unavailable,
+                "starting" => GpuStatus::Starting,
+                "ready" => GpuStatus::Ready {
+                    label: f.str("label")?,
+                    warmup_ms: f.num("warmup_ms")?,
+                },
+                _ => GpuStatus::Failed(f.str("error")?),
+            }),
             "classified" => FromWorker::Classified(classified(&f)?),
             _ => FromWorker::BenchClassify(match error {
                 Some(e) => Err(e),
                 None => Ok(BenchTimes {
                     single_ms: f.num("single_ms")?,
                     batch25_ms: f.num("batch25_ms")?,
+                    warmup_ms: wire.num("warmup_ms"),
                     backend: f.str("backend")?,
                 }),
             }),
@@ -415,6 +498,7 @@ fn classified<W: Wire>(f: &Fields<'_, W>) -> Result<Classified, DecodeError> {
         single_ms: f.num("single_ms")?,
         batch_ms: f.num("batch_ms")?,
         backend: f.str("backend")?,
+        gpu: f.bool("gpu")?,
         model_version: f.count("model_version")?,
     })
 }

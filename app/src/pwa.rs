@@ -1,7 +1,8 @@
 //! The installed, offline app: the page's side of the service worker (`app/pwa/sw.js`, written
 //! into the build by `app/pwa/build.mjs`) and of the OS's "open with Waferscope".
 //!
-//! - The worker is registered at `./sw.js`; where the browser has none (an insecure origin, or
+//! - The worker is registered at `./sw.js?classifier=gpu` or `cpu`, the classifier worker this
+//!   browser uses (`classify`), which it keeps beside the app; where the browser has none (an insecure origin, or
 //!   service workers turned off) the page works as before, online only.
 //! - A new build is fetched in the background by the browser. When it has installed while this
 //!   page runs an older one, the page offers "reload to update"; only the user's click swaps the
@@ -48,7 +49,15 @@ pub fn register(state: RwSignal<Offline>) {
         .ok();
     on_control.forget();
     leptos::task::spawn_local(async move {
-        let reg = match JsFuture::from(c.register("./sw.js")).await {
+        // The worker keeps the classifier this browser will use, and only that one: the
+        // WebGPU build is most of the app's bytes.
+        let classifier = if crate::gpu::webgpu_available().await {
+            "gpu"
+        } else {
+            "cpu"
+        };
+        let url = format!("./sw.js?classifier={classifier}");
+        let reg = match JsFuture::from(c.register(&url)).await {
             // Some embedders (an automation that blocks service workers) resolve with nothing.
             Ok(r) if r.is_undefined() || r.is_null() => {
                 state.set(Offline::Unavailable(

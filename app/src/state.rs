@@ -27,6 +27,11 @@ pub struct EdgePrediction {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ModelStatus {
     Loading,
+    /// The page holds model `version`'s weights; the classifier worker, started after the first
+    /// map, has not loaded them yet.
+    Fetched {
+        version: u32,
+    },
     Ready {
         version: u32,
         warmup_ms: f64,
@@ -35,10 +40,9 @@ pub enum ModelStatus {
     Failed(String),
 }
 
-/// Where the WebGPU classifier stands (the CPU one, in the parsing worker, is `ModelStatus`).
-/// Only the `webgpu` build has that classifier; without it the state stays `Idle`.
+/// Where the classifier worker's WebGPU backend stands (its CPU one is `ModelStatus`): `Idle`
+/// until the classifier starts, `Unavailable` where the map found no WebGPU.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
 pub enum GpuModel {
     /// Not tried yet: no file and weights yet.
     Idle,
@@ -147,10 +151,8 @@ pub struct St {
     pub started_at: RwSignal<f64>,
     pub model: RwSignal<ModelStatus>,
     pub gpu_model: RwSignal<GpuModel>,
-    /// The shipped weights have been fetched (the WebGPU classifier loads them).
-    pub weights_ready: RwSignal<bool>,
     pub classes: RwSignal<Option<Rc<Classes>>, LocalStorage>,
-    /// The worker's number of the open file, to match its classification to it.
+    /// The parsing worker's number of the open file, to match its classification to it.
     pub seq: RwSignal<u32>,
     /// The wafers stored on the edge, when the app is served by the edge Worker.
     pub edge: RwSignal<Option<Rc<Vec<api::WaferMeta>>>, LocalStorage>,
@@ -201,7 +203,6 @@ impl St {
             started_at: RwSignal::new(0.0),
             model: RwSignal::new(ModelStatus::Loading),
             gpu_model: RwSignal::new(GpuModel::Idle),
-            weights_ready: RwSignal::new(false),
             classes: RwSignal::new_local(None),
             seq: RwSignal::new(0),
             edge: RwSignal::new_local(None),

@@ -39,12 +39,10 @@ pub fn App() -> impl IntoView {
     crate::edge::track_prediction(st);
     crate::pwa::register(st.offline);
     crate::pwa::on_launch(open_file);
-    #[cfg(feature = "webgpu")]
-    crate::classify::track(st);
 
     // Recolour when the file, subject, layer or hidden bins change.
     Effect::new(move |_| st.coloring.set(st.coloring_of_shown().map(Rc::new)));
-    hooks::install(st, map, loader.get_value());
+    hooks::install(st, map);
 
     let on_pick = move |e: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&e);

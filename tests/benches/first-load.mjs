@@ -1,9 +1,11 @@
 // First-load benchmark in headless Chromium, run by `cargo xtask bench`:
 //   node tests/benches/first-load.mjs [RUNS]
 // - Bytes: every file the page fetched from the first request until the demo wafer's first frame,
-//   raw and gzip at level 9 with Node's zlib (as a static host or the edge would send it compressed), split into what the
-//   first map needs and what only came along (the classifier's weights load in parallel). Goal
-//   (issue 14): under 1.5 MB gzip for the first map.
+//   raw and gzip at level 9 with Node's zlib (as a static host or the edge would send it
+//   compressed), split into what the first map needs and what only came along (the classifier's
+//   weights load in parallel). Goal (issue 14): under 1.5 MB gzip for the first map. Then what
+//   comes after the first map: the classifier worker (the CPU build, or with WebGPU allowed the
+//   WebGPU one), in a second load with WebGPU allowed.
 // - Time from navigation to the demo wafer's first frame (the page's `#status` turns `ready`),
 //   medians of RUNS (default 3):
 //   - cold: a fresh profile, on the loopback network and on an emulated 20 Mbit/s, 40 ms link;
@@ -36,29 +38,55 @@ async function timeToMap(page, go) {
   return Date.now() - t0;
 }
 
-const browser = await launch();
-try {
-  // Bytes, from one cold load.
-  const context = await browser.newContext({ serviceWorkers: 'block' });
-  const page = await context.newPage();
-  const fetched = [];
-  page.on('request', (r) => { if (r.url().startsWith(url)) fetched.push(new URL(r.url()).pathname); });
-  await timeToMap(page, () => page.goto(url));
-  await context.close();
-  const rows = [...new Set(fetched)].map((p) => {
-    const file = join(dist, p === '/' ? 'index.html' : p);
-    if (!existsSync(file)) return null;
-    const bytes = readFileSync(file);
-    return { path: p, raw: bytes.length, gz: gzipSync(bytes, { level: 9 }).length, needed: !p.startsWith('/model/') };
-  }).filter(Boolean);
-  const sum = (rs, k) => rs.reduce((a, r) => a + r[k], 0);
-  console.log('fetched before the first map (demo wafer):');
-  for (const r of rows) console.log(`  ${r.path.padEnd(40)} ${String(r.raw).padStart(10)} raw ${String(r.gz).padStart(10)} gzip${r.needed ? '' : '  (not needed for the map)'}`);
+/** One cold load in `mode`: the files fetched before the demo wafer's first map, and after it
+ * until the label shows (the classifier worker). */
+async function load(mode) {
+  const browser = await launch(mode);
+  try {
+    const context = await browser.newContext({ serviceWorkers: 'block' });
+    const page = await context.newPage();
+    const fetched = [];
+    // Workers' requests too (the parsing worker's wasm, the classifier's).
+    context.on('request', (r) => { if (r.url().startsWith(url)) fetched.push(new URL(r.url()).pathname); });
+    await timeToMap(page, () => page.goto(url));
+    const before = [...new Set(fetched)];
+    await page.waitForFunction(() => document.querySelector('#status')?.dataset.classifyBackend, null, { timeout: 120000 });
+    const after = [...new Set(fetched)].filter((p) => !before.includes(p));
+    return { before, after };
+  } finally {
+    await browser.close();
+  }
+}
+
+const row = (p) => {
+  const file = join(dist, p === '/' ? 'index.html' : p);
+  if (!existsSync(file)) return null;
+  const bytes = readFileSync(file);
+  return { path: p, raw: bytes.length, gz: gzipSync(bytes, { level: 9 }).length, needed: !p.startsWith('/model/') };
+};
+const sum = (rs, k) => rs.reduce((a, r) => a + r[k], 0);
+const list = (rs) => {
+  for (const r of rs) console.log(`  ${r.path.padEnd(40)} ${String(r.raw).padStart(10)} raw ${String(r.gz).padStart(10)} gzip${r.needed ? '' : '  (not needed for the map)'}`);
+};
+
+// Bytes: without WebGPU (the CPU classifier follows the map) and with it (the WebGPU one does).
+for (const mode of ['webgl2', 'webgpu']) {
+  const { before, after } = await load(mode);
+  const rows = before.map(row).filter(Boolean);
+  console.log(`${mode === 'webgpu' ? 'WebGPU allowed' : 'no WebGPU'}: fetched before the first map (demo wafer):`);
+  list(rows);
   const need = rows.filter((r) => r.needed);
   const gz = sum(need, 'gz');
   console.log(`first load for the first map: ${(sum(need, 'raw') / 1e6).toFixed(2)} MB raw, ${(gz / 1e6).toFixed(2)} MB gzip (zlib level 9) `
     + `(goal < ${GOAL / 1e6} MB: ${gz < GOAL ? 'met' : `missed by ${((gz - GOAL) / 1e6).toFixed(2)} MB`})`);
+  const lazy = after.map(row).filter(Boolean);
+  console.log('then, after the first map, for the label:');
+  list(lazy);
+  console.log(`  ${(sum(lazy, 'gz') / 1e6).toFixed(2)} MB gzip`);
+}
 
+const browser = await launch();
+try {
   // Time: cold (fresh profile each run), loopback and emulated link; warm (service worker).
   const cold = { loopback: [], slow: [] };
   const warm = [];

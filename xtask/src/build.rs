@@ -31,7 +31,8 @@ impl Lint {
     }
 }
 
-/// The page and its parsing worker, by Trunk, into target/dist (profiles in app/index.html).
+/// The page, its parsing worker and the two classifier workers, by Trunk, into target/dist
+/// (profiles in app/index.html).
 pub fn build_app(lint: Lint) -> Result {
     let mut c = Command::new(tools_root().join("bin/trunk"));
     c.current_dir(root()).arg("build").env("PATH", tool_path());

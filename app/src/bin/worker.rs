@@ -4,11 +4,11 @@
 //! The file is read in 1 MiB slices and streamed through the decoder, so a 142 MB file never sits
 //! whole in the worker's memory.
 //!
-//! It also classifies every wafer's defect pattern (burn, CPU backend) once the page has handed it
-//! the shipped weights, so neither parsing nor inference ever runs on the main thread.
+//! It carries no classifier: that is a worker of its own (`app::infer`), fetched after the first
+//! map, so this one stays small enough for the first load.
 //!
-//! What it hears and says is `app::protocol` (`ToWorker`, `FromWorker`): the packed file and the
-//! weights travel as moved buffers, never copied between threads.
+//! What it hears and says is `app::protocol` (`ToWorker`, `FromWorker`): the packed file travels
+//! as a moved buffer, never copied between threads.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
@@ -23,9 +23,7 @@ mod worker {
     use std::io::Read;
 
     use app::protocol::js::{from_page, post_to_page};
-    use app::protocol::{
-        BenchTimes, Classified, FromWorker, ModelInfo, Parsed, ToWorker, WaferClass,
-    };
+    use app::protocol::{FromWorker, Parsed, ToWorker};
     use js_sys::Uint8Array;
     use wasm_bindgen::prelude::*;
     use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
@@ -97,104 +95,6 @@ mod worker {
         scope().performance().map_or(0.0, |p| p.now())
     }
 
-    /// The classifier, once loaded, and the grids of the last file (classified when both exist).
-    struct Classify {
-        /// The classifier and its model version.
-        model: Option<(model::Classifier, u32)>,
-        grids: Option<(u32, Vec<Option<features::FeatureGrid>>)>,
-        seq: u32,
-        /// The first wafer of the last classified file, for `bench-classify`.
-        last: Option<features::FeatureGrid>,
-    }
-
-    thread_local! {
-        static CLASSIFY: std::cell::RefCell<Classify> = const {
-            std::cell::RefCell::new(Classify { model: None, grids: None, seq: 0, last: None })
-        };
-    }
-
-    const BACKEND: &str = "CPU: burn Flex in wasm, in the parsing worker";
-
-    fn load_model(manifest: &str, weights: &[u8]) -> Result<(model::Classifier, u32), String> {
-        model::Classifier::load_verified(manifest, weights, &burn::tensor::Device::flex())
-            .map(|(c, m)| (c, m.model_version))
-            .map_err(|e| e.to_string())
-    }
-
-    /// Classify the pending grids if the model is there; post the results.
-    fn classify_pending() {
-        CLASSIFY.with_borrow_mut(|c| {
-            // Take the grids only when the model is there: a file opened before the model
-            // loads (a shared link opens at once) waits for it.
-            let Some((model, model_version)) = &c.model else {
-                return;
-            };
-            let Some((seq, grids)) = c.grids.take() else {
-                return;
-            };
-            let present: Vec<&features::FeatureGrid> = grids.iter().flatten().collect();
-            c.last = present.first().map(|g| (*g).clone());
-            // One wafer alone (what opening a wafer costs), then the whole file as one batch.
-            let t0 = now();
-            let _ = present.first().map(|g| model.predict(&[g]));
-            let single_ms = now() - t0;
-            let t1 = now();
-            let mut predictions = model.predict(&present).into_iter();
-            let batch_ms = now() - t1;
-            // One prediction per present grid, in order; a missing one (never expected) leaves
-            // that wafer unclassified rather than ending the worker.
-            let wafers = grids
-                .iter()
-                .map(|g| {
-                    let g = g.as_ref()?;
-                    Some(WaferClass {
-                        probs: predictions.next()?.probabilities.to_vec(),
-                        hash: g.hash().to_hex(),
-                    })
-                })
-                .collect();
-            post_to_page(FromWorker::Classified(Classified {
-                seq,
-                wafers,
-                single_ms,
-                batch_ms,
-                backend: BACKEND.into(),
-                model_version: *model_version,
-            }));
-        });
-    }
-
-    /// Warm latency of the last file's first wafer: one alone (median of 50) and a batch of 25
-    /// copies (median of 10), for `tests/benches/viewer.mjs`.
-    fn bench_classify() {
-        CLASSIFY.with_borrow(|c| {
-            let (Some((model, _)), Some(g)) = (&c.model, &c.last) else {
-                post_to_page(FromWorker::BenchClassify(Err(
-                    "no model or no wafer yet".into()
-                )));
-                return;
-            };
-            let median = |n: usize, grids: &[&features::FeatureGrid]| {
-                let mut t: Vec<f64> = (0..n)
-                    .map(|_| {
-                        let t0 = now();
-                        let _ = model.predict(grids);
-                        now() - t0
-                    })
-                    .collect();
-                t.sort_by(f64::total_cmp);
-                t[n / 2]
-            };
-            let single = median(50, &[g]);
-            let batch = median(10, &[g; 25]);
-            post_to_page(FromWorker::BenchClassify(Ok(BenchTimes {
-                single_ms: single,
-                batch25_ms: batch,
-                backend: BACKEND.into(),
-            })));
-        });
-    }
-
     fn parse(name: &str, source: Source) {
         let t0 = now();
         // A tab's wasm memory tops out at 4 GB: a crafted file stops at 1 GB held (real files
@@ -227,18 +127,11 @@ mod worker {
         }
     }
 
-    /// Hand a read file to the page and classify its wafers.
+    /// Hand a read file to the page, which draws it and has its wafers classified.
     fn opened(name: &str, f: wafer::TestFile, parse_ms: f64) {
-        let has_model = CLASSIFY.with_borrow(|c| c.model.is_some());
-        let seq = CLASSIFY.with_borrow_mut(|c| {
-            c.seq += 1;
-            let grids = f
-                .wafers
-                .iter()
-                .map(|w| features::FeatureGrid::from_dies(&w.dies).ok())
-                .collect();
-            c.grids = Some((c.seq, grids));
-            c.seq
+        let seq = SEQ.with(|s| {
+            s.set(s.get() + 1);
+            s.get()
         });
         // Moved to the page, not copied: `JsWire` lists the buffer for transfer.
         post_to_page(FromWorker::Done(Parsed {
@@ -246,9 +139,12 @@ mod worker {
             packed: Uint8Array::from(&wafer::pack::encode(&f)[..]),
             parse_ms,
             seq,
-            has_model,
         }));
-        classify_pending();
+    }
+
+    thread_local! {
+        /// The number of the last file read.
+        static SEQ: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
     }
 
     fn source<'a>(
@@ -297,30 +193,9 @@ mod worker {
                     None => failed("demo", "no demo file"),
                 }
             }
-            ToWorker::BenchClassify => bench_classify(),
-            ToWorker::Model { manifest, weights } => model_arrived(&manifest, &weights.to_vec()),
-        }
-    }
-
-    /// Load and warm up the weights the page sent, then classify what waits.
-    fn model_arrived(manifest: &str, weights: &[u8]) {
-        match load_model(manifest, weights) {
-            Ok((c, version)) => {
-                // Warm-up: the first inference allocates; time it apart from the rest.
-                let blank = features::FeatureGrid::from_fn(8, 8, |_, _| features::Die::Pass)
-                    .expect("a full grid");
-                let t0 = now();
-                let _ = c.predict(&[&blank]);
-                let warmup_ms = now() - t0;
-                CLASSIFY.with_borrow_mut(|s| s.model = Some((c, version)));
-                post_to_page(FromWorker::Model(Ok(ModelInfo {
-                    version,
-                    warmup_ms,
-                    backend: BACKEND.into(),
-                })));
-                classify_pending();
+            ToWorker::Model { .. } | ToWorker::Grids { .. } | ToWorker::BenchClassify { .. } => {
+                web_sys::console::error_1(&"worker: classifying is the classifier worker's".into());
             }
-            Err(e) => post_to_page(FromWorker::Model(Err(e))),
         }
     }
 

@@ -36,7 +36,7 @@ pub fn Status() -> impl IntoView {
             data-partial=attr(|st| st.doc.get().map(|d| d.file.is_partial().to_string()))
             data-model=attr(|st| Some(match st.model.get() {
                 ModelStatus::Loading => "loading".to_string(),
-                ModelStatus::Ready { version, .. } => format!("v{version}"),
+                ModelStatus::Fetched { version } | ModelStatus::Ready { version, .. } => format!("v{version}"),
                 ModelStatus::Failed(e) => format!("failed: {e}"),
             }))
             data-probs=attr(|st| {

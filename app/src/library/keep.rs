@@ -123,7 +123,7 @@ pub fn remember_model(st: St, version: u32) {
 /// At start: a model verified from the edge before and newer than the page's own replaces it
 /// (checked again: the bytes must still match their manifest's sha256). Offline, this is how
 /// the last verified model stays in use.
-pub fn restore_model(st: St, worker: web_sys::Worker) {
+pub fn restore_model(st: St) {
     with_db(st, move |db| async move {
         let Some((manifest, weights)) = idb::model(&db).await? else {
             return Ok(());
@@ -135,7 +135,6 @@ pub fn restore_model(st: St, worker: web_sys::Worker) {
         if newer && model::sha256_hex(&weights) == m.sha256 {
             crate::loader::swap_model(
                 st,
-                &worker,
                 manifest,
                 weights,
                 m.model_version,

@@ -16,6 +16,9 @@ pub fn Pattern() -> impl IntoView {
         let status = match st.model.get() {
             ModelStatus::Loading => "loading the model…".to_string(),
             ModelStatus::Failed(e) => format!("classifier unavailable: {e}"),
+            ModelStatus::Fetched { version } => {
+                format!("model v{version}: starting the classifier…")
+            }
             ModelStatus::Ready {
                 version, warmup_ms, ..
             } => {

@@ -104,7 +104,12 @@ fn to_worker() -> Vec<ToWorker<Map>> {
             manifest: "{}".into(),
             weights: vec![0; 16],
         },
-        ToWorker::BenchClassify,
+        ToWorker::Grids {
+            seq: 7,
+            grids: vec![0; 32],
+        },
+        ToWorker::BenchClassify { gpu: true },
+        ToWorker::BenchClassify { gpu: false },
     ]
 }
 
@@ -117,7 +122,6 @@ fn from_worker() -> Vec<FromWorker<Map>> {
             packed: vec![9, 8, 7],
             parse_ms: 12.5,
             seq: 4,
-            has_model: true,
         }),
         FromWorker::Failed {
             name: "bad.stdf".into(),
@@ -129,6 +133,13 @@ fn from_worker() -> Vec<FromWorker<Map>> {
             backend: "CPU".into(),
         })),
         FromWorker::Model(Err("sha256 differs".into())),
+        FromWorker::Gpu(GpuStatus::Unavailable),
+        FromWorker::Gpu(GpuStatus::Starting),
+        FromWorker::Gpu(GpuStatus::Ready {
+            label: "WebGPU: burn wgpu on SwiftShader".into(),
+            warmup_ms: 800.0,
+        }),
+        FromWorker::Gpu(GpuStatus::Failed("device lost".into())),
         FromWorker::Classified(Classified {
             seq: 4,
             wafers: vec![
@@ -145,12 +156,20 @@ fn from_worker() -> Vec<FromWorker<Map>> {
             single_ms: 1.0,
             batch_ms: 2.0,
             backend: "CPU".into(),
+            gpu: false,
             model_version: 2,
         }),
         FromWorker::BenchClassify(Ok(BenchTimes {
             single_ms: 0.5,
             batch25_ms: 4.0,
+            warmup_ms: None,
             backend: "CPU".into(),
+        })),
+        FromWorker::BenchClassify(Ok(BenchTimes {
+            single_ms: 140.0,
+            batch25_ms: 1200.0,
+            warmup_ms: Some(900.0),
+            backend: "WebGPU".into(),
         })),
         FromWorker::BenchClassify(Err("no model or no wafer yet".into())),
     ]
@@ -172,8 +191,8 @@ fn every_message_from_the_worker_round_trips() {
 
 #[test]
 fn kind_names_are_distinct_each_way_and_read_back() {
-    let to: Vec<_> = to_worker().iter().map(ToWorker::kind).collect();
-    assert_eq!(to.iter().collect::<BTreeSet<_>>().len(), to.len());
+    let to: BTreeSet<_> = to_worker().iter().map(ToWorker::kind).collect();
+    assert_eq!(to.len(), ToWorker::<Map>::KINDS.len());
     let from: BTreeSet<_> = from_worker().iter().map(FromWorker::kind).collect();
     assert_eq!(from.len(), FromWorker::<Map>::KINDS.len());
     for m in to_worker() {
@@ -239,4 +258,28 @@ fn probabilities_that_do_not_split_over_the_wafers_are_an_error() {
     );
     w.put_names("hashes", &[None, None]);
     assert!(FromWorker::decode(&w).is_err());
+}
+
+#[test]
+fn grids_travel_as_one_buffer_and_a_wafer_without_dies_comes_back_as_none() {
+    let cells = features::SIZE * features::SIZE;
+    let disc = features::FeatureGrid::from_fn(20, 20, |r, c| {
+        let (y, x) = (r as f32 - 9.5, c as f32 - 9.5);
+        if x * x + y * y > 90.0 {
+            features::Die::None
+        } else if r == c {
+            features::Die::Fail
+        } else {
+            features::Die::Pass
+        }
+    })
+    .expect("a disc of dies");
+    let bytes = grids_to_bytes(&[Some(&disc), None, Some(&disc)]);
+    assert_eq!(bytes.len(), 3 * cells);
+    assert_eq!(
+        grids_from_bytes(&bytes),
+        vec![Some(disc.clone()), None, Some(disc)]
+    );
+    // A short buffer loses only the cut wafer.
+    assert_eq!(grids_from_bytes(&bytes[..cells + 5]).len(), 1);
 }

@@ -1,0 +1,10 @@
+//! The classifier's Web Worker, CPU only (burn Flex), for browsers without WebGPU: `app::infer`.
+//! The page fetches it only after the first map is drawn.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    app::infer::start();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {}

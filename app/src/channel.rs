@@ -1,0 +1,76 @@
+//! A Web Worker that speaks `protocol`, seen from the page: messages wait in an outbox until the
+//! worker says it is listening (its wasm starts asynchronously, and a message that arrives before
+//! its handler is lost). The parsing worker (`loader`) and the classifier worker (`classify`)
+//! each have one.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageEvent, Worker};
+
+use crate::protocol::js::{JsWire, from_worker, post_to_worker};
+use crate::protocol::{FromWorker, ToWorker};
+
+pub struct Channel {
+    worker: Worker,
+    outbox: Rc<RefCell<Outbox>>,
+    _on_message: Closure<dyn Fn(MessageEvent)>,
+}
+
+struct Outbox {
+    ready: bool,
+    queue: Vec<ToWorker<JsWire>>,
+}
+
+impl Channel {
+    /// Start the worker at `url` (a Trunk loader shim); `received` gets every message but
+    /// `Ready`, which the channel answers itself by sending what waits.
+    pub fn new(
+        url: &str,
+        name: &'static str,
+        received: impl Fn(FromWorker<JsWire>) + 'static,
+    ) -> Result<Channel, String> {
+        let worker =
+            Worker::new(url).map_err(|e| format!("cannot start the {name} worker: {e:?}"))?;
+        let outbox = Rc::new(RefCell::new(Outbox {
+            ready: false,
+            queue: Vec::new(),
+        }));
+        let (w, o) = (worker.clone(), outbox.clone());
+        let on_message =
+            Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| match from_worker(&e) {
+                Ok(FromWorker::Ready) => {
+                    let queue = {
+                        let mut o = o.borrow_mut();
+                        o.ready = true;
+                        std::mem::take(&mut o.queue)
+                    };
+                    for msg in queue {
+                        post_to_worker(&w, msg);
+                    }
+                }
+                Ok(msg) => received(msg),
+                Err(err) => {
+                    web_sys::console::error_1(&format!("from the {name} worker: {err}").into())
+                }
+            });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Ok(Channel {
+            worker,
+            outbox,
+            _on_message: on_message,
+        })
+    }
+
+    /// Post now, or queue until the worker listens.
+    pub fn post(&self, msg: ToWorker<JsWire>) {
+        let mut o = self.outbox.borrow_mut();
+        if o.ready {
+            drop(o);
+            post_to_worker(&self.worker, msg);
+        } else {
+            o.queue.push(msg);
+        }
+    }
+}
