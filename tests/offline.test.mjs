@@ -276,3 +276,49 @@ test('a full quota is a clear message and loses nothing already kept', async () 
     site.close();
   }
 });
+
+test('the library keeps the original file when asked, and saves it back byte for byte, offline too', async () => {
+  const a595 = join(corpus, 'stdf/a595.stdf');
+  const site = await served();
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(site.url);
+    await swReady(page);
+    assert.equal(await page.isChecked('#library-keep-original'), false, 'off by default: packed only');
+    await openFile(page, lot2);
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 1);
+    await page.check('#library-keep-original');
+    await openFile(page, a595);
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 2);
+    const originals = () => page.$$eval('#library tr[data-id]', (trs) => trs.map((tr) => [
+      tr.querySelector('.library-open').textContent, tr.querySelector('.library-original')?.textContent ?? null]));
+    const size = (readFileSync(a595).length / 1e6).toFixed(1);
+    assert.deepEqual(await originals(), [['a595.stdf', `original (${size} MB)`], ['lot2.stdf.gz', null]]);
+
+    // Offline, after a reload: the setting stuck, and the original comes back as it was.
+    await context.setOffline(true);
+    site.server.close();
+    await page.reload();
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 2);
+    await until(page, () => document.querySelector('#library-keep-original')?.checked);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#library .library-original')]);
+    assert.equal(download.suggestedFilename(), 'a595.stdf');
+    assert.ok(readFileSync(await download.path()).equals(readFileSync(a595)), 'the same bytes');
+    // Deleting the entry deletes its original.
+    await page.click('#library tr[data-id] .library-delete');
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 1);
+    const left = await page.evaluate(() => new Promise((resolve) => {
+      const r = indexedDB.open('waferscope');
+      r.onsuccess = () => { const q = r.result.transaction('originals').objectStore('originals').count(); q.onsuccess = () => resolve(q.result); };
+    }));
+    assert.equal(left, 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    site.close();
+  }
+});

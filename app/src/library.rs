@@ -1,5 +1,6 @@
 //! The local library: every file opened is kept in the browser, packed (`wafer::pack`, what the
-//! worker hands the page, not the raw upload), with the facts its list shows. Reopening one
+//! worker hands the page), and, when the user asks for it, the original file too, with the facts
+//! its list shows. Reopening one
 //! hands the packed bytes back to the worker (`ToWorker::Packed`), so the first frame comes
 //! without parsing the original again, and the classifier runs as on a fresh file.
 //!
@@ -35,6 +36,10 @@ pub struct Entry {
     pub pattern: Option<String>,
     /// Size of the packed form kept.
     pub bytes: usize,
+    /// Size of the original file, when the user asked to keep originals too (entries from
+    /// before that option have none).
+    #[serde(default)]
+    pub original: Option<u64>,
 }
 
 impl Entry {
@@ -54,6 +59,7 @@ impl Entry {
             yield_: (dies > 0).then(|| pass as f64 / dies as f64),
             pattern: None,
             bytes,
+            original: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `protocol::FromWorker`; their JS form is `protocol::js`'s business.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::Uint8Array;
@@ -24,6 +25,25 @@ pub struct Loader {
 thread_local! {
     /// The fetched (or swapped-in) manifest and weights, kept to hand out.
     static MODEL: RefCell<Option<(String, Vec<u8>)>> = const { RefCell::new(None) };
+    /// Per message posted to parse, oldest first, the `File` it reads (None for the demo and
+    /// packed files): the worker answers in order, so each answer takes the front one, and the
+    /// library can keep the original beside the parsed file.
+    static SOURCES: RefCell<VecDeque<Option<File>>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// Post a message that reads a file, noting its source.
+fn post_read(channel: &Channel, msg: ToWorker<JsWire>) {
+    let file = match &msg {
+        ToWorker::File(f) => Some(f.clone()),
+        _ => None,
+    };
+    SOURCES.with_borrow_mut(|q| q.push_back(file));
+    channel.post(msg);
+}
+
+/// The source of the oldest file still being read (its answer has come).
+fn source_read() -> Option<File> {
+    SOURCES.with_borrow_mut(VecDeque::pop_front).flatten()
 }
 
 impl Loader {
@@ -60,7 +80,7 @@ impl Loader {
     /// use, and the next file asks again.
     fn after_model_check(&self, st: St, msg: ToWorker<JsWire>) {
         if st.edge.get_untracked().is_none() {
-            self.channel.post(msg);
+            post_read(&self.channel, msg);
             return;
         }
         let channel = self.channel.clone();
@@ -79,14 +99,14 @@ impl Loader {
                     MODEL_CHECK_MS / 1000
                 ))),
             }
-            channel.post(msg);
+            post_read(&channel, msg);
         });
     }
 
     pub fn open_demo(&self, st: St, index: usize) {
         st.begin("demo");
         st.origin.set(crate::state::Origin::Demo);
-        self.channel.post(ToWorker::Demo { index });
+        post_read(&self.channel, ToWorker::Demo { index });
     }
 }
 
@@ -109,6 +129,7 @@ fn received(st: St, msg: FromWorker<JsWire>) {
         FromWorker::Done(p) => {
             // The one copy into wasm memory; the worker moved the buffer to this thread.
             let bytes = p.packed.to_vec();
+            let original = source_read();
             st.progress.set(None);
             st.parse_ms.set(Some(p.parse_ms));
             st.seq.set(p.seq);
@@ -117,12 +138,13 @@ fn received(st: St, msg: FromWorker<JsWire>) {
                     let doc = Rc::new(Doc::new(p.name, file));
                     st.open(doc.clone());
                     crate::classify::file(st, &doc, p.seq);
-                    crate::library::keep::opened(st, &doc, bytes);
+                    crate::library::keep::opened(st, doc, bytes, original);
                 }
                 Err(e) => st.fail(&p.name, &e.to_string()),
             }
         }
         FromWorker::Failed { name, message } => {
+            source_read();
             st.progress.set(None);
             st.fail(&name, &message);
         }

@@ -168,6 +168,8 @@ pub struct St {
     pub library: RwSignal<Option<Rc<crate::library::Listing>>, LocalStorage>,
     /// What the library last could not do, or asked of the browser.
     pub library_note: RwSignal<Option<String>>,
+    /// The user keeps original files in the library too (a setting kept there).
+    pub keep_original: RwSignal<bool>,
     /// A model change (or a refused one) to tell the user about.
     pub model_note: RwSignal<Option<String>>,
     /// Bytes this site stores and may store (`navigator.storage.estimate`), and whether its
@@ -212,6 +214,7 @@ impl St {
             kept: RwSignal::new(None),
             library: RwSignal::new_local(None),
             library_note: RwSignal::new(None),
+            keep_original: RwSignal::new(false),
             storage: RwSignal::new(None),
             model_note: RwSignal::new(None),
         }

@@ -1,8 +1,11 @@
-//! The library in IndexedDB: database `waferscope`, two object stores with the same keys.
+//! The library in IndexedDB: database `waferscope`, three object stores with the same keys.
 //! `entries` holds each file's [`Entry`] as JSON (small: the list reads them all), `packed` its
-//! packed bytes (read only to reopen it). A third store, `models`, keeps the last model verified
-//! from the edge (`manifest` and `weights`), for use offline. A file is added in one transaction over both, so a
-//! failure (a full quota) leaves neither half and nothing stored before is touched.
+//! packed bytes (read only to reopen it), `originals` the original file as the browser gave it
+//! (a `File`, stored as is: its bytes never pass through wasm), only when the user keeps
+//! originals. `models` keeps the last model verified from the edge (`manifest` and `weights`),
+//! for use offline, and `settings` the user's choices. A file is added in one transaction over
+//! its stores, so a failure (a full quota) leaves no part of it and nothing stored before is
+//! touched.
 //!
 //! Every call waits for its transaction to complete, not just its request to succeed: only then
 //! is the data on disk, and a quota error shows up as the transaction's abort.
@@ -16,11 +19,14 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransa
 use super::Entry;
 
 const DB: &str = "waferscope";
-/// 2 added `models`; an upgrade creates the stores a database lacks.
-const VERSION: u32 = 2;
+/// 2 added `models`, 3 `originals` and `settings`; an upgrade creates the stores a database
+/// lacks.
+const VERSION: u32 = 3;
 const ENTRIES: &str = "entries";
 const PACKED: &str = "packed";
 const MODELS: &str = "models";
+const ORIGINALS: &str = "originals";
+const SETTINGS: &str = "settings";
 
 /// Why the library could not do something, in words for the page.
 #[derive(Clone, Debug, PartialEq)]
@@ -109,7 +115,7 @@ pub async fn open() -> Result<IdbDatabase, LibraryError> {
             .and_then(|r| r.result().ok())
             .and_then(|d| d.dyn_into().ok());
         if let Some(db) = db {
-            for store in [ENTRIES, PACKED, MODELS] {
+            for store in [ENTRIES, PACKED, MODELS, ORIGINALS, SETTINGS] {
                 if !db.object_store_names().contains(store) {
                     let _ = db.create_object_store(store);
                 }
@@ -156,15 +162,26 @@ pub async fn list(db: &IdbDatabase) -> Result<Vec<(u32, Entry)>, LibraryError> {
         .collect())
 }
 
-/// Keep a file: its entry and packed bytes, both or neither. Answers its key.
-pub async fn add(db: &IdbDatabase, entry: &Entry, packed: &[u8]) -> Result<u32, LibraryError> {
+/// Keep a file: its entry, its packed bytes and, if given, its original (a `File`), all or
+/// nothing. Answers its key.
+pub async fn add(
+    db: &IdbDatabase,
+    entry: &Entry,
+    packed: &[u8],
+    original: Option<&web_sys::File>,
+) -> Result<u32, LibraryError> {
     let what = format!("keeping {} in the library", entry.name);
     let e = |e: JsValue| error(&what, &e);
     let json = serde_json::to_string(entry).map_err(|x| LibraryError {
         message: format!("{what}: {x}"),
         quota: false,
     })?;
-    let (t, s) = stores(db, &[ENTRIES, PACKED], IdbTransactionMode::Readwrite).map_err(e)?;
+    let (t, s) = stores(
+        db,
+        &[ENTRIES, PACKED, ORIGINALS],
+        IdbTransactionMode::Readwrite,
+    )
+    .map_err(e)?;
     // The key is one past the largest so far (IndexedDB's own key generator needs a store
     // created with it; explicit keys keep both stores in step).
     let last = done(
@@ -188,7 +205,10 @@ pub async fn add(db: &IdbDatabase, entry: &Entry, packed: &[u8]) -> Result<u32, 
         store.put_with_key(v, &key.into()).map(|_| ()).map_err(e)
     };
     let bytes = Uint8Array::from(packed);
-    if let Err(x) = put(&s[0], &json.into()).and_then(|_| put(&s[1], &bytes.into())) {
+    let stored = put(&s[0], &json.into())
+        .and_then(|_| put(&s[1], &bytes.into()))
+        .and_then(|_| original.map_or(Ok(()), |f| put(&s[2], f)));
+    if let Err(x) = stored {
         let _ = t.abort();
         return Err(x);
     }
@@ -208,6 +228,35 @@ pub async fn packed(db: &IdbDatabase, key: u32) -> Result<Vec<u8>, LibraryError>
         });
     }
     Ok(v.unchecked_into::<Uint8Array>().to_vec())
+}
+
+/// The original file kept with entry `key`.
+pub async fn original(db: &IdbDatabase, key: u32) -> Result<web_sys::Blob, LibraryError> {
+    let e = |e: JsValue| error("reading the original from the library", &e);
+    let (_, s) = stores(db, &[ORIGINALS], IdbTransactionMode::Readonly).map_err(e)?;
+    let v = done(&s[0].get(&key.into()).map_err(e)?).await.map_err(e)?;
+    v.dyn_into().map_err(|_| LibraryError {
+        message: "the original of that file was not kept".into(),
+        quota: false,
+    })
+}
+
+/// A setting of the user's (`name`'s value), if ever set.
+pub async fn setting(db: &IdbDatabase, name: &str) -> Result<JsValue, LibraryError> {
+    let e = |e: JsValue| error("reading the settings", &e);
+    let (_, s) = stores(db, &[SETTINGS], IdbTransactionMode::Readonly).map_err(e)?;
+    done(&s[0].get(&name.into()).map_err(e)?).await.map_err(e)
+}
+
+pub async fn put_setting(
+    db: &IdbDatabase,
+    name: &str,
+    value: &JsValue,
+) -> Result<(), LibraryError> {
+    let e = |e: JsValue| error("keeping the settings", &e);
+    let (t, s) = stores(db, &[SETTINGS], IdbTransactionMode::Readwrite).map_err(e)?;
+    s[0].put_with_key(value, &name.into()).map_err(e)?;
+    committed(&t).await.map_err(e)
 }
 
 /// Change entry `key`'s facts (a new name, the pattern once classified, the time opened):
@@ -235,7 +284,12 @@ pub async fn modify(
 /// Delete entry `key`, or every entry with None.
 pub async fn delete(db: &IdbDatabase, key: Option<u32>) -> Result<(), LibraryError> {
     let e = |e: JsValue| error("deleting from the library", &e);
-    let (t, s) = stores(db, &[ENTRIES, PACKED], IdbTransactionMode::Readwrite).map_err(e)?;
+    let (t, s) = stores(
+        db,
+        &[ENTRIES, PACKED, ORIGINALS],
+        IdbTransactionMode::Readwrite,
+    )
+    .map_err(e)?;
     for store in &s {
         match key {
             Some(k) => store.delete(&k.into()).map(|_| ()),

@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::IdbDatabase;
 
 use super::idb::{self, LibraryError};
@@ -63,8 +64,9 @@ pub fn refresh(st: St) {
     });
 }
 
-/// A file was read and is on screen: keep it (or, reopened from the library, note the time).
-pub fn opened(st: St, doc: &Doc, packed: Vec<u8>) {
+/// A file was read and is on screen: keep it, with its original when the user keeps originals
+/// (or, reopened from the library, note the time).
+pub fn opened(st: St, doc: Rc<Doc>, packed: Vec<u8>, original: Option<web_sys::File>) {
     match st.origin.get_untracked() {
         Origin::Demo => {}
         Origin::Library(key) => {
@@ -72,9 +74,11 @@ pub fn opened(st: St, doc: &Doc, packed: Vec<u8>) {
             update(st, key, |e| e.opened_ms = now());
         }
         Origin::New => {
-            let entry = Entry::of(doc, packed.len(), now());
+            let original = original.filter(|_| st.keep_original.get_untracked());
+            let mut entry = Entry::of(&doc, packed.len(), now());
+            entry.original = original.as_ref().map(|f| f.size() as u64);
             with_db(st, move |db| async move {
-                let added = idb::add(&db, &entry, &packed).await;
+                let added = idb::add(&db, &entry, &packed, original.as_ref()).await;
                 let key = added.map_err(|e| LibraryError {
                     message: if e.quota {
                         format!(
@@ -90,7 +94,7 @@ pub fn opened(st: St, doc: &Doc, packed: Vec<u8>) {
                 })?;
                 st.library_note.set(None);
                 // Only if the same file is still the one on screen.
-                if st.doc.get_untracked().is_some_and(|d| d.name == entry.name) {
+                if st.doc.get_untracked().is_some_and(|d| Rc::ptr_eq(&d, &doc)) {
                     st.kept.set(Some(key));
                 }
                 if st.storage.get_untracked().is_none_or(|s| !s.2) {
@@ -196,6 +200,49 @@ fn reopen(st: St, loader: Rc<Loader>, key: u32, name: String) {
     });
 }
 
+/// The setting that keeps originals, as stored.
+const KEEP_ORIGINAL: &str = "keep-original";
+
+/// Read the user's settings into state.
+fn load_settings(st: St) {
+    with_db(st, move |db| async move {
+        let keep = idb::setting(&db, KEEP_ORIGINAL).await?;
+        st.keep_original.set(keep.as_bool().unwrap_or(false));
+        Ok(())
+    });
+}
+
+fn set_keep_original(st: St, keep: bool) {
+    st.keep_original.set(keep);
+    with_db(st, move |db| async move {
+        idb::put_setting(&db, KEEP_ORIGINAL, &keep.into()).await
+    });
+}
+
+/// Save kept file `key`'s original to disk, under the name it had.
+fn download_original(st: St, key: u32, name: String) {
+    with_db(st, move |db| async move {
+        let blob = idb::original(&db, key).await?;
+        let failed = |e: wasm_bindgen::JsValue| LibraryError {
+            message: format!("saving the original of {name}: {e:?}"),
+            quota: false,
+        };
+        let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
+        let a = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.create_element("a").ok())
+            .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+        if let Some(a) = a {
+            a.set_href(&url);
+            a.set_download(&name);
+            a.click();
+        }
+        // The download has its own reference by now.
+        let _ = web_sys::Url::revoke_object_url(&url);
+        Ok(())
+    });
+}
+
 fn rename(st: St, key: u32, name: &str) {
     let asked = web_sys::window()
         .and_then(|w| w.prompt_with_message_and_default("New name", name).ok())
@@ -243,6 +290,7 @@ fn megabytes(b: f64) -> String {
 pub fn LibraryPanel(loader: StoredValue<Option<Rc<Loader>>, LocalStorage>) -> impl IntoView {
     let st = expect_context::<St>();
     refresh(st);
+    load_settings(st);
     track_patterns(st);
     let locale = web_sys::window()
         .and_then(|w| w.navigator().language())
@@ -253,7 +301,7 @@ pub fn LibraryPanel(loader: StoredValue<Option<Rc<Loader>>, LocalStorage>) -> im
             .iter()
             .map(|(key, e)| {
                 let key = *key;
-                let (name, name2) = (e.name.clone(), e.name.clone());
+                let (name, name2, name3) = (e.name.clone(), e.name.clone(), e.name.clone());
                 let when: String = js_sys::Date::new(&e.opened_ms.into())
                     .to_locale_string(&locale, &wasm_bindgen::JsValue::UNDEFINED)
                     .into();
@@ -272,6 +320,13 @@ pub fn LibraryPanel(loader: StoredValue<Option<Rc<Loader>>, LocalStorage>) -> im
                         .unwrap_or_else(|| "not classified yet".into()),
                     megabytes(e.bytes as f64),
                 );
+                let original = e.original.map(|b| {
+                    view! {
+                        <button class="library-original" title="Save the original file"
+                            on:click=move |_| download_original(st, key, name3.clone())>
+                            {format!("original ({})", megabytes(b as f64))}</button>
+                    }
+                });
                 view! {
                     <tr data-id=key class:current=move || st.kept.get() == Some(key)>
                         <td>
@@ -284,6 +339,7 @@ pub fn LibraryPanel(loader: StoredValue<Option<Rc<Loader>>, LocalStorage>) -> im
                             <div class="muted library-facts">{facts}</div>
                         </td>
                         <td class="library-actions">
+                            {original}
                             <button class="library-rename" title="Rename"
                                 on:click=move |_| rename(st, key, &name2)>"✎"</button>
                             <button class="library-delete" title="Delete from this browser"
@@ -313,6 +369,10 @@ pub fn LibraryPanel(loader: StoredValue<Option<Rc<Loader>>, LocalStorage>) -> im
                 {empty.then(|| view! { <p class="muted">"Files you open are kept here, to reopen without the original or a network."</p> })}
                 <table><tbody>{rows}</tbody></table>
                 <p class="muted" id="library-usage">{usage}</p>
+                <label class="muted"><input type="checkbox" id="library-keep-original"
+                    prop:checked=move || st.keep_original.get()
+                    on:change=move |ev| set_keep_original(st, event_target_checked(&ev)) />
+                    " Keep the original files too (for files from disk; uses more space)"</label>
                 {(!empty).then(|| view! {
                     <button id="library-clear" on:click=move |_| delete(st, None)>"Clear all"</button>
                 })}
