@@ -298,6 +298,9 @@ test('the library keeps the original file when asked, and saves it back byte for
       tr.querySelector('.library-open').textContent, tr.querySelector('.library-original')?.textContent ?? null]));
     const size = (readFileSync(a595).length / 1e6).toFixed(1);
     assert.deepEqual(await originals(), [['a595.stdf', `original (${size} MB)`], ['lot2.stdf.gz', null]]);
+    // lot2 was replaced on screen at once, likely before its label came: it still gets it.
+    await until(page, () => [...document.querySelectorAll('#library .library-facts')]
+      .every((e) => /\(model v\d+\)/.test(e.textContent)));
 
     // Offline, after a reload: the setting stuck, and the original comes back as it was.
     await context.setOffline(true);

@@ -26,6 +26,9 @@ type BenchReply = Box<dyn FnOnce(Result<BenchTimes, String>)>;
 
 thread_local! {
     static CHANNEL: RefCell<Option<Rc<Channel>>> = const { RefCell::new(None) };
+    /// The files sent lately, by number: an answer for one no longer on screen still goes to
+    /// its library entry.
+    static SENT: RefCell<Vec<(u32, Rc<Doc>)>> = const { RefCell::new(Vec::new()) };
     /// The pending benchmark's reply.
     static BENCH_REPLY: RefCell<Option<BenchReply>> = const { RefCell::new(None) };
 }
@@ -34,15 +37,23 @@ thread_local! {
 /// never draws, say in a hidden tab, must not hold the label back for ever once it shows).
 const FIRST_MAP_FRAMES: u32 = 600;
 
+/// How many files [`SENT`] remembers.
+const RECENT: usize = 8;
+
 /// File `seq` is open: classify its wafers (after its first map, if the classifier is not
 /// running yet).
-pub fn file(st: St, doc: &Doc, seq: u32) {
+pub fn file(st: St, doc: &Rc<Doc>, seq: u32) {
     let grids: Vec<Option<&features::FeatureGrid>> =
         (0..doc.file.wafers.len()).map(|i| doc.grid(i)).collect();
     if grids.iter().all(Option::is_none) {
         return;
     }
     let bytes = crate::protocol::grids_to_bytes(&grids);
+    SENT.with_borrow_mut(|s| {
+        s.push((seq, doc.clone()));
+        let extra = s.len().saturating_sub(RECENT);
+        s.drain(..extra);
+    });
     leptos::task::spawn_local(async move {
         let mut frames = 0;
         while CHANNEL.with_borrow(Option::is_none)
@@ -51,10 +62,6 @@ pub fn file(st: St, doc: &Doc, seq: u32) {
         {
             next_frame().await;
             frames += 1;
-        }
-        // A newer file took its place meanwhile.
-        if st.seq.get_untracked() != seq {
-            return;
         }
         if let Some(ch) = channel(st).await {
             let grids = Uint8Array::from(&bytes[..]);
@@ -149,13 +156,10 @@ fn received(st: St, msg: FromWorker<JsWire>) {
 }
 
 /// A file's classes: shown if that file is still open, and a CPU answer only while no WebGPU
-/// answer is there.
+/// answer is there; for a file another has replaced on screen, into its library entry only.
 fn classified(st: St, c: Classified) {
-    // Only for the file on screen: a later file may already be open.
-    if c.seq != st.seq.get_untracked() {
-        return;
-    }
-    if !c.gpu && st.classes.get_untracked().is_some_and(|c| c.gpu) {
+    let on_screen = c.seq == st.seq.get_untracked();
+    if on_screen && !c.gpu && st.classes.get_untracked().is_some_and(|c| c.gpu) {
         return;
     }
     let wafers = c
@@ -167,14 +171,21 @@ fn classified(st: St, c: Classified) {
             Some((model::Prediction { probabilities }, w.hash))
         })
         .collect();
-    st.classes.set(Some(Rc::new(Classes {
+    let classes = Rc::new(Classes {
         wafers,
         single_ms: c.single_ms,
         batch_ms: c.batch_ms,
         backend: c.backend,
         gpu: c.gpu,
         model_version: c.model_version,
-    })));
+    });
+    if on_screen {
+        st.classes.set(Some(classes));
+    } else if let Some(doc) =
+        SENT.with_borrow(|s| s.iter().find(|(n, _)| *n == c.seq).map(|(_, d)| d.clone()))
+    {
+        crate::library::keep::classified(st, &doc, &classes);
+    }
 }
 
 async fn next_frame() {

@@ -19,6 +19,30 @@ use crate::state::{Origin, St};
 
 thread_local! {
     static DB: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+    /// The library keys of the files opened lately, newest last: a file's label can arrive
+    /// after another file has replaced it on screen, and still belongs in its entry.
+    static KEYS: RefCell<Vec<(std::rc::Weak<Doc>, u32)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many recent files keep their key for a late label.
+const RECENT: usize = 8;
+
+fn remember_key(doc: &Rc<Doc>, key: u32) {
+    KEYS.with_borrow_mut(|k| {
+        k.retain(|(d, _)| d.strong_count() > 0);
+        k.push((Rc::downgrade(doc), key));
+        let extra = k.len().saturating_sub(RECENT);
+        k.drain(..extra);
+    });
+}
+
+fn key_of(doc: &Rc<Doc>) -> Option<u32> {
+    KEYS.with_borrow(|k| {
+        k.iter()
+            .rev()
+            .find(|(d, _)| d.upgrade().is_some_and(|d| Rc::ptr_eq(&d, doc)))
+            .map(|(_, key)| *key)
+    })
 }
 
 async fn db() -> Result<IdbDatabase, LibraryError> {
@@ -70,6 +94,7 @@ pub fn opened(st: St, doc: Rc<Doc>, packed: Vec<u8>, original: Option<web_sys::F
     match st.origin.get_untracked() {
         Origin::Demo => {}
         Origin::Library(key) => {
+            remember_key(&doc, key);
             st.kept.set(Some(key));
             update(st, key, |e| e.opened_ms = now());
         }
@@ -93,6 +118,7 @@ pub fn opened(st: St, doc: Rc<Doc>, packed: Vec<u8>, original: Option<web_sys::F
                     ..e
                 })?;
                 st.library_note.set(None);
+                remember_key(&doc, key);
                 // Only if the same file is still the one on screen.
                 if st.doc.get_untracked().is_some_and(|d| Rc::ptr_eq(&d, &doc)) {
                     st.kept.set(Some(key));
@@ -161,27 +187,36 @@ fn update(st: St, key: u32, change: impl FnOnce(&mut Entry) + 'static) {
 /// Keep each kept file's patterns in step with the classifier's answer for it.
 pub fn track_patterns(st: St) {
     Effect::new(move |_| {
-        let (Some(key), Some(classes), Some(doc)) = (st.kept.get(), st.classes.get(), st.doc.get())
-        else {
-            return;
-        };
-        let calls: Vec<Option<model::Call>> = (0..doc.file.wafers.len())
-            .map(|i| classes.call(&doc, i))
-            .collect();
-        let labels: Vec<Option<&str>> = calls.iter().flatten().map(|c| c.label()).collect();
-        if labels.is_empty() {
-            return;
-        }
-        let summary = pattern_summary(&labels, classes.model_version);
-        let current = st.library.get_untracked().and_then(|l| {
-            l.iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, e)| e.pattern.clone())
-        });
-        if current.flatten().as_deref() != Some(&summary) {
-            update(st, key, move |e| e.pattern = Some(summary));
+        if let (Some(classes), Some(doc)) = (st.classes.get(), st.doc.get()) {
+            // Read so that a file kept after its label came still gets it.
+            st.kept.track();
+            classified(st, &doc, &classes);
         }
     });
+}
+
+/// File `doc` has its classes (on screen, or replaced by another before they came): put its
+/// pattern summary into its library entry, if it has one.
+pub fn classified(st: St, doc: &Rc<Doc>, classes: &crate::state::Classes) {
+    let Some(key) = key_of(doc) else {
+        return;
+    };
+    let calls: Vec<Option<model::Call>> = (0..doc.file.wafers.len())
+        .map(|i| classes.call(doc, i))
+        .collect();
+    let labels: Vec<Option<&str>> = calls.iter().flatten().map(|c| c.label()).collect();
+    if labels.is_empty() {
+        return;
+    }
+    let summary = pattern_summary(&labels, classes.model_version);
+    let current = st.library.get_untracked().and_then(|l| {
+        l.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, e)| e.pattern.clone())
+    });
+    if current.flatten().as_deref() != Some(&summary) {
+        update(st, key, move |e| e.pattern = Some(summary));
+    }
 }
 
 /// Open kept file `key` again: its packed bytes go to the worker, which classifies them.
