@@ -6,6 +6,7 @@
 
 mod classify;
 mod info;
+mod stats;
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
@@ -74,6 +75,22 @@ enum Command {
         /// A model folder (manifest.json + weights) instead of the built-in one.
         #[arg(long)]
         model: Option<PathBuf>,
+    },
+    /// Statistics of each parametric test over the final dies (one wafer's, or without --wafer
+    /// every die the export writes): count, fails, mean, sigma, min/max, p05/p50/p95, Cp, Cpk.
+    Stats {
+        file: PathBuf,
+        /// Only this test (by TEST_NUM).
+        #[arg(long)]
+        test: Option<u32>,
+        /// Only this wafer (by WAFER_ID).
+        #[arg(long)]
+        wafer: Option<String>,
+        /// The table's order (JSON keeps catalogue order).
+        #[arg(long, value_enum, default_value_t = stats::Order::Number)]
+        sort: stats::Order,
+        #[arg(long)]
+        json: bool,
     },
     /// Score the classifier on labelled WM-811K-style maps (a JSON list, gzipped or not):
     /// accuracy, macro-F1, per-class recall, the confusion matrix, the calibration of the
@@ -195,6 +212,23 @@ fn main() -> ExitCode {
         }),
         Command::Classify { file, json, model } => with_file(&file, |f| {
             let out = classify::classify(f, json, model.as_deref()).map_err(io::Error::other)?;
+            io::stdout().write_all(out.as_bytes())
+        }),
+        Command::Stats {
+            file,
+            test,
+            wafer,
+            sort,
+            json,
+        } => with_file(&file, |f| {
+            let mut tests =
+                ::stats::of_file(f, wafer.as_deref(), test).map_err(io::Error::other)?;
+            let out = if json {
+                stats::json(&tests)
+            } else {
+                stats::sort(&mut tests, sort);
+                stats::table(&tests)
+            };
             io::stdout().write_all(out.as_bytes())
         }),
         Command::EvalWm811k {

@@ -238,3 +238,90 @@ fn eval_wm811k_json_has_the_documented_shape() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
 }
+
+/// `stats --json` against the dies `export` writes, recomputed here (mean, sample sigma, count,
+/// fails, min, max) for every test of a multi-wafer file and a multi-site one.
+#[test]
+fn stats_agree_with_the_exported_dies() {
+    for name in ["a595.stdf", "lot2.stdf.gz"] {
+        let path = corpus(name);
+        let path = path.to_str().unwrap();
+        let stats = run_json(&["stats", "--json", path]);
+        let csv = run(&["export", path, "--format", "csv"]);
+        let csv = String::from_utf8(csv.stdout).unwrap();
+        let mut lines = csv.lines();
+        let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+        let tests = stats["tests"].as_array().unwrap();
+        assert!(!tests.is_empty(), "{name}: parametric tests");
+        for t in tests {
+            let number = t["number"].as_u64().unwrap();
+            let col = head
+                .iter()
+                .position(|h| h.starts_with(&format!("{number}:")))
+                .unwrap_or_else(|| panic!("{name}: test {number} exported"));
+            let v: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| r.get(col)?.parse::<f64>().ok())
+                .filter(|v| !v.is_nan())
+                .collect();
+            let n = v.len() as f64;
+            let mean = v.iter().sum::<f64>() / n;
+            let close = |field: &str, want: f64| {
+                let got = t[field].as_f64().unwrap_or(f64::NAN);
+                let tol = 1e-5 * want.abs().max(1e-3);
+                assert!(
+                    (got - want).abs() <= tol,
+                    "{name} test {number} {field}: {got} vs {want}"
+                );
+            };
+            assert_eq!(
+                t["count"].as_u64(),
+                Some(v.len() as u64),
+                "{name} test {number}"
+            );
+            close("mean", mean);
+            close("min", v.iter().copied().fold(f64::INFINITY, f64::min));
+            close("max", v.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+            if v.len() > 1 {
+                let ss: f64 = v.iter().map(|x| (x - mean) * (x - mean)).sum();
+                close("sigma", (ss / (n - 1.0)).sqrt());
+            }
+            let (lo, hi) = (t["low_limit"].as_f64(), t["high_limit"].as_f64());
+            let fails = v
+                .iter()
+                .filter(|&&x| lo.is_some_and(|l| x < l) || hi.is_some_and(|h| x > h))
+                .count();
+            assert_eq!(
+                t["fails"].as_u64(),
+                Some(fails as u64),
+                "{name} test {number}"
+            );
+            if lo.is_none() && hi.is_none() {
+                assert!(
+                    t["cpk"].is_null(),
+                    "{name} test {number}: no limits, no Cpk"
+                );
+            }
+        }
+    }
+    // One test of one wafer; an unknown wafer is an error that says so.
+    let one = run_json(&[
+        "stats",
+        "--json",
+        "--test",
+        "1000",
+        "--wafer",
+        "GAL-LOT-02",
+        corpus("lot2.stdf.gz").to_str().unwrap(),
+    ]);
+    assert_eq!(one["tests"].as_array().map(Vec::len), Some(1));
+    let bad = run(&[
+        "stats",
+        "--wafer",
+        "nope",
+        corpus("lot2.stdf.gz").to_str().unwrap(),
+    ]);
+    assert_ne!(bad.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no wafer \"nope\""));
+}

@@ -1,0 +1,219 @@
+//! Test statistics over a file's final dies, defined once for the CLI (`waferscope stats`) and
+//! the page: for each parametric test, count, fails, mean, sigma, min/max, the 5th, 50th and 95th
+//! percentiles, and Cp and Cpk against the test's limits.
+//!
+//! The rules, where tools differ:
+//! - A die without a result for the test (NaN in its column) is not counted.
+//! - A clamped result (an infinite value: the tester railed) counts, and fails against a limit
+//!   on its side, but stays out of the mean, sigma, percentiles, min and max, which it would
+//!   make infinite or meaningless.
+//! - A result fails when it is below the low limit or above the high limit; on a limit passes.
+//! - `sigma` is the sample standard deviation (n - 1); undefined under two finite values.
+//! - Percentiles interpolate linearly between the closest ranks (rank `(n - 1) p`, numpy's and
+//!   R type 7's default).
+//! - `cp` = (high - low) / 6 sigma, with both limits; `cpk` = the smaller of (high - mean) / 3
+//!   sigma and (mean - low) / 3 sigma over the limits there are (one-sided with one limit),
+//!   undefined with none, or when sigma is undefined or zero.
+//!
+//! Anything undefined is `None` (null in JSON), never NaN.
+
+use serde::Serialize;
+use wafer::{DieTable, TestFile, TestKind};
+
+/// A test's limits; either may be missing.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Limits {
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+impl Limits {
+    fn fails(&self, v: f64) -> bool {
+        self.low.is_some_and(|l| v < l) || self.high.is_some_and(|h| v > h)
+    }
+}
+
+/// The statistics of one test over one scope.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Results, clamped ones included.
+    pub count: usize,
+    pub fails: usize,
+    pub mean: Option<f64>,
+    pub sigma: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub p05: Option<f64>,
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub cp: Option<f64>,
+    pub cpk: Option<f64>,
+}
+
+/// Summarise `values` against `limits` (see the crate's rules).
+pub fn summarize(values: impl IntoIterator<Item = f64>, limits: Limits) -> Summary {
+    let mut finite = Vec::new();
+    let (mut count, mut fails) = (0, 0);
+    for v in values {
+        if v.is_nan() {
+            continue;
+        }
+        count += 1;
+        fails += usize::from(limits.fails(v));
+        if v.is_finite() {
+            finite.push(v);
+        }
+    }
+    let n = finite.len();
+    if n == 0 {
+        return Summary {
+            count,
+            fails,
+            ..Summary::default()
+        };
+    }
+    // Two passes in f64: the mean first, then the squares about it (no cancellation).
+    let mean = finite.iter().sum::<f64>() / n as f64;
+    let sigma = (n >= 2).then(|| {
+        let ss: f64 = finite.iter().map(|v| (v - mean) * (v - mean)).sum();
+        (ss / (n - 1) as f64).sqrt()
+    });
+    finite.sort_by(f64::total_cmp);
+    let spread = sigma.filter(|s| *s > 0.0);
+    let cp = match (limits.low, limits.high, spread) {
+        (Some(l), Some(h), Some(s)) => Some((h - l) / (6.0 * s)),
+        _ => None,
+    };
+    let cpk = spread.and_then(|s| {
+        let upper = limits.high.map(|h| (h - mean) / (3.0 * s));
+        let lower = limits.low.map(|l| (mean - l) / (3.0 * s));
+        match (upper, lower) {
+            (Some(u), Some(l)) => Some(u.min(l)),
+            (one, other) => one.or(other),
+        }
+    });
+    Summary {
+        count,
+        fails,
+        mean: Some(mean),
+        sigma,
+        min: finite.first().copied(),
+        max: finite.last().copied(),
+        p05: Some(percentile(&finite, 0.05)),
+        p50: Some(percentile(&finite, 0.50)),
+        p95: Some(percentile(&finite, 0.95)),
+        cp,
+        cpk,
+    }
+}
+
+/// The `p` quantile of sorted, non-empty `v`, interpolated between the closest ranks.
+fn percentile(v: &[f64], p: f64) -> f64 {
+    let h = (v.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(v.len() - 1);
+    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+}
+
+/// One test's statistics, as `waferscope stats --json` writes them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TestStats {
+    pub number: u32,
+    pub name: String,
+    pub units: String,
+    pub low_limit: Option<f64>,
+    pub high_limit: Option<f64>,
+    #[serde(flatten)]
+    pub summary: Summary,
+}
+
+/// What cannot be summarised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatsError {
+    NoSuchWafer(String),
+    NoSuchTest(u32),
+}
+
+impl std::fmt::Display for StatsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatsError::NoSuchWafer(id) => write!(f, "no wafer {id:?} in this file"),
+            StatsError::NoSuchTest(n) => {
+                write!(f, "test {n} has no parametric results in this scope")
+            }
+        }
+    }
+}
+
+impl std::error::Error for StatsError {}
+
+/// Every parametric test with a result in scope (or test number `only_test`), over the final
+/// result of each die: one wafer's dies, or without `wafer` every wafer's and the parts outside
+/// any wafer (what `waferscope export` writes). In catalogue order.
+pub fn of_file(
+    file: &TestFile,
+    wafer: Option<&str>,
+    only_test: Option<u32>,
+) -> Result<Vec<TestStats>, StatsError> {
+    let tables: Vec<&DieTable> = match wafer {
+        Some(id) => vec![
+            &file
+                .wafer(id)
+                .ok_or_else(|| StatsError::NoSuchWafer(id.into()))?
+                .dies,
+        ],
+        None => file
+            .wafers
+            .iter()
+            .map(|w| &w.dies)
+            .chain((!file.loose_parts.is_empty()).then_some(&file.loose_parts))
+            .collect(),
+    };
+    let out: Vec<TestStats> = file
+        .tests
+        .tests
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.kind == TestKind::Parametric)
+        .filter(|(_, t)| only_test.is_none_or(|n| t.number == n))
+        .filter(|(i, _)| tables.iter().any(|d| d.has_test(*i)))
+        .map(|(i, t)| {
+            let limits = Limits {
+                low: t.lo_limit.map(decimal),
+                high: t.hi_limit.map(decimal),
+            };
+            let values = tables
+                .iter()
+                .filter_map(|d| d.column(i))
+                .flat_map(|c| c.iter().map(|(_, v)| f64::from(v)));
+            TestStats {
+                number: t.number,
+                name: t.name.clone(),
+                units: t.units.clone(),
+                low_limit: limits.low,
+                high_limit: limits.high,
+                summary: summarize(values, limits),
+            }
+        })
+        .collect();
+    match only_test {
+        Some(n) if out.is_empty() => Err(StatsError::NoSuchTest(n)),
+        _ => Ok(out),
+    }
+}
+
+/// A limit as the tester wrote it (-0.4, not -0.4000000059604645): the shortest decimal that
+/// reads back as the same f32. Results stay exact: they are many, and the moments do not
+/// need it.
+fn decimal(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(f64::from(v))
+}
+
+/// The JSON document of `waferscope stats --json`: `{"tests": [...]}`.
+#[derive(Serialize)]
+pub struct Report<'a> {
+    pub tests: &'a [TestStats],
+}
+
+#[cfg(test)]
+mod tests;
