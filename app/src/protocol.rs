@@ -75,6 +75,9 @@ pub enum FromWorker<W: Wire> {
     Done(Parsed<W::Bytes>),
     /// A file that could not be read.
     Failed { name: String, message: String },
+    /// File `seq`'s test statistics (`stats::scopes`, as JSON), after its `Done`: the map does
+    /// not wait for them.
+    Stats { seq: u32, json: String },
     /// The weights loaded (and warmed up) on the CPU, or why not.
     Model(Result<ModelInfo, String>),
     /// Where the classifier worker's WebGPU backend stands.
@@ -327,11 +330,12 @@ impl<W: Wire> ToWorker<W> {
 }
 
 impl<W: Wire> FromWorker<W> {
-    const KINDS: [&'static str; 8] = [
+    const KINDS: [&'static str; 9] = [
         "ready",
         "progress",
         "done",
         "error",
+        "stats",
         "model",
         "gpu",
         "classified",
@@ -345,10 +349,11 @@ impl<W: Wire> FromWorker<W> {
             FromWorker::Progress { .. } => 1,
             FromWorker::Done(_) => 2,
             FromWorker::Failed { .. } => 3,
-            FromWorker::Model(_) => 4,
-            FromWorker::Gpu(_) => 5,
-            FromWorker::Classified(_) => 6,
-            FromWorker::BenchClassify(_) => 7,
+            FromWorker::Stats { .. } => 4,
+            FromWorker::Model(_) => 5,
+            FromWorker::Gpu(_) => 6,
+            FromWorker::Classified(_) => 7,
+            FromWorker::BenchClassify(_) => 8,
         };
         Self::KINDS[i]
     }
@@ -367,6 +372,10 @@ impl<W: Wire> FromWorker<W> {
             FromWorker::Failed { name, message } => {
                 w.put_str("name", &name);
                 w.put_str("message", &message);
+            }
+            FromWorker::Stats { seq, json } => {
+                w.put_num("seq", seq.into());
+                w.put_str("json", &json);
             }
             FromWorker::Model(Ok(m)) => {
                 w.put_num("version", m.version.into());
@@ -439,6 +448,10 @@ impl<W: Wire> FromWorker<W> {
             "error" => FromWorker::Failed {
                 name: f.str("name")?,
                 message: f.str("message")?,
+            },
+            "stats" => FromWorker::Stats {
+                seq: f.count("seq")?,
+                json: f.str("json")?,
             },
             "model" => FromWorker::Model(match error {
                 Some(e) => Err(e),

@@ -152,6 +152,8 @@ pub struct St {
     pub model: RwSignal<ModelStatus>,
     pub gpu_model: RwSignal<GpuModel>,
     pub classes: RwSignal<Option<Rc<Classes>>, LocalStorage>,
+    /// The open file's test statistics per wafer and over the file (from the parsing worker).
+    pub stats: RwSignal<Option<Rc<Vec<stats::ScopeStats>>>, LocalStorage>,
     /// The parsing worker's number of the open file, to match its classification to it.
     pub seq: RwSignal<u32>,
     /// The wafers stored on the edge, when the app is served by the edge Worker.
@@ -206,6 +208,7 @@ impl St {
             model: RwSignal::new(ModelStatus::Loading),
             gpu_model: RwSignal::new(GpuModel::Idle),
             classes: RwSignal::new_local(None),
+            stats: RwSignal::new_local(None),
             seq: RwSignal::new(0),
             edge: RwSignal::new_local(None),
             edge_prediction: RwSignal::new_local(None),
@@ -227,6 +230,7 @@ impl St {
         self.first_frame_ms.set(None);
         self.parse_ms.set(None);
         self.classes.set(None);
+        self.stats.set(None);
         self.started_at.set(now_ms());
         self.origin.set(Origin::New);
         self.kept.set(None);

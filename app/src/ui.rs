@@ -105,7 +105,7 @@ pub fn App() -> impl IntoView {
                     <MapCanvas map=map><Tooltip/></MapCanvas>
                     <p class="hint">"Drag to pan · wheel or pinch to zoom · arrows and +/− · F or double-click to fit · click a die to pin it"</p>
                 </section>
-                <aside class="right"><Pattern/><Pinned/></aside>
+                <aside class="right"><Pattern/><Pinned/><Tests/></aside>
             </main>
             <div class="drop-hint">"Drop an STDF file (.stdf, .std, .gz, .bz2, .xz, .zip) to open it"</div>
             <Status/>

@@ -4,6 +4,9 @@
 //! The file is read in 1 MiB slices and streamed through the decoder, so a 142 MB file never sits
 //! whole in the worker's memory.
 //!
+//! It also computes every test's statistics (`stats`) per wafer and over the file, after handing
+//! the file over, so the page never computes them on its thread.
+//!
 //! It carries no classifier: that is a worker of its own (`app::infer`), fetched after the first
 //! map, so this one stays small enough for the first load.
 //!
@@ -140,6 +143,9 @@ mod worker {
             parse_ms,
             seq,
         }));
+        // The test statistics come after: the page draws the map meanwhile.
+        let json = serde_json::to_string(&stats::scopes(&f)).unwrap_or_else(|_| "[]".into());
+        post_to_page(FromWorker::Stats { seq, json });
     }
 
     thread_local! {

@@ -127,6 +127,10 @@ fn from_worker() -> Vec<FromWorker<Map>> {
             name: "bad.stdf".into(),
             message: "cut at byte 10".into(),
         },
+        FromWorker::Stats {
+            seq: 4,
+            json: "[]".into(),
+        },
         FromWorker::Model(Ok(ModelInfo {
             version: 2,
             warmup_ms: 3.5,

@@ -17,7 +17,7 @@
 //!
 //! Anything undefined is `None` (null in JSON), never NaN.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wafer::{DieTable, TestFile, TestKind};
 
 /// A test's limits; either may be missing.
@@ -34,7 +34,7 @@ impl Limits {
 }
 
 /// The statistics of one test over one scope.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Results, clamped ones included.
     pub count: usize,
@@ -116,7 +116,7 @@ fn percentile(v: &[f64], p: f64) -> f64 {
 }
 
 /// One test's statistics, as `waferscope stats --json` writes them.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TestStats {
     pub number: u32,
     pub name: String,
@@ -200,6 +200,26 @@ pub fn of_file(
         Some(n) if out.is_empty() => Err(StatsError::NoSuchTest(n)),
         _ => Ok(out),
     }
+}
+
+/// Every test's statistics over one scope: a wafer (by id), or the whole file (None).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScopeStats {
+    pub wafer: Option<String>,
+    pub tests: Vec<TestStats>,
+}
+
+/// The statistics of every scope a viewer shows: each wafer, then the whole file. Computed once
+/// per file (the page's parsing worker does it off the main thread).
+pub fn scopes(file: &TestFile) -> Vec<ScopeStats> {
+    let wafers = file.wafers.iter().map(|w| Some(w.id.as_str()));
+    wafers
+        .chain([None])
+        .map(|id| ScopeStats {
+            wafer: id.map(str::to_string),
+            tests: of_file(file, id, None).unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// A limit as the tester wrote it (-0.4, not -0.4000000059604645): the shortest decimal that

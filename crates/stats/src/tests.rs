@@ -197,3 +197,18 @@ fn a_file_is_summarised_per_wafer_and_over_all_its_dies() {
         Err(StatsError::NoSuchWafer("W9".into()))
     );
 }
+
+#[test]
+fn every_wafer_then_the_whole_file_and_back_from_json() {
+    let f = file();
+    let all = scopes(&f);
+    let ids: Vec<Option<&str>> = all.iter().map(|s| s.wafer.as_deref()).collect();
+    assert_eq!(ids, [Some("W1"), Some("W2"), None]);
+    assert_eq!(all[2].tests, of_file(&f, None, None).expect("stats"));
+    let json = serde_json::to_string(&all).expect("serialises");
+    let back: Vec<ScopeStats> = serde_json::from_str(&json).expect("reads back");
+    assert_eq!(
+        back, all,
+        "the page reads what the worker wrote, bit for bit"
+    );
+}

@@ -1,0 +1,94 @@
+//! The test list: every parametric test's statistics over the wafer on screen (or, stacked, over
+//! the whole file), as the parsing worker computed them (`stats`), sortable by fails ("what fails
+//! most") and by Cpk ("what is closest to its limit"). A click colours the map by that test.
+
+use leptos::prelude::*;
+use paint::Layer;
+
+use crate::doc::Subject;
+use crate::state::St;
+
+/// Rows drawn at most; the rest are a sort away.
+const SHOWN: usize = 100;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Order {
+    Fails,
+    Cpk,
+    Number,
+}
+
+fn sorted(mut tests: Vec<stats::TestStats>, order: Order) -> Vec<stats::TestStats> {
+    match order {
+        Order::Number => tests.sort_by_key(|t| t.number),
+        Order::Fails => tests.sort_by_key(|t| std::cmp::Reverse(t.summary.fails)),
+        // Lowest first; tests without a Cpk last.
+        Order::Cpk => tests.sort_by(|a, b| {
+            let key = |t: &stats::TestStats| t.summary.cpk.unwrap_or(f64::INFINITY);
+            key(a).total_cmp(&key(b))
+        }),
+    }
+    tests
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| format!("{v:.4}"))
+}
+
+#[component]
+pub fn Tests() -> impl IntoView {
+    let st = expect_context::<St>();
+    let order = RwSignal::new(Order::Fails);
+    let button = move |o: Order, label: &'static str, id: &'static str| {
+        view! {
+            <button id=id class:active=move || order.get() == o on:click=move |_| order.set(o)>{label}</button>
+        }
+    };
+    move || {
+        let (doc, s) = st.shown()?;
+        let all = st.stats.get()?;
+        let wafer = match s {
+            Subject::Wafer(i) => Some(doc.file.wafers[i].id.clone()),
+            Subject::Stack => None,
+        };
+        let scope = all.iter().find(|x| x.wafer == wafer)?;
+        let total = scope.tests.len();
+        let tests = sorted(scope.tests.clone(), order.get());
+        let rows: Vec<_> = tests
+            .into_iter()
+            .take(SHOWN)
+            .map(|t| {
+                let index = doc.file.tests.find(t.number);
+                let json = serde_json::to_string(&t).unwrap_or_default();
+                let s = &t.summary;
+                view! {
+                    <tr data-number=t.number data-stats=json title="Colour the map by this test"
+                        class:current=move || index.is_some_and(|i| st.layer.get() == Layer::Test(i))
+                        on:click=move |_| if let Some(i) = index { st.layer.set(Layer::Test(i)) }>
+                        <td>{t.number}</td><td>{t.name.clone()}</td><td>{t.units.clone()}</td>
+                        <td class="num">{s.count}</td><td class="num">{s.fails}</td>
+                        <td class="num">{num(s.mean)}</td><td class="num">{num(s.sigma)}</td>
+                        <td class="num">{num(s.min)}</td><td class="num">{num(s.max)}</td>
+                        <td class="num">{s.cpk.map_or("—".into(), |c| format!("{c:.3}"))}</td>
+                    </tr>
+                }
+            })
+            .collect();
+        let scope_name = wafer.clone().unwrap_or_else(|| "every wafer".into());
+        Some(view! {
+            <div class="panel tests" id="tests" data-scope=wafer.unwrap_or_else(|| "*".into()) data-count=total>
+                <h3>{format!("Tests · {scope_name}")}</h3>
+                <p class="muted">"Sort: " {button(Order::Fails, "most fails", "tests-by-fails")} " "
+                    {button(Order::Cpk, "lowest Cpk", "tests-by-cpk")} " "
+                    {button(Order::Number, "number", "tests-by-number")}
+                    {(total > SHOWN).then(|| format!(" · the first {SHOWN} of {total}"))}</p>
+                {(total == 0).then(|| view! { <p class="muted">"No parametric results here."</p> })}
+                <div class="tests-scroll"><table>
+                    <thead><tr><th>"test"</th><th>"name"</th><th>"units"</th><th>"n"</th><th>"fails"</th>
+                        <th>"mean"</th><th>"σ"</th><th>"min"</th><th>"max"</th><th>"Cpk"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table></div>
+            </div>
+        })
+    }
+}
