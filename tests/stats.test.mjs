@@ -75,6 +75,8 @@ test('the page shows the statistics the CLI computes, per wafer and over the fil
     const got = await shown(page);
     assert.equal(got.rows.length, 100);
     same(got, cli(flex, flexId), 'Flex_3');
+    const ms = await page.evaluate(() => document.querySelector('#status').dataset.statsMs);
+    console.log(`Flex_3: statistics of ${got.count} tests, per wafer and over the file, in ${ms} ms in the parsing worker`);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

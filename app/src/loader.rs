@@ -143,9 +143,10 @@ fn received(st: St, msg: FromWorker<JsWire>) {
                 Err(e) => st.fail(&p.name, &e.to_string()),
             }
         }
-        FromWorker::Stats { seq, json } => {
+        FromWorker::Stats { seq, json, ms } => {
             // Only for the file on screen.
             if seq == st.seq.get_untracked() {
+                st.stats_ms.set(Some(ms));
                 match serde_json::from_str(&json) {
                     Ok(s) => st.stats.set(Some(Rc::new(s))),
                     Err(e) => web_sys::console::error_1(&format!("statistics: {e}").into()),

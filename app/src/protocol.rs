@@ -76,8 +76,8 @@ pub enum FromWorker<W: Wire> {
     /// A file that could not be read.
     Failed { name: String, message: String },
     /// File `seq`'s test statistics (`stats::scopes`, as JSON), after its `Done`: the map does
-    /// not wait for them.
-    Stats { seq: u32, json: String },
+    /// not wait for them. `ms`: computing them.
+    Stats { seq: u32, json: String, ms: f64 },
     /// The weights loaded (and warmed up) on the CPU, or why not.
     Model(Result<ModelInfo, String>),
     /// Where the classifier worker's WebGPU backend stands.
@@ -373,9 +373,10 @@ impl<W: Wire> FromWorker<W> {
                 w.put_str("name", &name);
                 w.put_str("message", &message);
             }
-            FromWorker::Stats { seq, json } => {
+            FromWorker::Stats { seq, json, ms } => {
                 w.put_num("seq", seq.into());
                 w.put_str("json", &json);
+                w.put_num("ms", ms);
             }
             FromWorker::Model(Ok(m)) => {
                 w.put_num("version", m.version.into());
@@ -452,6 +453,7 @@ impl<W: Wire> FromWorker<W> {
             "stats" => FromWorker::Stats {
                 seq: f.count("seq")?,
                 json: f.str("json")?,
+                ms: f.num("ms")?,
             },
             "model" => FromWorker::Model(match error {
                 Some(e) => Err(e),

@@ -154,6 +154,8 @@ pub struct St {
     pub classes: RwSignal<Option<Rc<Classes>>, LocalStorage>,
     /// The open file's test statistics per wafer and over the file (from the parsing worker).
     pub stats: RwSignal<Option<Rc<Vec<stats::ScopeStats>>>, LocalStorage>,
+    /// What computing them took, in the worker.
+    pub stats_ms: RwSignal<Option<f64>>,
     /// The parsing worker's number of the open file, to match its classification to it.
     pub seq: RwSignal<u32>,
     /// The wafers stored on the edge, when the app is served by the edge Worker.
@@ -209,6 +211,7 @@ impl St {
             gpu_model: RwSignal::new(GpuModel::Idle),
             classes: RwSignal::new_local(None),
             stats: RwSignal::new_local(None),
+            stats_ms: RwSignal::new(None),
             seq: RwSignal::new(0),
             edge: RwSignal::new_local(None),
             edge_prediction: RwSignal::new_local(None),
@@ -231,6 +234,7 @@ impl St {
         self.parse_ms.set(None);
         self.classes.set(None);
         self.stats.set(None);
+        self.stats_ms.set(None);
         self.started_at.set(now_ms());
         self.origin.set(Origin::New);
         self.kept.set(None);

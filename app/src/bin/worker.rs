@@ -144,8 +144,10 @@ mod worker {
             seq,
         }));
         // The test statistics come after: the page draws the map meanwhile.
+        let t0 = now();
         let json = serde_json::to_string(&stats::scopes(&f)).unwrap_or_else(|_| "[]".into());
-        post_to_page(FromWorker::Stats { seq, json });
+        let ms = now() - t0;
+        post_to_page(FromWorker::Stats { seq, json, ms });
     }
 
     thread_local! {

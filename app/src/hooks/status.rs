@@ -33,6 +33,7 @@ pub fn Status() -> impl IntoView {
             })
             data-first-frame-ms=attr(|st| st.first_frame_ms.get().map(|v| format!("{v:.1}")))
             data-parse-ms=attr(|st| st.parse_ms.get().map(|v| format!("{v:.1}")))
+            data-stats-ms=attr(|st| st.stats_ms.get().map(|v| format!("{v:.1}")))
             data-partial=attr(|st| st.doc.get().map(|d| d.file.is_partial().to_string()))
             data-model=attr(|st| Some(match st.model.get() {
                 ModelStatus::Loading => "loading".to_string(),

@@ -81,7 +81,8 @@ pub fn Tests() -> impl IntoView {
                 <p class="muted">"Sort: " {button(Order::Fails, "most fails", "tests-by-fails")} " "
                     {button(Order::Cpk, "lowest Cpk", "tests-by-cpk")} " "
                     {button(Order::Number, "number", "tests-by-number")}
-                    {(total > SHOWN).then(|| format!(" · the first {SHOWN} of {total}"))}</p>
+                    {(total > SHOWN).then(|| format!(" · the first {SHOWN} of {total}"))}
+                    {st.stats_ms.get().map(|ms| format!(" · computed in {ms:.0} ms off the page's thread"))}</p>
                 {(total == 0).then(|| view! { <p class="muted">"No parametric results here."</p> })}
                 <div class="tests-scroll"><table>
                     <thead><tr><th>"test"</th><th>"name"</th><th>"units"</th><th>"n"</th><th>"fails"</th>

@@ -130,6 +130,7 @@ fn from_worker() -> Vec<FromWorker<Map>> {
         FromWorker::Stats {
             seq: 4,
             json: "[]".into(),
+            ms: 12.5,
         },
         FromWorker::Model(Ok(ModelInfo {
             version: 2,

@@ -178,9 +178,10 @@ pub fn of_file(
         .filter(|(_, t)| only_test.is_none_or(|n| t.number == n))
         .filter(|(i, _)| tables.iter().any(|d| d.has_test(*i)))
         .map(|(i, t)| {
+            // Compared as the tester compares, in f32: a result equal to its limit passes.
             let limits = Limits {
-                low: t.lo_limit.map(decimal),
-                high: t.hi_limit.map(decimal),
+                low: t.lo_limit.map(f64::from),
+                high: t.hi_limit.map(f64::from),
             };
             let values = tables
                 .iter()
@@ -190,8 +191,8 @@ pub fn of_file(
                 number: t.number,
                 name: t.name.clone(),
                 units: t.units.clone(),
-                low_limit: limits.low,
-                high_limit: limits.high,
+                low_limit: t.lo_limit.map(decimal),
+                high_limit: t.hi_limit.map(decimal),
                 summary: summarize(values, limits),
             }
         })
@@ -223,8 +224,7 @@ pub fn scopes(file: &TestFile) -> Vec<ScopeStats> {
 }
 
 /// A limit as the tester wrote it (-0.4, not -0.4000000059604645): the shortest decimal that
-/// reads back as the same f32. Results stay exact: they are many, and the moments do not
-/// need it.
+/// reads back as the same f32, for people to read. Fails, Cp and Cpk use the f32 itself.
 fn decimal(v: f32) -> f64 {
     v.to_string().parse().unwrap_or(f64::from(v))
 }

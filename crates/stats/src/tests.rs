@@ -178,7 +178,8 @@ fn a_file_is_summarised_per_wafer_and_over_all_its_dies() {
     assert_eq!((t.summary.count, t.summary.fails), (5, 1));
     assert_eq!(
         (t.low_limit, t.high_limit),
-        (Some(0.9f32.into()), Some(1.2f32.into()))
+        (Some(0.9), Some(1.2)),
+        "as the tester wrote them"
     );
     let want = [1.0f32, 1.1, 0.95, 1.3, 1.05].map(f64::from);
     close(t.summary.mean, want.iter().sum::<f64>() / 5.0);
@@ -196,6 +197,15 @@ fn a_file_is_summarised_per_wafer_and_over_all_its_dies() {
         of_file(&f, Some("W9"), None),
         Err(StatsError::NoSuchWafer("W9".into()))
     );
+}
+
+#[test]
+fn a_result_equal_to_its_f32_limit_passes() {
+    let mut f = file();
+    // 1.2f32 is 1.2000000476837158: over the decimal 1.2, equal to the limit as stored.
+    f.wafers[0].dies.columns[0].set(2, 1.2);
+    let w1 = of_file(&f, Some("W1"), Some(100)).expect("stats");
+    assert_eq!((w1[0].summary.count, w1[0].summary.fails), (3, 0));
 }
 
 #[test]
