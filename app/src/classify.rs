@@ -19,7 +19,7 @@ use crate::channel::Channel;
 use crate::doc::Doc;
 use crate::protocol::js::JsWire;
 use crate::protocol::{BenchTimes, Classified, FromWorker, GpuStatus, ToWorker};
-use crate::state::{Classes, GpuModel, ModelStatus, St};
+use crate::state::{Classes, ModelStatus, St};
 
 /// Who waits for the answer to a `BenchClassify`.
 type BenchReply = Box<dyn FnOnce(Result<BenchTimes, String>)>;
@@ -102,7 +102,7 @@ async fn channel(st: St) -> Option<Rc<Channel>> {
     let url = if webgpu {
         "./classify_gpu_loader.js"
     } else {
-        st.gpu_model.set(GpuModel::Unavailable);
+        st.gpu_model.set(Some(GpuStatus::Unavailable));
         "./classify_cpu_loader.js"
     };
     match Channel::new(url, "classifier", move |msg| received(st, msg)) {
@@ -137,12 +137,7 @@ fn received(st: St, msg: FromWorker<JsWire>) {
             },
             Err(e) => ModelStatus::Failed(e),
         }),
-        FromWorker::Gpu(g) => st.gpu_model.set(match g {
-            GpuStatus::Unavailable => GpuModel::Unavailable,
-            GpuStatus::Starting => GpuModel::Starting,
-            GpuStatus::Ready { label, warmup_ms } => GpuModel::Ready { label, warmup_ms },
-            GpuStatus::Failed(e) => GpuModel::Failed(e),
-        }),
+        FromWorker::Gpu(g) => st.gpu_model.set(Some(g)),
         FromWorker::Classified(c) => classified(st, c),
         FromWorker::BenchClassify(r) => {
             if let Some(reply) = BENCH_REPLY.with_borrow_mut(Option::take) {

@@ -40,23 +40,6 @@ pub enum ModelStatus {
     Failed(String),
 }
 
-/// Where the classifier worker's WebGPU backend stands (its CPU one is `ModelStatus`): `Idle`
-/// until the classifier starts, `Unavailable` where the map found no WebGPU.
-#[derive(Clone, Debug, PartialEq)]
-pub enum GpuModel {
-    /// Not tried yet: no file and weights yet.
-    Idle,
-    /// This browser has no WebGPU: the CPU backend answers.
-    Unavailable,
-    Starting,
-    /// Set up; the first inference (shader compilation included) took `warmup_ms`.
-    Ready {
-        label: String,
-        warmup_ms: f64,
-    },
-    Failed(String),
-}
-
 /// Where the service worker stands, for the page and the test hooks (`#status`'s `data-sw`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Offline {
@@ -150,7 +133,9 @@ pub struct St {
     pub parse_ms: RwSignal<Option<f64>>,
     pub started_at: RwSignal<f64>,
     pub model: RwSignal<ModelStatus>,
-    pub gpu_model: RwSignal<GpuModel>,
+    /// Where the classifier worker's WebGPU backend stands (its CPU one is `model`); None until
+    /// the classifier starts.
+    pub gpu_model: RwSignal<Option<crate::protocol::GpuStatus>>,
     pub classes: RwSignal<Option<Rc<Classes>>, LocalStorage>,
     /// The open file's test statistics per wafer and over the file (from the parsing worker).
     pub stats: RwSignal<Option<Rc<Vec<stats::ScopeStats>>>, LocalStorage>,
@@ -208,7 +193,7 @@ impl St {
             parse_ms: RwSignal::new(None),
             started_at: RwSignal::new(0.0),
             model: RwSignal::new(ModelStatus::Loading),
-            gpu_model: RwSignal::new(GpuModel::Idle),
+            gpu_model: RwSignal::new(None),
             classes: RwSignal::new_local(None),
             stats: RwSignal::new_local(None),
             stats_ms: RwSignal::new(None),

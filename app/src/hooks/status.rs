@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use crate::doc::Subject;
-use crate::state::{GpuModel, ModelStatus, St};
+use crate::protocol::GpuStatus;
+use crate::state::{ModelStatus, St};
 
 /// Machine-readable status for the end-to-end tests (and anyone scripting the page).
 #[component]
@@ -57,11 +58,11 @@ pub fn Status() -> impl IntoView {
             data-classify-backend=attr(|st| st.classes.get().map(|c| if c.gpu { "webgpu" } else { "cpu" }.to_string()))
             data-sw=move || st.offline.get().code()
             data-gpu-model=attr(|st| Some(match st.gpu_model.get() {
-                GpuModel::Idle => "idle".to_string(),
-                GpuModel::Unavailable => "unavailable".to_string(),
-                GpuModel::Starting => "starting".to_string(),
-                GpuModel::Ready { .. } => "ready".to_string(),
-                GpuModel::Failed(e) => format!("failed: {e}"),
+                None => "idle".to_string(),
+                Some(GpuStatus::Unavailable) => "unavailable".to_string(),
+                Some(GpuStatus::Starting) => "starting".to_string(),
+                Some(GpuStatus::Ready { .. }) => "ready".to_string(),
+                Some(GpuStatus::Failed(e)) => format!("failed: {e}"),
             }))
         ></div>
     }

@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use crate::doc::Subject;
-use crate::state::{GpuModel, ModelStatus, St};
+use crate::protocol::GpuStatus;
+use crate::state::{ModelStatus, St};
 
 /// The defect pattern of the wafer on screen: label, every class's probability, the backend and
 /// latency; and the label of every wafer of the file.
@@ -26,13 +27,13 @@ pub fn Pattern() -> impl IntoView {
             }
         };
         let status = match st.gpu_model.get() {
-            GpuModel::Idle => status,
-            GpuModel::Unavailable => format!("{status} · no WebGPU here: the CPU answers"),
-            GpuModel::Starting => format!("{status} · starting the WebGPU classifier…"),
-            GpuModel::Ready { warmup_ms, .. } => {
+            None => status,
+            Some(GpuStatus::Unavailable) => format!("{status} · no WebGPU here: the CPU answers"),
+            Some(GpuStatus::Starting) => format!("{status} · starting the WebGPU classifier…"),
+            Some(GpuStatus::Ready { warmup_ms, .. }) => {
                 format!("{status} · WebGPU warm-up {warmup_ms:.0} ms (shader compilation)")
             }
-            GpuModel::Failed(e) => {
+            Some(GpuStatus::Failed(e)) => {
                 format!("{status} · WebGPU classifier failed ({e}): the CPU answers")
             }
         };
