@@ -1,6 +1,6 @@
 // Test statistics in the page (issue 15): the numbers the page's test list shows are the ones
 // `waferscope stats --json` prints, per wafer and over the whole file, on a multi-wafer file
-// (a595, three wafers) and a multi-site one (Teradyne Flex, 8 sites, 652 tests), computed in the
+// (a595, three wafers) and a multi-site one (Teradyne Flex, 8 sites, 1,352 tests), computed in the
 // parsing worker; sorting by fails and by Cpk; a click colours the map by that test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -67,7 +67,7 @@ test('the page shows the statistics the CLI computes, per wafer and over the fil
     await page.click(`#tests tr[data-number="${first}"]`);
     await until(page, (n) => document.querySelector('#layer-select')?.value === `test:${n}`, first);
 
-    // Multi-site and big: 142 MB inflated, 652 tests; the page shows the first 100.
+    // Multi-site and big: 142 MB inflated, 1,352 tests; the page shows the first 100.
     const flex = join(corpus, 'stdf/Teradyne_Flex_3.stdf.xz');
     const flexId = JSON.parse(execFileSync(bin, ['info', '--json', flex]).toString()).wafers[0].id;
     await page.setInputFiles('#file-input', flex);
