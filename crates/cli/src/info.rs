@@ -26,6 +26,7 @@ fn wafer_json(w: &Wafer) -> Value {
         "parts": w.parts,
         "dies": w.dies.len(),
         "superseded": w.superseded,
+        "retests": stats::place::retests(w),
         "x_range": range(ranges.map(|r| r.0)),
         "y_range": range(ranges.map(|r| r.1)),
         "hard_bins": hard_bins,
@@ -119,6 +120,23 @@ pub fn human(path: &Path, f: &TestFile) -> String {
             })
             .collect();
         let _ = writeln!(s, "  hard bins (all parts): {}", list.join(", "));
+        if !w.first_pass.is_empty() {
+            let r = stats::place::retests(w);
+            let y = |t: &stats::Tally| {
+                t.yield_
+                    .map_or("n/a".into(), |y| format!("{:.2}%", y * 100.0))
+            };
+            let _ = writeln!(
+                s,
+                "  retests: {} dies retested, {} changed hard bin ({} fail to pass, {} pass to fail); yield {} first pass, {} final",
+                r.retested,
+                r.changed,
+                r.recovered,
+                r.lost,
+                y(&r.first),
+                y(&r.last)
+            );
+        }
     }
     let _ = writeln!(s, "parts without wafer: {}", f.loose_parts.len());
     let _ = writeln!(s, "tests: {}", f.tests.tests.len());

@@ -6,6 +6,7 @@
 
 mod classify;
 mod info;
+mod place;
 mod stats;
 
 use std::fs::File;
@@ -86,9 +87,42 @@ enum Command {
         /// Only this wafer (by WAFER_ID).
         #[arg(long)]
         wafer: Option<String>,
+        /// Only the dies inside this rectangle of die coordinates, X0:X1,Y0:Y1 (ends included;
+        /// needs --wafer): a selection on the map. The JSON then has its dies and yield too.
+        #[arg(long, requires = "wafer", value_parser = place::parse_rect)]
+        rect: Option<::stats::Rect>,
         /// The table's order (JSON keeps catalogue order).
         #[arg(long, value_enum, default_value_t = stats::Order::Number)]
         sort: stats::Order,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Yield and hard-bin mix by radial ring and by quadrant of each wafer (rings of equal width
+    /// from the centre; dies within --edge dies of the edge excluded).
+    Zones {
+        file: PathBuf,
+        #[arg(long)]
+        wafer: Option<String>,
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=20))]
+        rings: u8,
+        /// Edge exclusion, in dies.
+        #[arg(long, default_value_t = 0.0)]
+        edge: f32,
+        /// The first pass (each retested die's first result) instead of the final dies.
+        #[arg(long)]
+        first_pass: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Yield and hard-bin mix per probe site (head, site), and a test's statistics per site
+    /// (site-to-site differences): one wafer's dies, or without --wafer every wafer's.
+    Sites {
+        file: PathBuf,
+        #[arg(long)]
+        wafer: Option<String>,
+        /// Also this test's statistics per site (by TEST_NUM).
+        #[arg(long)]
+        test: Option<u32>,
         #[arg(long)]
         json: bool,
     },
@@ -218,9 +252,14 @@ fn main() -> ExitCode {
             file,
             test,
             wafer,
+            rect,
             sort,
             json,
         } => with_file(&file, |f| {
+            if let (Some(rect), Some(id)) = (rect, wafer.as_deref()) {
+                let out = place::selection(f, id, rect, test, json).map_err(io::Error::other)?;
+                return io::stdout().write_all(out.as_bytes());
+            }
             let mut tests =
                 ::stats::of_file(f, wafer.as_deref(), test).map_err(io::Error::other)?;
             let out = if json {
@@ -229,6 +268,28 @@ fn main() -> ExitCode {
                 stats::sort(&mut tests, sort);
                 stats::table(&tests)
             };
+            io::stdout().write_all(out.as_bytes())
+        }),
+        Command::Zones {
+            file,
+            wafer,
+            rings,
+            edge,
+            first_pass,
+            json,
+        } => with_file(&file, |f| {
+            let spec = ::stats::ZoneSpec { rings, edge };
+            let out = place::zones(f, wafer.as_deref(), spec, first_pass, json)
+                .map_err(io::Error::other)?;
+            io::stdout().write_all(out.as_bytes())
+        }),
+        Command::Sites {
+            file,
+            wafer,
+            test,
+            json,
+        } => with_file(&file, |f| {
+            let out = place::sites(f, wafer.as_deref(), test, json).map_err(io::Error::other)?;
             io::stdout().write_all(out.as_bytes())
         }),
         Command::EvalWm811k {

@@ -325,3 +325,127 @@ fn stats_agree_with_the_exported_dies() {
     assert_ne!(bad.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no wafer \"nope\""));
 }
+
+/// The exported dies of `path` (one wafer's with `wafer`): header and rows.
+fn exported(path: &str, wafer: Option<&str>) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut args = vec!["export", path, "--format", "csv"];
+    if let Some(w) = wafer {
+        args.extend(["--wafer", w]);
+    }
+    let csv = String::from_utf8(run(&args).stdout).unwrap();
+    let mut lines = csv.lines();
+    let split = |l: &str| l.split(',').map(str::to_string).collect::<Vec<_>>();
+    let head = split(lines.next().unwrap());
+    (head, lines.map(split).collect())
+}
+
+/// `sites`, `zones` and `stats --rect` against the dies `export` writes, counted here.
+#[test]
+fn sites_zones_and_a_rectangle_agree_with_the_exported_dies() {
+    // Sites, on the 8-site Flex file: dies, passes and one test's mean per site.
+    let path = corpus("Teradyne_Flex_3.stdf.xz");
+    let path = path.to_str().unwrap();
+    let (head, rows) = exported(path, None);
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let (site, verdict) = (col("site"), col("verdict"));
+    // The test that fails most: where site-to-site differences matter.
+    let all = run_json(&["stats", "--json", path]);
+    let number = all["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|t| t["fails"].as_u64())
+        .unwrap()["number"]
+        .to_string();
+    let test = head
+        .iter()
+        .position(|h| h.starts_with(&format!("{number}:")))
+        .unwrap();
+    let sites = run_json(&["sites", "--json", "--test", &number, path]);
+    let sites = sites["sites"].as_array().unwrap();
+    assert_eq!(sites.len(), 8);
+    for s in sites {
+        let n = s["site"].as_u64().unwrap().to_string();
+        let mine: Vec<&Vec<String>> = rows.iter().filter(|r| r[site] == n).collect();
+        assert_eq!(s["dies"].as_u64(), Some(mine.len() as u64), "site {n}");
+        let pass = mine.iter().filter(|r| r[verdict] == "pass").count();
+        assert_eq!(s["pass"].as_u64(), Some(pass as u64), "site {n}");
+        // Clamped (infinite) results stay out of the mean, as the stats crate documents.
+        let v: Vec<f64> = mine
+            .iter()
+            .filter_map(|r| r[test].parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+            .collect();
+        let got = s["test"]["mean"].as_f64();
+        if v.is_empty() {
+            assert_eq!(got, None, "site {n}: no finite result, no mean");
+            continue;
+        }
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let got = got.unwrap();
+        assert!(
+            (got - mean).abs() <= 1e-6 * mean.abs().max(1.0),
+            "site {n}: {got} vs {mean}"
+        );
+    }
+
+    // Zones: every die in one ring or excluded, and in one quadrant unless excluded.
+    let lot2 = corpus("lot2.stdf.gz");
+    let lot2 = lot2.to_str().unwrap();
+    let z = run_json(&["zones", "--json", "--rings", "4", "--edge", "1", lot2]);
+    let z = &z["wafers"][0]["zones"];
+    let sum = |k: &str| -> u64 {
+        z[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["dies"].as_u64().unwrap())
+            .sum()
+    };
+    let excluded = z["excluded"]["dies"].as_u64().unwrap();
+    assert_eq!(sum("rings") + excluded, 1456);
+    assert_eq!(sum("quadrants") + excluded, 1456);
+    // The first pass has the same dies and lower yield: lot2's retests recovered dies.
+    let first = run_json(&["zones", "--json", "--first-pass", "--rings", "1", lot2]);
+    let last = run_json(&["zones", "--json", "--rings", "1", lot2]);
+    let y = |v: &Value| {
+        v["wafers"][0]["zones"]["rings"][0]["yield"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(y(&first) < y(&last));
+    let info = run_json(&["info", "--json", lot2]);
+    let r = &info["wafers"][0]["retests"];
+    assert_eq!(
+        r["retested"].as_u64(),
+        Some(113),
+        "113 superseded PRRs, one per die"
+    );
+    assert!(r["changed"].as_u64().unwrap() > 0);
+
+    // A rectangle: its dies and yield, counted from the export.
+    let (head, rows) = exported(lot2, Some("GAL-LOT-02"));
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let (x, yc, verdict) = (col("x"), col("y"), col("verdict"));
+    let inside: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| {
+            let (a, b): (i32, i32) = (r[x].parse().unwrap(), r[yc].parse().unwrap());
+            (10..=20).contains(&a) && (-30..=-15).contains(&b)
+        })
+        .collect();
+    let sel = run_json(&[
+        "stats",
+        "--json",
+        "--wafer",
+        "GAL-LOT-02",
+        "--rect",
+        "20:10,-15:-30",
+        lot2,
+    ]);
+    assert_eq!(sel["selection"]["dies"].as_u64(), Some(inside.len() as u64));
+    let pass = inside.iter().filter(|r| r[verdict] == "pass").count();
+    assert_eq!(sel["selection"]["pass"].as_u64(), Some(pass as u64));
+    assert!(!sel["tests"].as_array().unwrap().is_empty());
+    let bad = run(&["stats", "--rect", "1:2,3:4", lot2]);
+    assert_ne!(bad.status.code(), Some(0), "--rect needs --wafer");
+}

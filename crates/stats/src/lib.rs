@@ -20,6 +20,9 @@
 use serde::{Deserialize, Serialize};
 use wafer::{DieTable, TestFile, TestKind};
 
+pub mod place;
+pub use place::{Rect, Retests, Site, Tally, ZoneSpec, Zones};
+
 /// A test's limits; either may be missing.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Limits {
@@ -30,6 +33,14 @@ pub struct Limits {
 impl Limits {
     fn fails(&self, v: f64) -> bool {
         self.low.is_some_and(|l| v < l) || self.high.is_some_and(|h| v > h)
+    }
+}
+
+/// A test's limits as the tester compares them, in f32: a result equal to its limit passes.
+pub fn limits(t: &wafer::TestInfo) -> Limits {
+    Limits {
+        low: t.lo_limit.map(f64::from),
+        high: t.hi_limit.map(f64::from),
     }
 }
 
@@ -169,6 +180,29 @@ pub fn of_file(
             .chain((!file.loose_parts.is_empty()).then_some(&file.loose_parts))
             .collect(),
     };
+    let scope: Vec<(&DieTable, Option<&[usize]>)> = tables.into_iter().map(|d| (d, None)).collect();
+    over(file, &scope, only_test)
+}
+
+/// Every parametric test's statistics over rows `rows` of wafer `wafer` (a selection on its map).
+pub fn of_rows(
+    file: &TestFile,
+    wafer: &str,
+    rows: &[usize],
+    only_test: Option<u32>,
+) -> Result<Vec<TestStats>, StatsError> {
+    let w = file
+        .wafer(wafer)
+        .ok_or_else(|| StatsError::NoSuchWafer(wafer.into()))?;
+    over(file, &[(&w.dies, Some(rows))], only_test)
+}
+
+/// The tests over `scope`: tables, each whole (None) or only some of its rows.
+fn over(
+    file: &TestFile,
+    scope: &[(&DieTable, Option<&[usize]>)],
+    only_test: Option<u32>,
+) -> Result<Vec<TestStats>, StatsError> {
     let out: Vec<TestStats> = file
         .tests
         .tests
@@ -176,17 +210,20 @@ pub fn of_file(
         .enumerate()
         .filter(|(_, t)| t.kind == TestKind::Parametric)
         .filter(|(_, t)| only_test.is_none_or(|n| t.number == n))
-        .filter(|(i, _)| tables.iter().any(|d| d.has_test(*i)))
+        .filter(|(i, _)| scope.iter().any(|(d, _)| d.has_test(*i)))
         .map(|(i, t)| {
-            // Compared as the tester compares, in f32: a result equal to its limit passes.
-            let limits = Limits {
-                low: t.lo_limit.map(f64::from),
-                high: t.hi_limit.map(f64::from),
-            };
-            let values = tables
+            let limits = limits(t);
+            let values = scope
                 .iter()
-                .filter_map(|d| d.column(i))
-                .flat_map(|c| c.iter().map(|(_, v)| f64::from(v)));
+                .flat_map(|&(d, rows)| -> Box<dyn Iterator<Item = f64>> {
+                    match (d.column(i), rows) {
+                        (None, _) => Box::new(std::iter::empty()),
+                        (Some(c), None) => Box::new(c.iter().map(|(_, v)| f64::from(v))),
+                        (Some(c), Some(rows)) => {
+                            Box::new(rows.iter().map(|&r| f64::from(c.get(r))))
+                        }
+                    }
+                });
             TestStats {
                 number: t.number,
                 name: t.name.clone(),

@@ -363,6 +363,20 @@ pub struct Wafer {
     pub part_hard_bins: BTreeMap<u16, u32>,
     /// Counts the tester wrote in WRR (untrusted: some files hold 0xFFFFFFFF).
     pub wrr: Option<WrrCounts>,
+    /// The first attempt of every retested die, by row (sorted): the first-pass map. Carried by
+    /// [`crate::pack`] beside the model, so packed files of format 2 still read.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub first_pass: Vec<FirstPass>,
+}
+
+/// What the first PRR at a retested die's (x, y) said; the die's row holds the last one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FirstPass {
+    pub row: u32,
+    pub hard_bin: u16,
+    pub soft_bin: u16,
+    pub verdict: Verdict,
 }
 
 impl Wafer {
@@ -381,6 +395,28 @@ impl Wafer {
             (Some(cx), Some(cy)) if near(cx, x0, x1) && near(cy, y0, y1) => (cx as f32, cy as f32),
             _ => mid,
         }
+    }
+
+    /// The dies as their first attempt left them: retested dies take their first PRR's bins and
+    /// verdict. Test results stay the final ones (the reader keeps only those).
+    pub fn first_pass_dies(&self) -> DieTable {
+        let mut d = self.dies.clone();
+        for f in &self.first_pass {
+            let r = f.row as usize;
+            if r < d.len() {
+                d.hard_bin[r] = f.hard_bin;
+                d.soft_bin[r] = f.soft_bin;
+                d.verdict[r] = f.verdict;
+            }
+        }
+        d
+    }
+
+    /// Retested dies whose hard bin differs between the first attempt and the final one.
+    pub fn bin_changes(&self) -> impl Iterator<Item = &FirstPass> {
+        self.first_pass
+            .iter()
+            .filter(|f| self.dies.hard_bin.get(f.row as usize) != Some(&f.hard_bin))
     }
 
     /// Fraction of final dies that pass; None for an empty wafer.

@@ -269,3 +269,22 @@ fn implausible_or_missing_wcr_centres_fall_back_to_the_die_grid() {
     let lot2 = read("lot2.stdf.gz");
     assert_eq!(lot2.wafers[0].center(), (24.5, -24.0));
 }
+
+#[test]
+fn lot2_keeps_the_first_pass_of_its_113_retested_dies() {
+    let path = common::corpus().join("stdf/lot2.stdf.gz");
+    let f = wafer::read(&std::fs::read(path).unwrap()).unwrap();
+    let w = &f.wafers[0];
+    // 113 superseded PRRs; a die retested twice has one first pass, so at most 113 entries.
+    let retested = w.dies.attempts.iter().filter(|&&a| a > 1).count();
+    assert_eq!(w.first_pass.len(), retested);
+    assert!(w.first_pass.windows(2).all(|p| p[0].row < p[1].row));
+    let first = w.first_pass_dies();
+    assert_eq!(first.len(), w.dies.len());
+    let changed = w.bin_changes().count();
+    let differ = (0..w.dies.len())
+        .filter(|&i| first.hard_bin[i] != w.dies.hard_bin[i])
+        .count();
+    assert_eq!(changed, differ);
+    assert!(changed > 0, "lot2's retests change bins");
+}

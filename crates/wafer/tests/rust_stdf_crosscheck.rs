@@ -48,6 +48,8 @@ struct Theirs {
     ptrs: Vec<Ptr>,
     /// Per wafer (in WIR order): final dies by (x, y) -> (PRR, test -> value bits).
     wafers: Vec<FinalWafer>,
+    /// Per wafer: the first PRR at each (x, y) and how many PRRs it had (the first pass).
+    firsts: Vec<HashMap<(i16, i16), (Prr, u32)>>,
     loose: Vec<FinalPart>,
 }
 
@@ -94,6 +96,7 @@ fn theirs(bytes: &[u8]) -> Theirs {
                     .flatten();
                 let i = again.unwrap_or_else(|| {
                     t.wafers.push((r.wafer_id.clone(), HashMap::new()));
+                    t.firsts.push(HashMap::new());
                     t.wafers.len() - 1
                 });
                 open.insert(r.head_num, i);
@@ -116,6 +119,7 @@ fn theirs(bytes: &[u8]) -> Theirs {
                 match wafer {
                     Some(&w) if p.x != NO_COORD && p.y != NO_COORD => {
                         t.wafers[w].1.insert((p.x, p.y), (p, results));
+                        t.firsts[w].entry((p.x, p.y)).or_insert((p, 0)).1 += 1;
                     }
                     _ => t.loose.push((p, results)),
                 }
@@ -242,7 +246,7 @@ fn crosscheck(name: &str) -> Result<usize, String> {
         return Err(format!("{} wafers vs {}", f.wafers.len(), t.wafers.len()));
     }
     let mut dies = 0;
-    for (w, (id, want)) in f.wafers.iter().zip(&t.wafers) {
+    for (k, (w, (id, want))) in f.wafers.iter().zip(&t.wafers).enumerate() {
         if &w.id != id || w.dies.len() != want.len() {
             return Err(format!(
                 "wafer {:?}: {} dies vs {id:?}: {}",
@@ -260,6 +264,24 @@ fn crosscheck(name: &str) -> Result<usize, String> {
                 ));
             }
             check_values(&f, &w.dies, i, results).map_err(|e| format!("wafer {id:?}: {e}"))?;
+        }
+        // The first pass: one entry per die with more than one PRR, holding the first PRR's bins.
+        let firsts = &t.firsts[k];
+        let retested = firsts.values().filter(|(_, n)| *n > 1).count();
+        if w.first_pass.len() != retested {
+            return Err(format!(
+                "wafer {id:?}: {} first passes vs {retested} retested dies",
+                w.first_pass.len()
+            ));
+        }
+        for fp in &w.first_pass {
+            let r = fp.row as usize;
+            let (first, _) = firsts[&(w.dies.x[r], w.dies.y[r])];
+            if (fp.hard_bin, fp.soft_bin) != (first.hard, first.soft) {
+                return Err(format!(
+                    "wafer {id:?} die {r}: first pass {fp:?} vs {first:?}"
+                ));
+            }
         }
         dies += w.dies.len();
     }

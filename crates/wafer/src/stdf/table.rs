@@ -54,6 +54,8 @@ pub(super) struct TableBuilder {
     attempt: IntMap<u32, u32>,
     /// (column, row) -> the attempt that wrote it, for writes to retested rows.
     retest_writes: IntMap<u64, u32>,
+    /// The first attempt of each retested row, in the order of their first retest.
+    first: Vec<FirstPass>,
 }
 
 /// One PRR's fields, on their way into a [`DieTable`].
@@ -105,6 +107,14 @@ impl TableBuilder {
         results: &[(u32, f32)],
     ) -> usize {
         let i = r as usize;
+        if !self.attempt.contains_key(&r) {
+            self.first.push(FirstPass {
+                row: r,
+                hard_bin: t.hard_bin[i],
+                soft_bin: t.soft_bin[i],
+                verdict: t.verdict[i],
+            });
+        }
         t.hard_bin[i] = row.hard_bin;
         t.soft_bin[i] = row.soft_bin;
         t.verdict[i] = row.verdict;
@@ -147,8 +157,8 @@ impl TableBuilder {
     }
 
     /// Clear what retests left stale, sort the columns by test and resolve unknown verdicts from
-    /// the hard-bin table.
-    pub fn finish(self, t: &mut DieTable, bins: &BinTable) {
+    /// the hard-bin table. Returns the retested rows' first attempts, by row.
+    pub fn finish(mut self, t: &mut DieTable, bins: &BinTable) -> Vec<FirstPass> {
         if !self.attempt.is_empty() {
             for (c, col) in t.columns.iter_mut().enumerate() {
                 col.clear_where(|r| match self.attempt.get(&r) {
@@ -160,7 +170,7 @@ impl TableBuilder {
             }
         }
         t.columns.sort_unstable_by_key(|c| c.test);
-        for (v, hb) in t.verdict.iter_mut().zip(&t.hard_bin) {
+        let resolve = |v: &mut Verdict, hb: &u16| {
             if *v == Verdict::Unknown {
                 *v = match bins.hard.get(hb).and_then(|b| b.pass) {
                     Some(true) => Verdict::Pass,
@@ -168,6 +178,14 @@ impl TableBuilder {
                     None => Verdict::Unknown,
                 };
             }
+        };
+        for (v, hb) in t.verdict.iter_mut().zip(&t.hard_bin) {
+            resolve(v, hb);
         }
+        for f in &mut self.first {
+            resolve(&mut f.verdict, &f.hard_bin);
+        }
+        self.first.sort_unstable_by_key(|f| f.row);
+        self.first
     }
 }

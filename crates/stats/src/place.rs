@@ -1,0 +1,289 @@
+//! Where on the wafer: yield and bin mix by radial ring and quadrant (zones), by probe site, inside
+//! a rectangle of dies, and what the retests changed. Counting only (one pass over the dies), so
+//! the page computes them for the wafer on screen as settings change; the per-test summaries of a
+//! site or a selection go through [`crate::summarize`].
+//!
+//! Zones, as `waferscope zones` and the page draw them:
+//! - A die's radius is the distance of its centre from the wafer's centre ([`Wafer::center`]),
+//!   in die widths, with rows scaled by the die's height (`1 / die_aspect`).
+//! - The wafer's radius `R` is the largest die radius plus half a die, so the outermost dies lie
+//!   inside it.
+//! - Dies with radius over `R - edge` (the edge exclusion, in dies) are `excluded`; the rest fall
+//!   in `rings` rings of equal width over `0..R - edge`, ring 0 at the centre. Equal width, not
+//!   equal area: "the outer ring" then means the same band on every wafer of a lot.
+//! - Quadrants by the sign of the die's offset from the centre in die coordinates (`+x+y`,
+//!   `-x+y`, `-x-y`, `+x-y`; an offset of 0 counts as +), over the dies not excluded.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use wafer::{DieTable, Verdict, Wafer};
+
+/// Dies counted by verdict and hard bin.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    pub dies: usize,
+    pub pass: usize,
+    pub fail: usize,
+    /// Passing fraction; None without dies.
+    #[serde(rename = "yield")]
+    pub yield_: Option<f64>,
+    /// Hard bin -> dies.
+    pub bins: BTreeMap<u16, usize>,
+}
+
+impl Tally {
+    /// Count rows `rows` of `dies` with hard bins `bins` (the final ones, or a first pass's).
+    pub fn of(dies: &DieTable, rows: impl IntoIterator<Item = usize>) -> Tally {
+        let mut t = Tally::default();
+        for r in rows {
+            t.add(dies, r);
+        }
+        t.done()
+    }
+
+    fn add(&mut self, dies: &DieTable, r: usize) {
+        self.dies += 1;
+        match dies.verdict[r] {
+            Verdict::Pass => self.pass += 1,
+            Verdict::Fail => self.fail += 1,
+            Verdict::Unknown => {}
+        }
+        *self.bins.entry(dies.hard_bin[r]).or_default() += 1;
+    }
+
+    fn done(mut self) -> Tally {
+        self.yield_ = (self.dies > 0).then(|| self.pass as f64 / self.dies as f64);
+        self
+    }
+}
+
+/// How zones are cut.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZoneSpec {
+    /// 1 to [`MAX_RINGS`].
+    pub rings: u8,
+    /// Edge exclusion, in dies (>= 0).
+    pub edge: f32,
+}
+
+pub const MAX_RINGS: u8 = 20;
+
+impl Default for ZoneSpec {
+    fn default() -> Self {
+        ZoneSpec {
+            rings: 5,
+            edge: 0.0,
+        }
+    }
+}
+
+/// Where one die falls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// None when excluded.
+    pub ring: Option<u8>,
+    pub quadrant: u8,
+}
+
+/// The quadrants' names, in [`Place::quadrant`] order.
+pub const QUADRANTS: [&str; 4] = ["+x+y", "-x+y", "-x-y", "+x-y"];
+
+/// A wafer's zones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Zones {
+    pub spec: ZoneSpec,
+    /// The wafer's radius in die widths.
+    pub radius: f64,
+    /// Ring 0 (centre) outwards.
+    pub rings: Vec<Tally>,
+    /// In [`QUADRANTS`] order.
+    pub quadrants: Vec<Tally>,
+    pub excluded: Tally,
+}
+
+/// Each die's zone under `spec`, and the wafer's radius.
+pub fn places(w: &Wafer, spec: ZoneSpec) -> (Vec<Place>, f64) {
+    let d = &w.dies;
+    let (cx, cy) = w.center();
+    let (cx, cy) = (f64::from(cx), f64::from(cy));
+    let row_scale = 1.0 / f64::from(w.geometry.die_aspect());
+    let offset = |r: usize| (f64::from(d.x[r]) - cx, (f64::from(d.y[r]) - cy) * row_scale);
+    let radius = (0..d.len())
+        .map(|r| {
+            let (dx, dy) = offset(r);
+            dx.hypot(dy)
+        })
+        .fold(0.0, f64::max)
+        + 0.5;
+    let rings = spec.rings.clamp(1, MAX_RINGS);
+    let inner = radius - f64::from(spec.edge.max(0.0));
+    let places = (0..d.len())
+        .map(|r| {
+            let (dx, dy) = offset(r);
+            let rr = dx.hypot(dy);
+            let ring = (inner > 0.0 && rr <= inner)
+                .then(|| ((rr / inner * f64::from(rings)) as u8).min(rings - 1));
+            let quadrant = match (dx >= 0.0, dy >= 0.0) {
+                (true, true) => 0,
+                (false, true) => 1,
+                (false, false) => 2,
+                (true, false) => 3,
+            };
+            Place { ring, quadrant }
+        })
+        .collect();
+    (places, radius)
+}
+
+/// Yield and bin mix per ring and quadrant of `w` (final dies, or with `first_pass` the first
+/// attempt's bins).
+pub fn zones(w: &Wafer, spec: ZoneSpec, first_pass: bool) -> Zones {
+    let spec = ZoneSpec {
+        rings: spec.rings.clamp(1, MAX_RINGS),
+        edge: spec.edge.max(0.0),
+    };
+    let (places, radius) = places(w, spec);
+    let first = first_pass.then(|| w.first_pass_dies());
+    let d = first.as_ref().unwrap_or(&w.dies);
+    let rows = |f: &dyn Fn(&Place) -> bool| -> Vec<usize> {
+        (0..places.len()).filter(|&r| f(&places[r])).collect()
+    };
+    Zones {
+        spec,
+        radius,
+        rings: (0..spec.rings)
+            .map(|k| Tally::of(d, rows(&|p| p.ring == Some(k))))
+            .collect(),
+        quadrants: (0..4)
+            .map(|q| Tally::of(d, rows(&|p| p.ring.is_some() && p.quadrant == q)))
+            .collect(),
+        excluded: Tally::of(d, rows(&|p| p.ring.is_none())),
+    }
+}
+
+/// One probe site's dies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub head: u8,
+    pub site: u8,
+    #[serde(flatten)]
+    pub tally: Tally,
+    /// The chosen test over this site's dies, when one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<crate::Summary>,
+}
+
+/// Rows of `dies` by (head, site), in order.
+pub fn site_rows(dies: &DieTable) -> BTreeMap<(u8, u8), Vec<usize>> {
+    let mut m: BTreeMap<(u8, u8), Vec<usize>> = BTreeMap::new();
+    for r in 0..dies.len() {
+        m.entry((dies.head[r], dies.site[r])).or_default().push(r);
+    }
+    m
+}
+
+/// Yield and bins per probe site of `tables` (one wafer's dies, or every wafer's), with test
+/// catalogue index `test` summarised per site when given (`limits` its limits).
+pub fn sites(tables: &[&DieTable], test: Option<(usize, crate::Limits)>) -> Vec<Site> {
+    let mut by: BTreeMap<(u8, u8), Vec<(usize, usize)>> = BTreeMap::new();
+    for (k, d) in tables.iter().enumerate() {
+        for (key, rows) in site_rows(d) {
+            by.entry(key)
+                .or_default()
+                .extend(rows.into_iter().map(|r| (k, r)));
+        }
+    }
+    by.into_iter()
+        .map(|((head, site), rows)| {
+            let mut tally = Tally::default();
+            for &(k, r) in &rows {
+                tally.add(tables[k], r);
+            }
+            let tally = tally.done();
+            let test = test.map(|(i, limits)| {
+                let values = rows.iter().map(|&(k, r)| f64::from(tables[k].value(i, r)));
+                crate::summarize(values, limits)
+            });
+            Site {
+                head,
+                site,
+                tally,
+                test,
+            }
+        })
+        .collect()
+}
+
+/// A rectangle of die coordinates, both ends included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rect {
+    pub x: [i16; 2],
+    pub y: [i16; 2],
+}
+
+impl Rect {
+    /// `X0:X1,Y0:Y1` (either order).
+    pub fn parse(s: &str) -> Option<Rect> {
+        let (xs, ys) = s.split_once(',')?;
+        let pair = |p: &str| -> Option<[i16; 2]> {
+            let (a, b) = p.split_once(':')?;
+            let (a, b): (i16, i16) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+            Some([a.min(b), a.max(b)])
+        };
+        Some(Rect {
+            x: pair(xs)?,
+            y: pair(ys)?,
+        })
+    }
+
+    pub fn contains(&self, x: i16, y: i16) -> bool {
+        (self.x[0]..=self.x[1]).contains(&x) && (self.y[0]..=self.y[1]).contains(&y)
+    }
+
+    /// The rows of `dies` inside.
+    pub fn rows(&self, dies: &DieTable) -> Vec<usize> {
+        (0..dies.len())
+            .filter(|&r| self.contains(dies.x[r], dies.y[r]))
+            .collect()
+    }
+}
+
+/// What a wafer's retests changed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Retests {
+    /// Dies tested more than once.
+    pub retested: usize,
+    /// Retested dies whose hard bin changed.
+    pub changed: usize,
+    /// Failed first, passed at the end.
+    pub recovered: usize,
+    /// Passed first, failed at the end.
+    pub lost: usize,
+    pub first: Tally,
+    #[serde(rename = "final")]
+    pub last: Tally,
+}
+
+pub fn retests(w: &Wafer) -> Retests {
+    let d = &w.dies;
+    let all = 0..d.len();
+    let mut r = Retests {
+        retested: w.first_pass.len(),
+        changed: w.bin_changes().count(),
+        first: Tally::of(&w.first_pass_dies(), all.clone()),
+        last: Tally::of(d, all),
+        ..Retests::default()
+    };
+    for f in &w.first_pass {
+        match (f.verdict, d.verdict[f.row as usize]) {
+            (Verdict::Fail, Verdict::Pass) => r.recovered += 1,
+            (Verdict::Pass, Verdict::Fail) => r.lost += 1,
+            _ => {}
+        }
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests;
