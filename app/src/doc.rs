@@ -27,6 +27,8 @@ pub struct Doc {
     /// Per wafer: the classifier's input (None: no dies), made once for the WebGPU classifier
     /// and the edge's prediction alike.
     grids: Vec<OnceCell<Option<features::FeatureGrid>>>,
+    /// Per wafer: its dies as their first attempt left them (`Wafer::first_pass_dies`).
+    first: Vec<OnceCell<DieTable>>,
 }
 
 /// The stacked map: one row per (x, y) seen on any wafer.
@@ -54,7 +56,9 @@ impl Doc {
             .collect();
         let geometry = (0..=file.wafers.len()).map(|_| OnceCell::new()).collect();
         let grids = (0..file.wafers.len()).map(|_| OnceCell::new()).collect();
+        let first = (0..file.wafers.len()).map(|_| OnceCell::new()).collect();
         Doc {
+            first,
             name,
             file,
             index,
@@ -146,6 +150,16 @@ impl Doc {
             Subject::Wafer(_) => Coloring::new(&self.file, self.dies(s), layer, hidden),
             Subject::Stack => Coloring::values(&self.stack().fail_pct, Some(0.0), Some(100.0)),
         }
+    }
+
+    /// Wafer `i`'s dies as their first attempt left them (bins and verdicts; results final).
+    pub fn first_pass(&self, i: usize) -> &DieTable {
+        self.first[i].get_or_init(|| self.file.wafers[i].first_pass_dies())
+    }
+
+    /// The colours of wafer `i`'s first pass.
+    pub fn first_pass_coloring(&self, i: usize, layer: Layer, hidden: &BTreeSet<u16>) -> Coloring {
+        Coloring::new(&self.file, self.first_pass(i), layer, hidden)
     }
 
     /// Row of the die at (x, y) in a subject's table.

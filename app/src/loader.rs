@@ -113,7 +113,7 @@ impl Loader {
 /// How long a file waits for the edge to name its current model.
 const MODEL_CHECK_MS: i32 = 3000;
 
-async fn sleep_ms(ms: i32) {
+pub(crate) async fn sleep_ms(ms: i32) {
     let p = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);

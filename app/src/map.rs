@@ -1,6 +1,6 @@
 //! The interactive map: a canvas drawn by the wgpu renderer (or, without WebGPU and WebGL2, by the
 //! CPU rasterizer), with pan (drag, arrows), zoom (wheel, pinch, +/-, around the cursor), fit (F,
-//! 0, double-click), hover and click-to-pin.
+//! 0, double-click), hover, click-to-pin and shift-drag to choose a rectangle of dies (`overlay`).
 //!
 //! Not for what is drawn around it: the page (`ui`) places the tooltip inside the map's frame as
 //! children, and reaches the map's frames and GPU through a [`MapHandle`] (`hooks` does, for the
@@ -17,6 +17,9 @@ use web_sys::{HtmlCanvasElement, KeyboardEvent, PointerEvent, WheelEvent};
 use crate::doc::Subject;
 use crate::gpu::{Gpu, Shown, Snapshot};
 use crate::state::{St, now_ms};
+
+mod input;
+use input::fit_canvas;
 
 /// What is uploaded to the GPU, so a frame re-uploads only when the map or its colours change.
 #[derive(PartialEq, Clone)]
@@ -52,6 +55,8 @@ struct MapState {
 struct Drag {
     last: (f64, f64),
     moved: f64,
+    /// Shift-drag chooses a rectangle of dies (from here, in CSS pixels) instead of panning.
+    select: Option<(f64, f64)>,
 }
 
 /// How many frames in a row may find no surface texture before the map stops retrying (a
@@ -71,18 +76,6 @@ pub struct MapHandle {
     ms: StoredValue<MapState, LocalStorage>,
     frame: NodeRef<leptos::html::Div>,
     frame_pending: StoredValue<bool, LocalStorage>,
-}
-
-/// Size the canvas's backing store to its CSS box.
-fn fit_canvas(c: &HtmlCanvasElement) -> (u32, u32) {
-    let r = dpr();
-    let w = ((c.client_width() as f64) * r).round().max(1.0) as u32;
-    let h = ((c.client_height() as f64) * r).round().max(1.0) as u32;
-    if c.width() != w || c.height() != h {
-        c.set_width(w);
-        c.set_height(h);
-    }
-    (w, h)
 }
 
 impl MapHandle {
@@ -401,10 +394,14 @@ pub fn MapCanvas(map: MapHandle, children: Children) -> impl IntoView {
             {
                 let _ = t.set_pointer_capture(e.pointer_id());
             }
+            let select = e
+                .shift_key()
+                .then(|| (e.offset_x() as f64, e.offset_y() as f64));
             ms.update_value(|m| {
                 m.drag = Some(Drag {
                     last: (e.client_x() as f64, e.client_y() as f64),
                     moved: 0.0,
+                    select,
                 })
             });
         }
@@ -412,6 +409,14 @@ pub fn MapCanvas(map: MapHandle, children: Children) -> impl IntoView {
     let on_pointer_move = {
         move |e: PointerEvent| {
             let drag = ms.with_value(|m| m.drag);
+            if let Some(Drag {
+                select: Some(a), ..
+            }) = drag
+            {
+                return st
+                    .dragging
+                    .set(Some([a.0, a.1, e.offset_x() as f64, e.offset_y() as f64]));
+            }
             if let Some(d) = drag {
                 let (x, y) = (e.client_x() as f64, e.client_y() as f64);
                 let (dx, dy) = (x - d.last.0, y - d.last.1);
@@ -419,6 +424,7 @@ pub fn MapCanvas(map: MapHandle, children: Children) -> impl IntoView {
                     m.drag = Some(Drag {
                         last: (x, y),
                         moved: d.moved + dx.abs() + dy.abs(),
+                        select: None,
                     })
                 });
                 if d.moved + dx.abs() + dy.abs() > 3.0 {
@@ -438,6 +444,9 @@ pub fn MapCanvas(map: MapHandle, children: Children) -> impl IntoView {
     let on_pointer_up = {
         move |e: PointerEvent| {
             let drag = ms.try_update_value(|m| m.drag.take()).flatten();
+            if drag.is_some_and(|d| d.select.is_some()) {
+                return input::end_selection(st, ctx);
+            }
             if drag.is_some_and(|d| d.moved <= 3.0) {
                 let hit = pick(to_canvas_px(&e));
                 st.selected.set(if hit == st.selected.get_untracked() {
@@ -450,14 +459,7 @@ pub fn MapCanvas(map: MapHandle, children: Children) -> impl IntoView {
     };
     let on_wheel = move |e: WheelEvent| {
         e.prevent_default();
-        // Trackpad pinch arrives as a wheel event with ctrlKey; it wants a stronger factor.
-        let k = if e.ctrl_key() { 0.01 } else { 0.0015 };
-        let delta = match e.delta_mode() {
-            1 => e.delta_y() * 16.0,
-            2 => e.delta_y() * 400.0,
-            _ => e.delta_y(),
-        };
-        zoom(to_canvas_px(&e), (-delta * k).exp() as f32);
+        zoom(to_canvas_px(&e), input::wheel_zoom(&e));
     };
     let on_key = move |e: KeyboardEvent| {
         let (w, h) = canvas_size();
@@ -471,7 +473,7 @@ pub fn MapCanvas(map: MapHandle, children: Children) -> impl IntoView {
             "+" | "=" => zoom(center, 1.25),
             "-" | "_" => zoom(center, 0.8),
             "f" | "F" | "0" => st.view.set(None),
-            "Escape" => st.selected.set(None),
+            "Escape" => input::unmark(st),
             _ => return,
         }
         e.prevent_default();

@@ -107,6 +107,42 @@ impl Classes {
     }
 }
 
+/// What asked for dies to stand out on the map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The dies whose bin a retest changed.
+    Retests,
+    /// The rectangle chosen on the map.
+    Selection,
+    /// A fail bin's pareto bar.
+    Bin(u16),
+    /// A histogram bar of a test: its value range.
+    Histogram,
+}
+
+/// Dies that stand out on the map (the others fade), for the subject shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Emphasis {
+    pub source: Source,
+    /// Per row of the subject's die table.
+    pub keep: Vec<bool>,
+    /// How many are kept, and in words what they are.
+    pub count: usize,
+    pub what: String,
+}
+
+impl Emphasis {
+    pub fn new(source: Source, keep: Vec<bool>, what: String) -> Emphasis {
+        let count = keep.iter().filter(|&&k| k).count();
+        Emphasis {
+            source,
+            keep,
+            count,
+            what,
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct St {
     pub doc: RwSignal<Option<Rc<Doc>>, LocalStorage>,
@@ -164,6 +200,16 @@ pub struct St {
     /// Bytes this site stores and may store (`navigator.storage.estimate`), and whether its
     /// storage is persistent.
     pub storage: RwSignal<Option<(f64, f64, bool)>>,
+    /// Show each retested die's first result instead of its final one.
+    pub first_pass: RwSignal<bool>,
+    pub emphasis: RwSignal<Option<Rc<Emphasis>>, LocalStorage>,
+    /// How the zones panel cuts the wafer, and whether the map draws them.
+    pub zones: RwSignal<stats::ZoneSpec>,
+    pub show_zones: RwSignal<bool>,
+    /// A rectangle of die coordinates chosen on the wafer shown (shift-drag on the map).
+    pub selection: RwSignal<Option<stats::Rect>>,
+    /// The rectangle being dragged, in CSS pixels of the map: two corners.
+    pub dragging: RwSignal<Option<[f64; 4]>>,
 }
 
 pub fn now_ms() -> f64 {
@@ -208,6 +254,12 @@ impl St {
             keep_original: RwSignal::new(false),
             storage: RwSignal::new(None),
             model_note: RwSignal::new(None),
+            first_pass: RwSignal::new(false),
+            emphasis: RwSignal::new_local(None),
+            zones: RwSignal::new(stats::ZoneSpec::default()),
+            show_zones: RwSignal::new(false),
+            selection: RwSignal::new(None),
+            dragging: RwSignal::new(None),
         }
     }
 
@@ -239,7 +291,16 @@ impl St {
         self.hover.set(None);
         self.selected.set(None);
         self.loading.set(None);
+        self.first_pass.set(false);
+        self.forget_marks();
         self.doc.set(Some(doc));
+    }
+
+    /// Drop what belongs to one map: the emphasised dies and the selection.
+    pub fn forget_marks(&self) {
+        self.emphasis.set(None);
+        self.selection.set(None);
+        self.dragging.set(None);
     }
 
     /// The open document and the subject shown, when there is something to draw.
@@ -265,6 +326,16 @@ impl St {
     /// file, subject, layer or hidden bins).
     pub fn coloring_of_shown(&self) -> Option<Coloring> {
         let (doc, s) = self.shown()?;
-        Some(doc.coloring(s, self.layer.get(), &self.hidden.get()))
+        let (layer, hidden) = (self.layer.get(), self.hidden.get());
+        let c = match s {
+            Subject::Wafer(i) if self.first_pass.get() => {
+                doc.first_pass_coloring(i, layer, &hidden)
+            }
+            _ => doc.coloring(s, layer, &hidden),
+        };
+        Some(match self.emphasis.get() {
+            Some(e) if e.keep.len() == c.keys.len() => c.emphasize(&e.keep),
+            _ => c,
+        })
     }
 }

@@ -40,8 +40,16 @@ pub fn App() -> impl IntoView {
     crate::pwa::register(st.offline);
     crate::pwa::on_launch(open_file);
 
-    // Recolour when the file, subject, layer or hidden bins change.
+    // Recolour when the file, subject, layer, hidden bins, pass or marked dies change.
     Effect::new(move |_| st.coloring.set(st.coloring_of_shown().map(Rc::new)));
+    // Marks belong to one map: another wafer drops them.
+    Effect::new(move |prev: Option<Subject>| {
+        let s = st.subject.get();
+        if prev.is_some_and(|p| p != s) {
+            st.forget_marks();
+        }
+        s
+    });
     hooks::install(st, map);
 
     let on_pick = move |e: leptos::ev::Event| {
@@ -102,10 +110,11 @@ pub fn App() -> impl IntoView {
                 </aside>
                 <section class="center">
                     <FileTitle/>
-                    <MapCanvas map=map><Tooltip/></MapCanvas>
-                    <p class="hint">"Drag to pan · wheel or pinch to zoom · arrows and +/− · F or double-click to fit · click a die to pin it"</p>
+                    <MapCanvas map=map><crate::overlay::Overlay map=map/><Tooltip/></MapCanvas>
+                    <p class="hint">"Drag to pan · wheel or pinch to zoom · arrows and +/− · F or double-click to fit · click a die to pin it · shift-drag to select dies"</p>
+                    <Gallery/>
                 </section>
-                <aside class="right"><Pattern/><Pinned/><Tests/></aside>
+                <aside class="right"><Pattern/><Pinned/><Selection/><Retests/><Tests/><Zones/><Sites/></aside>
             </main>
             <div class="drop-hint">"Drop an STDF file (.stdf, .std, .gz, .bz2, .xz, .zip) to open it"</div>
             <Status/>

@@ -6,7 +6,22 @@ use wafer::Verdict;
 use super::css;
 use crate::details;
 use crate::doc::Subject;
-use crate::state::St;
+use crate::state::{Emphasis, Source, St};
+
+/// A pareto bar's click: its bin's dies stand out on the map; a second click clears it.
+fn mark_bin(st: St, bin: u16) {
+    let again = st
+        .emphasis
+        .with_untracked(|e| e.as_ref().is_some_and(|e| e.source == Source::Bin(bin)));
+    if again {
+        return st.emphasis.set(None);
+    }
+    let Some((doc, s)) = st.shown() else { return };
+    let Some(d) = doc.try_dies(s) else { return };
+    let keep = d.hard_bin.iter().map(|&b| b == bin).collect();
+    let e = Emphasis::new(Source::Bin(bin), keep, format!("hard bin {bin}"));
+    st.emphasis.set(Some(std::rc::Rc::new(e)));
+}
 
 #[component]
 pub fn Summary() -> impl IntoView {
@@ -40,8 +55,10 @@ pub fn Summary() -> impl IntoView {
                     100 * n / top,
                     css(paint::palette::bin_color(bin, pass))
                 );
+                let on = move |_| mark_bin(st, bin);
                 view! {
-                    <div class="bar-row"><span class="bar-label">{format!("{bin} {name}")}</span>
+                    <div class="bar-row" data-bin=bin title="Make this bin's dies stand out on the map" on:click=on>
+                        <span class="bar-label">{format!("{bin} {name}")}</span>
                         <span class="bar" style=width></span><span class="num">{n}</span></div>
                 }
             })

@@ -325,9 +325,64 @@ impl Coloring {
     }
 }
 
+impl Coloring {
+    /// The same colours with every die outside `keep` faded towards the background, so a set
+    /// of dies (a selection, a histogram bar, the dies a retest changed) stands out in place.
+    /// The table doubles: key `k` of a faded die becomes `k + len`. Dies past `keep`'s end fade.
+    pub fn emphasize(&self, keep: &[bool]) -> Coloring {
+        let n = self.table.len();
+        // u16 keys: a table this large (32 k bins) is not faded rather than wrapped.
+        if n > u16::MAX as usize / 2 {
+            return self.clone();
+        }
+        let mut table = self.table.clone();
+        table.extend(self.table.iter().map(|&c| fade(c)));
+        let keys = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| {
+                if keep.get(i).copied().unwrap_or(false) {
+                    k
+                } else {
+                    k + n as u16
+                }
+            })
+            .collect();
+        Coloring {
+            table,
+            keys,
+            legend: self.legend.clone(),
+            limits: self.limits,
+        }
+    }
+}
+
+/// A colour four fifths of the way to the background.
+pub fn fade(c: Rgba) -> Rgba {
+    let mix = |a: u8, b: u8| ((a as u16 + 4 * b as u16) / 5) as u8;
+    [
+        mix(c[0], BACKGROUND[0]),
+        mix(c[1], BACKGROUND[1]),
+        mix(c[2], BACKGROUND[2]),
+        255,
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emphasis_keeps_the_chosen_dies_and_fades_the_rest() {
+        let c = Coloring::values(&[0.0, 5.0, 10.0], Some(0.0), Some(10.0));
+        let e = c.emphasize(&[false, true]);
+        assert_eq!(e.table.len(), 2 * c.table.len());
+        assert_eq!(e.color(1), c.color(1));
+        assert_eq!(e.color(0), fade(c.color(0)));
+        assert_eq!(e.color(2), fade(c.color(2)), "past the mask: faded");
+        assert_ne!(e.color(0), c.color(0));
+    }
 
     #[test]
     fn pass_bins_are_green_and_fail_bins_are_distinct_and_stable() {

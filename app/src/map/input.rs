@@ -1,0 +1,46 @@
+//! Small pieces of the map's input handling and of its canvas box, kept apart so `map` stays
+//! about drawing.
+
+use leptos::prelude::*;
+use web_sys::{HtmlCanvasElement, WheelEvent};
+
+use super::{MapHandle, dpr};
+use crate::state::St;
+
+/// The zoom factor of one wheel event.
+pub(super) fn wheel_zoom(e: &WheelEvent) -> f32 {
+    // Trackpad pinch arrives as a wheel event with ctrlKey; it wants a stronger factor.
+    let k = if e.ctrl_key() { 0.01 } else { 0.0015 };
+    let delta = match e.delta_mode() {
+        1 => e.delta_y() * 16.0,
+        2 => e.delta_y() * 400.0,
+        _ => e.delta_y(),
+    };
+    (-delta * k).exp() as f32
+}
+
+/// Escape: unpin the die and drop the selection.
+pub(super) fn unmark(st: St) {
+    st.selected.set(None);
+    crate::overlay::select(st, None);
+}
+
+/// The end of a shift-drag: the dragged rectangle becomes the selection (none for a click).
+pub(super) fn end_selection(st: St, map: MapHandle) {
+    let dragged = st.dragging.get_untracked();
+    st.dragging.set(None);
+    let rect = dragged.and_then(|d| crate::overlay::rect_of_drag(st, map, d));
+    crate::overlay::select(st, rect);
+}
+
+/// Size the canvas's backing store to its CSS box.
+pub(super) fn fit_canvas(c: &HtmlCanvasElement) -> (u32, u32) {
+    let r = dpr();
+    let w = ((c.client_width() as f64) * r).round().max(1.0) as u32;
+    let h = ((c.client_height() as f64) * r).round().max(1.0) as u32;
+    if c.width() != w || c.height() != h {
+        c.set_width(w);
+        c.set_height(h);
+    }
+    (w, h)
+}

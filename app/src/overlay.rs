@@ -1,0 +1,117 @@
+//! What is drawn over the map in SVG, in the map's own coordinates: the rectangle being dragged
+//! (shift-drag), the chosen selection, and the zones (ring circles, quadrant lines). SVG, not the
+//! renderer, so these lines stay sharp at any zoom and cost the GPU nothing.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use paint::{MapGeometry, View};
+use stats::Rect;
+
+use crate::doc::{Doc, Subject};
+use crate::map::{MapHandle, dpr};
+use crate::state::{Emphasis, Source, St};
+
+/// The wafer shown, its geometry and the current view in CSS pixels.
+fn frame(st: St, map: MapHandle) -> Option<(Rc<Doc>, usize, MapGeometry, View)> {
+    let (doc, s) = st.shown()?;
+    let Subject::Wafer(i) = s else { return None };
+    st.view.track();
+    let (w, h) = map.canvas_size()?;
+    let v = st.current_view(w, h)?;
+    let r = dpr() as f32;
+    let css = View {
+        scale: v.scale / r,
+        offset: [v.offset[0] / r, v.offset[1] / r],
+    };
+    let g = doc.geometry(s);
+    Some((doc, i, g, css))
+}
+
+/// The die rectangle under two corners of a drag, in CSS pixels of the map.
+pub fn rect_of_drag(st: St, map: MapHandle, d: [f64; 4]) -> Option<Rect> {
+    let (_, _, g, v) = frame(st, map)?;
+    let a = g.die_at(v.to_world([d[0] as f32, d[1] as f32]));
+    let b = g.die_at(v.to_world([d[2] as f32, d[3] as f32]));
+    Some(Rect {
+        x: [a.0.min(b.0), a.0.max(b.0)],
+        y: [a.1.min(b.1), a.1.max(b.1)],
+    })
+}
+
+/// Choose `rect` on the wafer shown: its dies stand out on the map.
+pub fn select(st: St, rect: Option<Rect>) {
+    st.selection.set(rect);
+    let keep = rect.and_then(|r| {
+        let (doc, s) = st.shown()?;
+        let d = doc.try_dies(s)?;
+        Some((0..d.len()).map(|i| r.contains(d.x[i], d.y[i])).collect::<Vec<bool>>())
+    });
+    let was_selection = st
+        .emphasis
+        .with_untracked(|e| e.as_ref().is_some_and(|e| e.source == Source::Selection));
+    match (keep, rect) {
+        (Some(keep), Some(r)) => st.emphasis.set(Some(Rc::new(Emphasis::new(
+            Source::Selection,
+            keep,
+            format!("x {}..{}, y {}..{}", r.x[0], r.x[1], r.y[0], r.y[1]),
+        )))),
+        _ if was_selection => st.emphasis.set(None),
+        _ => {}
+    }
+}
+
+#[component]
+pub fn Overlay(map: MapHandle) -> impl IntoView {
+    let st = expect_context::<St>();
+    let drag = move || {
+        st.dragging.get().map(|d| {
+            let (x, y) = (d[0].min(d[2]), d[1].min(d[3]));
+            let (w, h) = ((d[2] - d[0]).abs(), (d[3] - d[1]).abs());
+            view! { <rect class="drag" x=x y=y width=w height=h></rect> }
+        })
+    };
+    let selection = move || {
+        let r = st.selection.get()?;
+        let (_, _, g, v) = frame(st, map)?;
+        // The union of the corner dies' rectangles, whichever way the axes run.
+        let a = g.die_rect(r.x[0], r.y[0]);
+        let b = g.die_rect(r.x[1], r.y[1]);
+        let p = v.to_pixel([a[0].min(b[0]), a[1].min(b[1])]);
+        let q = v.to_pixel([a[2].max(b[2]), a[3].max(b[3])]);
+        Some(view! {
+            <rect id="selection-rect" class="selection" x=p[0] y=p[1] width=q[0] - p[0] height=q[1] - p[1]></rect>
+        })
+    };
+    let zones = move || {
+        if !st.show_zones.get() {
+            return None;
+        }
+        let (doc, i, g, v) = frame(st, map)?;
+        let spec = st.zones.get();
+        let (_, radius) = stats::place::places(&doc.file.wafers[i], spec);
+        // Zone radii are in die widths; world units are die heights.
+        let unit = g.die_w * v.scale;
+        let c = v.to_pixel(g.center);
+        let inner = (radius as f32 - spec.edge.max(0.0)).max(0.0);
+        let mut radii: Vec<f32> = (1..=spec.rings)
+            .map(|k| inner * k as f32 / spec.rings as f32)
+            .collect();
+        if spec.edge > 0.0 {
+            radii.push(radius as f32);
+        }
+        let circles: Vec<_> = radii
+            .into_iter()
+            .map(|r| view! { <circle class="zone" cx=c[0] cy=c[1] r=r * unit></circle> })
+            .collect();
+        let reach = inner * unit;
+        Some(view! {
+            <g id="zones-overlay" data-rings=spec.rings>
+                {circles}
+                <line class="zone" x1=c[0] - reach y1=c[1] x2=c[0] + reach y2=c[1]></line>
+                <line class="zone" x1=c[0] y1=c[1] - reach x2=c[0] y2=c[1] + reach></line>
+            </g>
+        })
+    };
+    view! { <svg class="overlay" id="overlay">{zones}{selection}{drag}</svg> }
+}

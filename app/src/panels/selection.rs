@@ -1,0 +1,61 @@
+//! The rectangle chosen on the map (shift-drag): its dies, yield and bins beside the rest of the
+//! wafer, and the test the map shows inside against outside (`waferscope stats --rect` gives the
+//! same numbers).
+
+use leptos::prelude::*;
+use paint::Layer;
+use stats::Tally;
+
+use crate::doc::Subject;
+use crate::state::St;
+
+fn line(t: &Tally) -> String {
+    let y = t.yield_.map_or("—".into(), |y| format!("{:.2}%", 100.0 * y));
+    format!("{} dies, yield {y}", t.dies)
+}
+
+#[component]
+pub fn Selection() -> impl IntoView {
+    let st = expect_context::<St>();
+    move || {
+        let (doc, s) = st.shown()?;
+        let Subject::Wafer(i) = s else { return None };
+        let Some(r) = st.selection.get() else {
+            return Some(view! { <p class="muted hint" id="selection-hint">"Shift-drag on the map to select dies"</p> }.into_any());
+        };
+        let d = &doc.file.wafers[i].dies;
+        let inside = r.rows(d);
+        let mut is_in = vec![false; d.len()];
+        for &k in &inside {
+            is_in[k] = true;
+        }
+        let outside: Vec<usize> = (0..d.len()).filter(|&k| !is_in[k]).collect();
+        let (sel, rest) = (Tally::of(d, inside.iter().copied()), Tally::of(d, outside.iter().copied()));
+        let json = serde_json::json!({ "rect": r, "selection": &sel, "rest": &rest }).to_string();
+        let test = match st.layer.get() {
+            Layer::Test(t) => {
+                let lim = stats::limits(&doc.file.tests.tests[t]);
+                let sum = |rows: &[usize]| stats::summarize(rows.iter().map(|&k| f64::from(d.value(t, k))), lim);
+                let (a, b) = (sum(&inside), sum(&outside));
+                let num = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.4}"));
+                Some(view! {
+                    <table><thead><tr><th>{format!("test {}", doc.file.tests.tests[t].number)}</th><th>"n"</th><th>"fails"</th><th>"mean"</th><th>"σ"</th></tr></thead>
+                    <tbody>
+                        <tr><td>"selection"</td><td class="num">{a.count}</td><td class="num">{a.fails}</td><td class="num">{num(a.mean)}</td><td class="num">{num(a.sigma)}</td></tr>
+                        <tr><td>"rest"</td><td class="num">{b.count}</td><td class="num">{b.fails}</td><td class="num">{num(b.mean)}</td><td class="num">{num(b.sigma)}</td></tr>
+                    </tbody></table>
+                })
+            }
+            _ => None,
+        };
+        Some(view! {
+            <div class="panel selection" id="selection" data-dies=sel.dies data-json=json>
+                <h3>{format!("Selection · x {}..{}, y {}..{}", r.x[0], r.x[1], r.y[0], r.y[1])}</h3>
+                <p>{format!("Selected: {}", line(&sel))}</p>
+                <p>{format!("Rest of the wafer: {}", line(&rest))}</p>
+                {test}
+                <button id="selection-clear" on:click=move |_| crate::overlay::select(st, None)>"Clear the selection"</button>
+            </div>
+        }.into_any())
+    }
+}

@@ -1,0 +1,69 @@
+//! Zones: yield and bin mix by radial ring and quadrant of the wafer shown (`stats::place`, the
+//! numbers `waferscope zones` prints), with the ring count and edge exclusion to set, and the
+//! rings drawn over the map (`overlay`). Counting over the wafer's dies, on the page's thread:
+//! one pass, milliseconds for a million dies.
+
+use leptos::prelude::*;
+use stats::{Tally, ZoneSpec};
+
+use crate::doc::Subject;
+use crate::state::St;
+
+fn row(name: String, t: &Tally) -> impl IntoView + use<> {
+    let mut bins: Vec<(u16, usize)> = t.bins.iter().map(|(b, n)| (*b, *n)).collect();
+    bins.sort_by_key(|&(b, n)| (std::cmp::Reverse(n), b));
+    let top = bins
+        .iter()
+        .take(3)
+        .map(|(b, n)| format!("{b}:{n}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let y = t.yield_.map_or("—".into(), |y| format!("{:.1}%", 100.0 * y));
+    view! { <tr><td>{name}</td><td class="num">{t.dies}</td><td class="num">{y}</td><td>{top}</td></tr> }
+}
+
+#[component]
+pub fn Zones() -> impl IntoView {
+    let st = expect_context::<St>();
+    let set = move |f: &dyn Fn(&mut ZoneSpec, f64), e: leptos::ev::Event| {
+        if let Ok(v) = event_target_value(&e).parse::<f64>() {
+            st.zones.update(|z| f(z, v));
+        }
+    };
+    move || {
+        let (doc, s) = st.shown()?;
+        let Subject::Wafer(i) = s else { return None };
+        let spec = st.zones.get();
+        let z = stats::place::zones(&doc.file.wafers[i], spec, st.first_pass.get());
+        let json = serde_json::to_string(&z).unwrap_or_default();
+        let rings: Vec<_> = z
+            .rings
+            .iter()
+            .enumerate()
+            .map(|(k, t)| row(format!("ring {k}"), t))
+            .collect();
+        let quads: Vec<_> = z
+            .quadrants
+            .iter()
+            .enumerate()
+            .map(|(q, t)| row(stats::place::QUADRANTS[q].to_string(), t))
+            .collect();
+        Some(view! {
+            <div class="panel zones" id="zones" data-json=json>
+                <h3>"Zones"</h3>
+                <p class="muted">
+                    <label>"rings "<input id="zones-rings" type="number" min="1" max="20" prop:value=spec.rings
+                        on:change=move |e| set(&|z, v| z.rings = (v as u8).clamp(1, stats::place::MAX_RINGS), e) /></label>
+                    <label>" edge exclusion "<input id="zones-edge" type="number" min="0" step="0.5" prop:value=spec.edge
+                        on:change=move |e| set(&|z, v| z.edge = (v as f32).max(0.0), e) />" dies"</label>
+                    <label>" "<input id="zones-overlay" type="checkbox" prop:checked=move || st.show_zones.get()
+                        on:change=move |e| st.show_zones.set(event_target_checked(&e)) />" draw on the map"</label>
+                </p>
+                <table>
+                    <thead><tr><th>"zone"</th><th>"dies"</th><th>"yield"</th><th>"top bins"</th></tr></thead>
+                    <tbody>{rings}{quads}{row("excluded".into(), &z.excluded)}</tbody>
+                </table>
+            </div>
+        })
+    }
+}
