@@ -1,5 +1,6 @@
 //! What is drawn over the map in SVG, in the map's own coordinates: the rectangle being dragged
-//! (shift-drag), the chosen selection, and the zones (ring circles, quadrant lines). SVG, not the
+//! (shift-drag), the chosen selection, the zones (ring circles, quadrant lines) and the stepper's
+//! fields (reticle grid). SVG, not the
 //! renderer, so these lines stay sharp at any zoom and cost the GPU nothing.
 
 use std::rc::Rc;
@@ -45,7 +46,11 @@ pub fn select(st: St, rect: Option<Rect>) {
     let keep = rect.and_then(|r| {
         let (doc, s) = st.shown()?;
         let d = doc.try_dies(s)?;
-        Some((0..d.len()).map(|i| r.contains(d.x[i], d.y[i])).collect::<Vec<bool>>())
+        Some(
+            (0..d.len())
+                .map(|i| r.contains(d.x[i], d.y[i]))
+                .collect::<Vec<bool>>(),
+        )
     });
     let was_selection = st
         .emphasis
@@ -106,12 +111,45 @@ pub fn Overlay(map: MapHandle) -> impl IntoView {
             .collect();
         let reach = inner * unit;
         Some(view! {
-            <g id="zones-overlay" data-rings=spec.rings>
+            <g id="zones-drawn" data-rings=spec.rings>
                 {circles}
                 <line class="zone" x1=c[0] - reach y1=c[1] x2=c[0] + reach y2=c[1]></line>
                 <line class="zone" x1=c[0] y1=c[1] - reach x2=c[0] y2=c[1] + reach></line>
             </g>
         })
     };
-    view! { <svg class="overlay" id="overlay">{zones}{selection}{drag}</svg> }
+    let reticle = move || {
+        if !st.show_reticle.get() {
+            return None;
+        }
+        let (_, _, g, v) = frame(st, map)?;
+        let spec = st.reticle.get();
+        let (cols, rows) = g.grid_size();
+        let centre = |x: i16, y: i16| {
+            let r = g.die_rect(x, y);
+            [(r[0] + r[2]) / 2.0, (r[1] + r[3]) / 2.0]
+        };
+        // Field edges fall between die b - 1 and die b where b is a field's first column or row.
+        let first =
+            |b: i16, w: u16, d: i16| (i32::from(b) - i32::from(d)).rem_euclid(i32::from(w)) == 0;
+        let mut lines = Vec::new();
+        for b in g.x_min.saturating_add(1)..=g.x_max {
+            if first(b, spec.width, spec.offset[0]) {
+                let x = (centre(b - 1, g.y_min)[0] + centre(b, g.y_min)[0]) / 2.0;
+                lines.push((v.to_pixel([x, 0.0]), v.to_pixel([x, rows as f32])));
+            }
+        }
+        for b in g.y_min.saturating_add(1)..=g.y_max {
+            if first(b, spec.height, spec.offset[1]) {
+                let y = (centre(g.x_min, b - 1)[1] + centre(g.x_min, b)[1]) / 2.0;
+                lines.push((v.to_pixel([0.0, y]), v.to_pixel([cols as f32 * g.die_w, y])));
+            }
+        }
+        let lines: Vec<_> = lines
+            .into_iter()
+            .map(|(a, b)| view! { <line class="field" x1=a[0] y1=a[1] x2=b[0] y2=b[1]></line> })
+            .collect();
+        Some(view! { <g id="reticle-drawn">{lines}</g> })
+    };
+    view! { <svg class="overlay" id="overlay">{reticle}{zones}{selection}{drag}</svg> }
 }

@@ -206,6 +206,9 @@ pub struct St {
     /// How the zones panel cuts the wafer, and whether the map draws them.
     pub zones: RwSignal<stats::ZoneSpec>,
     pub show_zones: RwSignal<bool>,
+    /// The stepper's field, and whether the map draws the field grid.
+    pub reticle: RwSignal<stats::ReticleSpec>,
+    pub show_reticle: RwSignal<bool>,
     /// A rectangle of die coordinates chosen on the wafer shown (shift-drag on the map).
     pub selection: RwSignal<Option<stats::Rect>>,
     /// The rectangle being dragged, in CSS pixels of the map: two corners.
@@ -258,6 +261,8 @@ impl St {
             emphasis: RwSignal::new_local(None),
             zones: RwSignal::new(stats::ZoneSpec::default()),
             show_zones: RwSignal::new(false),
+            reticle: RwSignal::new(stats::ReticleSpec::default()),
+            show_reticle: RwSignal::new(false),
             selection: RwSignal::new(None),
             dragging: RwSignal::new(None),
         }

@@ -114,7 +114,7 @@ pub fn App() -> impl IntoView {
                     <p class="hint">"Drag to pan · wheel or pinch to zoom · arrows and +/− · F or double-click to fit · click a die to pin it · shift-drag to select dies"</p>
                     <Gallery/>
                 </section>
-                <aside class="right"><Pattern/><Pinned/><Selection/><Retests/><Tests/><Zones/><Sites/></aside>
+                <aside class="right"><Pattern/><Pinned/><Selection/><Retests/><Tests/><Histogram/><Zones/><Reticle/><Sites/></aside>
             </main>
             <div class="drop-hint">"Drop an STDF file (.stdf, .std, .gz, .bz2, .xz, .zip) to open it"</div>
             <Status/>

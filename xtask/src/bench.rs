@@ -118,6 +118,26 @@ pub fn bench() -> Result {
             },
         )?;
         p.run(
+            "analysis in headless Chromium: a 25-wafer lot's gallery and Flex_3's statistics, long tasks",
+            || {
+                ensure_app_tools()?;
+                build_app(Lint::Off)?;
+                let mut c = cargo();
+                c.args(["build", "--release", "--bin", "waferscope"]);
+                sh(c)?;
+                let dir = target_dir().join("bench");
+                let lot = dir.join("WSBENCH_lot25_d226.stdf");
+                if !lot.exists() {
+                    let mut c = Command::new(target_dir().join("release/waferscope"));
+                    c.args(["demo", "--lot", "25", "-o"]).arg(&dir);
+                    sh(c)?;
+                }
+                let mut c = Command::new("node");
+                c.current_dir(root()).arg("tests/benches/analysis.mjs").arg(lot).arg(&flex);
+                sh(c)
+            },
+        )?;
+        p.run(
             "renderer natively: 1M- and 4.8M-die frames on the Vulkan adapter vs the CPU rasterizer",
             || {
                 let mut c = cargo();

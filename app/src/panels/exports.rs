@@ -1,5 +1,6 @@
 //! Exports: the map on screen as a PNG (drawn again by the CPU rasterizer, same palette and
-//! view) and the file or wafer as CSV, handed to the browser as downloads.
+//! view), the file or wafer as CSV, and the file's report (the `report` crate's HTML, as
+//! `waferscope report` writes it), handed to the browser as downloads.
 
 use std::collections::BTreeSet;
 
@@ -91,8 +92,36 @@ pub fn Exports() -> impl IntoView {
             download(&out, "text/csv", &format!("{}.csv", doc.name));
         }
     };
+    // The same self-contained report as `waferscope report`, with the patterns the page found.
+    let export_report = move |_| {
+        let Some(doc) = st.doc.get_untracked() else {
+            return;
+        };
+        let classes = st.classes.get_untracked();
+        let patterns = (0..doc.file.wafers.len())
+            .map(|i| {
+                classes
+                    .as_ref()
+                    .and_then(|c| c.call(&doc, i))
+                    .map(|c| c.text())
+            })
+            .collect();
+        let input = report::Input {
+            name: &doc.name,
+            file: &doc.file,
+            patterns,
+        };
+        let by = "Written by the Waferscope page.";
+        let html = report::html(&[input], &report::Options::default(), by);
+        download(
+            html.as_bytes(),
+            "text/html",
+            &format!("{}.report.html", doc.name),
+        );
+    };
     view! {
         <button id="export-png" on:click=export_png disabled=move || st.doc.get().is_none()>"Export PNG"</button>
+        <button id="export-report" on:click=export_report disabled=move || st.doc.get().is_none()>"Report"</button>
         <button id="export-csv" on:click=export_csv disabled=move || st.doc.get().is_none()>"Export CSV"</button>
     }
 }

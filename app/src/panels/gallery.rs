@@ -137,7 +137,9 @@ pub fn Gallery() -> impl IntoView {
             .map(|c| {
                 let i = c.index;
                 let src = move || thumbs.with(|t| t.get(i).cloned().flatten());
-                let y = c.yield_.map_or("—".into(), |y| format!("{:.1}%", 100.0 * y));
+                let y = c
+                    .yield_
+                    .map_or("—".into(), |y| format!("{:.1}%", 100.0 * y));
                 view! {
                     <button class="gallery-card" data-index=i data-wafer=c.id.clone()
                         data-yield=c.yield_.unwrap_or(-1.0) data-pattern=c.label.unwrap_or("")

@@ -10,7 +10,9 @@ use crate::doc::Subject;
 use crate::state::St;
 
 fn line(t: &Tally) -> String {
-    let y = t.yield_.map_or("—".into(), |y| format!("{:.2}%", 100.0 * y));
+    let y = t
+        .yield_
+        .map_or("—".into(), |y| format!("{:.2}%", 100.0 * y));
     format!("{} dies, yield {y}", t.dies)
 }
 
@@ -30,12 +32,17 @@ pub fn Selection() -> impl IntoView {
             is_in[k] = true;
         }
         let outside: Vec<usize> = (0..d.len()).filter(|&k| !is_in[k]).collect();
-        let (sel, rest) = (Tally::of(d, inside.iter().copied()), Tally::of(d, outside.iter().copied()));
+        let (sel, rest) = (
+            Tally::of(d, inside.iter().copied()),
+            Tally::of(d, outside.iter().copied()),
+        );
         let json = serde_json::json!({ "rect": r, "selection": &sel, "rest": &rest }).to_string();
         let test = match st.layer.get() {
             Layer::Test(t) => {
                 let lim = stats::limits(&doc.file.tests.tests[t]);
-                let sum = |rows: &[usize]| stats::summarize(rows.iter().map(|&k| f64::from(d.value(t, k))), lim);
+                let sum = |rows: &[usize]| {
+                    stats::summarize(rows.iter().map(|&k| f64::from(d.value(t, k))), lim)
+                };
                 let (a, b) = (sum(&inside), sum(&outside));
                 let num = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.4}"));
                 Some(view! {

@@ -26,10 +26,7 @@ pub fn Sites() -> impl IntoView {
         let json = serde_json::json!({ "sites": &sites }).to_string();
         let num = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.4}"));
         // The site whose mean is farthest from the mean of the site means, in sigmas of the sites.
-        let means: Vec<f64> = sites
-            .iter()
-            .filter_map(|s| s.test.as_ref()?.mean)
-            .collect();
+        let means: Vec<f64> = sites.iter().filter_map(|s| s.test.as_ref()?.mean).collect();
         let outlier = (means.len() > 2).then(|| {
             let m = means.iter().sum::<f64>() / means.len() as f64;
             sites

@@ -18,7 +18,9 @@ fn row(name: String, t: &Tally) -> impl IntoView + use<> {
         .map(|(b, n)| format!("{b}:{n}"))
         .collect::<Vec<_>>()
         .join(" ");
-    let y = t.yield_.map_or("—".into(), |y| format!("{:.1}%", 100.0 * y));
+    let y = t
+        .yield_
+        .map_or("—".into(), |y| format!("{:.1}%", 100.0 * y));
     view! { <tr><td>{name}</td><td class="num">{t.dies}</td><td class="num">{y}</td><td>{top}</td></tr> }
 }
 

@@ -7,6 +7,7 @@
 mod classify;
 mod info;
 mod place;
+mod report;
 mod stats;
 
 use std::fs::File;
@@ -114,6 +115,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// One self-contained HTML report of the files (a lot split across files is one report):
+    /// maps, gallery with patterns, pareto, worst tests with histograms and box plots, zones,
+    /// sites, retests. It opens offline in any browser.
+    Report {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(short, long, default_value = "report.html")]
+        output: PathBuf,
+        /// Leave the patterns out (no classifier run).
+        #[arg(long)]
+        no_patterns: bool,
+    },
+    /// Yield per position inside the stepper's field (reticle): failures that repeat in every
+    /// field show at one position.
+    Reticle {
+        file: PathBuf,
+        #[arg(long)]
+        wafer: Option<String>,
+        /// The field in dies, and where one field's first die is: WxH or WxH+DX+DY.
+        #[arg(long, value_parser = place::parse_reticle)]
+        field: ::stats::ReticleSpec,
+        #[arg(long)]
+        json: bool,
+    },
     /// Yield and hard-bin mix per probe site (head, site), and a test's statistics per site
     /// (site-to-site differences): one wafer's dies, or without --wafer every wafer's.
     Sites {
@@ -149,6 +174,10 @@ enum Command {
         /// benchmarks.
         #[arg(long, value_parser = clap::value_parser!(i16).range(4..=4000))]
         big: Option<i16>,
+        /// Instead, write one lot file of this many wafers, each --big dies across (default 226:
+        /// about 40,000 dies), for the gallery benchmark.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=500))]
+        lot: Option<u16>,
     },
 }
 
@@ -283,6 +312,26 @@ fn main() -> ExitCode {
                 .map_err(io::Error::other)?;
             io::stdout().write_all(out.as_bytes())
         }),
+        Command::Report {
+            files,
+            output,
+            no_patterns,
+        } => match report::write(&files, &output, !no_patterns) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("waferscope: {e}");
+                ExitCode::from(UNREADABLE)
+            }
+        },
+        Command::Reticle {
+            file,
+            wafer,
+            field,
+            json,
+        } => with_file(&file, |f| {
+            let out = place::reticle(f, wafer.as_deref(), field, json).map_err(io::Error::other)?;
+            io::stdout().write_all(out.as_bytes())
+        }),
         Command::Sites {
             file,
             wafer,
@@ -307,7 +356,7 @@ fn main() -> ExitCode {
                 ExitCode::from(UNREADABLE)
             }
         },
-        Command::Demo { output, big } => match demo(&output, big) {
+        Command::Demo { output, big, lot } => match demo(&output, big, lot) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("waferscope: {}: {e}", output.display());
@@ -352,11 +401,12 @@ fn with_file(path: &Path, act: impl FnOnce(&TestFile) -> io::Result<()>) -> Exit
     }
 }
 
-fn demo(dir: &Path, big: Option<i16>) -> io::Result<()> {
+fn demo(dir: &Path, big: Option<i16>, lot: Option<u16>) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let files = match big {
-        Some(d) => vec![wafer::demo::big_wafer_file(d)],
-        None => wafer::demo::demo_files(),
+    let files = match (lot, big) {
+        (Some(n), d) => vec![wafer::demo::big_lot_file(n, d.unwrap_or(226))],
+        (None, Some(d)) => vec![wafer::demo::big_wafer_file(d)],
+        (None, None) => wafer::demo::demo_files(),
     };
     for f in files {
         let path = dir.join(&f.name);

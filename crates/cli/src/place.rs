@@ -10,6 +10,47 @@ pub fn parse_rect(s: &str) -> Result<Rect, String> {
     Rect::parse(s).ok_or_else(|| format!("{s:?}: expected X0:X1,Y0:Y1 in die coordinates"))
 }
 
+/// ReticleSpec from `WxH[+DX+DY]`, for clap.
+pub fn parse_reticle(s: &str) -> Result<stats::ReticleSpec, String> {
+    stats::ReticleSpec::parse(s)
+        .ok_or_else(|| format!("{s:?}: expected WxH or WxH+DX+DY in dies (1 to 64 a side)"))
+}
+
+pub fn reticle(
+    f: &TestFile,
+    wafer: Option<&str>,
+    spec: stats::ReticleSpec,
+    json: bool,
+) -> Result<String, String> {
+    let ws = wafers(f, wafer)?;
+    if json {
+        let all: Vec<_> = ws
+            .iter()
+            .map(|w| json!({"wafer": w.id, "reticle": stats::place::reticle(&w.dies, spec)}))
+            .collect();
+        return Ok(serde_json::to_string_pretty(&json!({ "wafers": all })).unwrap() + "\n");
+    }
+    let mut out = String::new();
+    for w in ws {
+        let r = stats::place::reticle(&w.dies, spec);
+        out.push_str(&format!(
+            "wafer {:?}: {} fields of {}x{} dies (first die at {}, {}); yield % by position, row by row:\n",
+            w.id, r.fields, r.spec.width, r.spec.height, r.spec.offset[0], r.spec.offset[1]
+        ));
+        for row in r.positions.chunks(usize::from(r.spec.width)) {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|t| {
+                    t.yield_
+                        .map_or("    —".into(), |y| format!("{:5.1}", 100.0 * y))
+                })
+                .collect();
+            out.push_str(&format!("  {}\n", cells.join(" ")));
+        }
+    }
+    Ok(out)
+}
+
 fn wafers<'a>(f: &'a TestFile, id: Option<&str>) -> Result<Vec<&'a wafer::Wafer>, String> {
     match id {
         Some(id) => f

@@ -249,6 +249,96 @@ impl Rect {
     }
 }
 
+/// The stepper's field (reticle), in dies: `width` x `height` dies per shot, and the die
+/// coordinates of one field's first die (`offset`), so die (x, y) sits at position
+/// ((x - dx) mod width, (y - dy) mod height) of its field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReticleSpec {
+    pub width: u16,
+    pub height: u16,
+    pub offset: [i16; 2],
+}
+
+impl Default for ReticleSpec {
+    fn default() -> Self {
+        ReticleSpec {
+            width: 4,
+            height: 4,
+            offset: [0, 0],
+        }
+    }
+}
+
+/// Biggest field side accepted, in dies.
+pub const MAX_RETICLE: u16 = 64;
+
+impl ReticleSpec {
+    /// `WxH` or `WxH+DX+DY` (offsets may be negative: `4x3-1+2`).
+    pub fn parse(s: &str) -> Option<ReticleSpec> {
+        let (w, rest) = s.split_once('x')?;
+        let cut = rest.find(['+', '-']).unwrap_or(rest.len());
+        let (h, off) = rest.split_at(cut);
+        let (width, height): (u16, u16) = (w.parse().ok()?, h.parse().ok()?);
+        let offset = if off.is_empty() {
+            [0, 0]
+        } else {
+            let second = off[1..].find(['+', '-'])? + 1;
+            let (a, b) = off.split_at(second);
+            [a.parse().ok()?, b.parse().ok()?]
+        };
+        let ok = |v: u16| (1..=MAX_RETICLE).contains(&v);
+        (ok(width) && ok(height)).then_some(ReticleSpec {
+            width,
+            height,
+            offset,
+        })
+    }
+
+    /// The position of die (x, y) inside its field, and which field.
+    pub fn place(&self, x: i16, y: i16) -> ((u16, u16), (i32, i32)) {
+        let (w, h) = (i32::from(self.width.max(1)), i32::from(self.height.max(1)));
+        let (rx, ry) = (
+            i32::from(x) - i32::from(self.offset[0]),
+            i32::from(y) - i32::from(self.offset[1]),
+        );
+        (
+            (rx.rem_euclid(w) as u16, ry.rem_euclid(h) as u16),
+            (rx.div_euclid(w), ry.div_euclid(h)),
+        )
+    }
+}
+
+/// Yield per position inside the field: a failure at the same place of every field is the
+/// reticle's (a mask defect), not the wafer's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reticle {
+    pub spec: ReticleSpec,
+    /// Fields with at least one die.
+    pub fields: usize,
+    /// Row by row (`height` rows of `width`), position (px, py) at `py * width + px`.
+    pub positions: Vec<Tally>,
+}
+
+pub fn reticle(dies: &DieTable, spec: ReticleSpec) -> Reticle {
+    let spec = ReticleSpec {
+        width: spec.width.clamp(1, MAX_RETICLE),
+        height: spec.height.clamp(1, MAX_RETICLE),
+        ..spec
+    };
+    let mut positions = vec![Tally::default(); usize::from(spec.width) * usize::from(spec.height)];
+    let mut fields = std::collections::BTreeSet::new();
+    for r in 0..dies.len() {
+        let ((px, py), field) = spec.place(dies.x[r], dies.y[r]);
+        fields.insert(field);
+        positions[usize::from(py) * usize::from(spec.width) + usize::from(px)].add(dies, r);
+    }
+    Reticle {
+        spec,
+        fields: fields.len(),
+        positions: positions.into_iter().map(Tally::done).collect(),
+    }
+}
+
 /// What a wafer's retests changed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Retests {

@@ -212,3 +212,41 @@ fn retests_count_what_changed_and_which_way() {
     );
     assert_eq!(z.rings[0].bins.get(&5), Some(&1));
 }
+
+#[test]
+fn reticle_positions_repeat_every_field_and_offsets_shift_them() {
+    let mut w = disc();
+    // A failing die at position (1, 0) of every 3 x 2 field.
+    let rows: Vec<usize> = (0..w.dies.len())
+        .filter(|&r| (w.dies.x[r] - 1).rem_euclid(3) == 0 && w.dies.y[r].rem_euclid(2) == 0)
+        .collect();
+    for &r in &rows {
+        w.dies.verdict[r] = Verdict::Fail;
+        w.dies.hard_bin[r] = 4;
+    }
+    let spec = ReticleSpec::parse("3x2").unwrap();
+    let r = reticle(&w.dies, spec);
+    assert_eq!(r.positions.len(), 6);
+    assert_eq!(r.positions.iter().map(|t| t.dies).sum::<usize>(), 49);
+    let bad = &r.positions[1];
+    assert_eq!(
+        (bad.dies, bad.pass),
+        (rows.len(), 0),
+        "position (1, 0) fails everywhere"
+    );
+    assert!(
+        r.positions
+            .iter()
+            .enumerate()
+            .all(|(i, t)| i == 1 || t.fail == 0)
+    );
+    // x from -4 to 4 over fields of 3 starting at 0: fields -2..=1; y -4..=4 by 2: -2..=2.
+    assert!(r.fields <= 4 * 5);
+    // An offset moves the failing position: with dx = 1 it is position (0, 0).
+    let shifted = reticle(&w.dies, ReticleSpec::parse("3x2+1+0").unwrap());
+    assert_eq!(shifted.positions[0].fail, rows.len());
+    assert_eq!(ReticleSpec::parse("4x3-1+2").unwrap().offset, [-1, 2]);
+    assert_eq!(ReticleSpec::parse("0x3"), None);
+    assert_eq!(ReticleSpec::parse("4x"), None);
+    assert_eq!(ReticleSpec::parse("4x3+1"), None, "both offsets or none");
+}

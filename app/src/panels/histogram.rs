@@ -1,0 +1,107 @@
+//! The test the map shows, as charts (the `charts` crate, as in the report): its histogram over
+//! the wafer shown with the limits drawn, where a click on a bar makes that bar's dies stand out
+//! on the map; and box plots per probe site and per wafer.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use paint::Layer;
+use wasm_bindgen::JsCast;
+
+use crate::doc::Subject;
+use crate::state::{Emphasis, Source, St};
+
+const SIZE: (u32, u32) = (256, 150);
+
+#[component]
+pub fn Histogram() -> impl IntoView {
+    let st = expect_context::<St>();
+    move || {
+        let (doc, s) = st.shown()?;
+        let Layer::Test(t) = st.layer.get() else {
+            return None;
+        };
+        let Subject::Wafer(i) = s else { return None };
+        let f = &doc.file;
+        let info = &f.tests.tests[t];
+        let d = &f.wafers[i].dies;
+        let values: Vec<f64> = (0..d.len()).map(|r| f64::from(d.value(t, r))).collect();
+        let (low, high) = (info.lo_limit.map(f64::from), info.hi_limit.map(f64::from));
+        let title = format!("test {} · wafer {}", info.number, f.wafers[i].id);
+        let h = match charts::histogram(&title, &values, low, high, SIZE) {
+            Ok(h) => Rc::new(h),
+            Err(e) => return Some(view! { <p class="muted" id="histogram">{e}</p> }.into_any()),
+        };
+        let json = serde_json::json!({
+            "test": info.number,
+            "bars": h.bars.iter().map(|b| [b.lo, b.hi, b.count as f64]).collect::<Vec<_>>(),
+            "plot_x": h.plot_x,
+        })
+        .to_string();
+        let chosen = st.emphasis.with(|e| match e.as_deref() {
+            Some(Emphasis {
+                source: Source::Histogram,
+                what,
+                ..
+            }) => Some(what.clone()),
+            _ => None,
+        });
+        let hh = h.clone();
+        let click = move |e: leptos::ev::MouseEvent| {
+            let Some(el) = e
+                .current_target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            else {
+                return;
+            };
+            // In the picture's own pixels, should the page have scaled it.
+            let r = el.get_bounding_client_rect();
+            let x = (e.client_x() as f64 - r.left()) * f64::from(hh.width) / r.width().max(1.0);
+            let Some(k) = hh.bar_at(x) else { return };
+            let bar = hh.bars[k];
+            let last = k + 1 == hh.bars.len();
+            let keep = values.iter().map(|&v| bar.holds(v, last)).collect();
+            let what = format!("{:.4} to {:.4}", bar.lo, bar.hi);
+            st.emphasis
+                .set(Some(Rc::new(Emphasis::new(Source::Histogram, keep, what))));
+        };
+        // Per site over the wafer, and per wafer when the file has several.
+        let mut sites: Vec<(String, Vec<f64>)> = Vec::new();
+        for ((_, site), rows) in stats::place::site_rows(d) {
+            sites.push((
+                format!("site {site}"),
+                rows.iter().map(|&r| f64::from(d.value(t, r))).collect(),
+            ));
+        }
+        let by_site = (sites.len() > 1)
+            .then(|| charts::boxplots("per site", &sites, low, high, SIZE).ok())
+            .flatten();
+        let by_wafer = (f.wafers.len() > 1)
+            .then(|| {
+                let groups: Vec<(String, Vec<f64>)> = f
+                    .wafers
+                    .iter()
+                    .map(|w| {
+                        (
+                            w.id.clone(),
+                            (0..w.dies.len())
+                                .map(|r| f64::from(w.dies.value(t, r)))
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                charts::boxplots("per wafer", &groups, low, high, SIZE).ok()
+            })
+            .flatten();
+        Some(view! {
+            <div class="panel histogram" id="histogram" data-json=json>
+                <h3>"Distribution"</h3>
+                <div class="chart" id="histogram-chart" title="Click a bar: its dies stand out on the map"
+                    on:click=click inner_html=h.svg.clone()></div>
+                <p class="muted">{chosen.map_or("Click a bar to mark its dies on the map".to_string(), |w| format!("Marked: values {w}"))}</p>
+                {by_site.map(|svg| view! { <div class="chart" id="boxplot-sites" inner_html=svg></div> })}
+                {by_wafer.map(|svg| view! { <div class="chart" id="boxplot-wafers" inner_html=svg></div> })}
+            </div>
+        }.into_any())
+    }
+}

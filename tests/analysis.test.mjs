@@ -1,0 +1,291 @@
+// From looking to finding out (issue 15), in the page: the lot gallery, retests (first pass and
+// the dies a retest changed), zones, probe sites, a rectangle chosen on the map, and pareto bars
+// that mark their dies. Every number is checked against the CLI (`info`, `zones`, `sites`,
+// `stats --rect`), and every mark on the map by its pixels (WebGL2, so screenshots see the map).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch } from './lib/chromium.mjs';
+import { serve } from './lib/serve.mjs';
+import { decodePng } from './lib/png.mjs';
+import { corpus, root } from './lib/corpus.mjs';
+
+const dist = process.env.WAFERSCOPE_DIST ?? join(root, 'target/dist');
+const bin = process.env.WAFERSCOPE_BIN ?? join(root, 'target/debug/waferscope');
+const run = (...args) => execFileSync(bin, args, { maxBuffer: 1 << 28 }).toString();
+const json = (...args) => JSON.parse(run(...args, '--json'));
+const until = (page, fn, arg, timeout = 120000) => page.waitForFunction(fn, arg, { timeout });
+const data = (page, sel) => page.evaluate((s) => {
+  const e = document.querySelector(s);
+  return e && JSON.parse(e.dataset.json);
+}, sel);
+/** Colour `c` faded four fifths of the way to the background, as paint::palette::fade does. */
+const fade = (c) => c.slice(0, 3).map((v) => Math.floor((v + 4 * 250) / 5));
+const near = (a, b, label) => assert.ok(a.slice(0, 3).every((v, i) => Math.abs(v - b[i]) <= 3), `${label}: ${a} vs ${b}`);
+
+/** The exported dies of one wafer: {x, y, hard_bin, attempts, site}. */
+function dies(file, wafer) {
+  const [head, ...rows] = run('export', file, '--format', 'csv', '--wafer', wafer).trim().split('\n').map((l) => l.split(','));
+  const col = (n) => head.indexOf(n);
+  return rows.map((r) => ({ x: +r[col('x')], y: +r[col('y')], bin: +r[col('hard_bin')], attempts: +r[col('attempts')] }));
+}
+
+test('gallery, retests, zones, sites, a selection and pareto marks agree with the CLI', async (t) => {
+  const server = await serve(dist);
+  const browser = await launch('webgl2');
+  try {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    const open = async (file, wafer) => {
+      await page.setInputFiles('#file-input', file);
+      await until(page, (w) => document.querySelector('#status')?.dataset.state === 'ready'
+        && document.querySelector('#status')?.dataset.wafer === w && !document.querySelector('#progress'), wafer);
+      await page.waitForTimeout(500);
+    };
+    /** Pixels at dies, from one screenshot: the map as the user sees it. */
+    const pixels = async (list) => {
+      const box = await page.locator('#map').boundingBox();
+      const png = decodePng(await page.screenshot());
+      const out = [];
+      for (const d of list) {
+        const [sx, sy] = await page.evaluate(([x, y]) => window.waferscope_die_screen(x, y), [d.x, d.y]);
+        out.push(png.pixel(Math.round(box.x + sx), Math.round(box.y + sy)));
+      }
+      return out;
+    };
+    const binColor = (b) => page.evaluate((b) => window.waferscope_bin_color(b, true), b);
+
+    await t.test('the lot gallery: every wafer, sorted by yield, filtered by pattern, a click opens it', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ws-demo-'));
+      run('demo', '-o', dir);
+      const file = join(dir, 'WSDEMO1_three_wafers.stdf');
+      const info = json('info', file);
+      await open(file, info.wafers[0].id);
+      await until(page, () => document.querySelectorAll('#gallery .gallery-card img[src^="blob:"]').length === 3);
+      assert.equal(await page.getAttribute('#gallery', 'data-count'), '3');
+      await page.selectOption('#gallery-sort', 'yield-up');
+      const cards = await page.$$eval('#gallery .gallery-card', (cs) => cs.map((c) => ({ id: c.dataset.wafer, y: +c.dataset.yield })));
+      const want = info.wafers.map((w) => ({ id: w.id, y: w.yield })).sort((a, b) => a.y - b.y);
+      assert.deepEqual(cards.map((c) => c.id), want.map((w) => w.id), 'lowest yield first');
+      cards.forEach((c, i) => assert.ok(Math.abs(c.y - want[i].y) < 1e-12, c.id));
+      // The classifier's labels arrive after the map: filter by one of them.
+      await until(page, () => [...document.querySelectorAll('#gallery-pattern option')].length > 1);
+      const labels = await page.$$eval('#gallery .gallery-card', (cs) => cs.map((c) => c.dataset.pattern));
+      const one = labels.find((l) => l);
+      await page.selectOption('#gallery-pattern', one);
+      await until(page, (n) => document.querySelectorAll('#gallery .gallery-card').length === n, labels.filter((l) => l === one).length);
+      await page.selectOption('#gallery-pattern', '');
+      // A click opens the lowest-yield wafer.
+      await page.click(`#gallery .gallery-card[data-wafer="${want[0].id}"]`);
+      await until(page, (id) => document.querySelector('#status')?.dataset.wafer === id, want[0].id);
+    });
+
+    const lot2 = join(corpus, 'stdf/lot2.stdf.gz');
+    const lotDies = dies(lot2, 'GAL-LOT-02');
+    await t.test('retests on lot2: 1,569 PRRs over 1,456 dies, the first pass and the changed dies', async () => {
+      const info = json('info', lot2).wafers[0];
+      assert.equal(info.parts, 1569);
+      assert.equal(info.dies, 1456);
+      await open(lot2, 'GAL-LOT-02');
+      const r = await data(page, '#retests');
+      assert.deepEqual(r, info.retests, 'the page counts what the CLI counts');
+      assert.equal(r.retested, 113);
+      // First pass: the zones of the map shown are those of the CLI's --first-pass.
+      await page.click('#pass-first');
+      await until(page, () => document.querySelector('#retests')?.dataset.pass === 'first');
+      const first = json('zones', lot2, '--first-pass');
+      assert.deepEqual(await data(page, '#zones'), first.wafers[0].zones);
+      // The retested dies whose pixel differs between the first pass and the final map are the
+      // dies whose bin changed, and exactly those stay bright when they are marked.
+      const retested = lotDies.filter((d) => d.attempts > 1);
+      assert.equal(retested.length, 113);
+      const firstPx = await pixels(retested);
+      await page.click('#pass-final');
+      await until(page, () => document.querySelector('#retests')?.dataset.pass === 'final');
+      await page.waitForTimeout(300);
+      const finalPx = await pixels(retested);
+      const differ = retested.filter((_, i) => firstPx[i].slice(0, 3).join() !== finalPx[i].slice(0, 3).join());
+      assert.equal(differ.length, r.changed, 'pixels that changed');
+      await page.check('#retest-highlight');
+      await page.waitForTimeout(300);
+      const marked = await pixels(retested);
+      for (const [i, d] of retested.entries()) {
+        const changed = differ.includes(d);
+        const want = changed ? finalPx[i] : fade(finalPx[i]);
+        near(marked[i], want, `die ${d.x},${d.y} ${changed ? 'kept' : 'faded'}`);
+      }
+      await page.uncheck('#retest-highlight');
+    });
+
+    await t.test('zones: rings and quadrants as waferscope zones cuts them, drawn on the map', async () => {
+      await page.fill('#zones-rings', '4');
+      await page.dispatchEvent('#zones-rings', 'change');
+      await page.fill('#zones-edge', '1');
+      await page.dispatchEvent('#zones-edge', 'change');
+      await until(page, () => JSON.parse(document.querySelector('#zones').dataset.json).spec.rings === 4
+        && JSON.parse(document.querySelector('#zones').dataset.json).spec.edge === 1);
+      const cli = json('zones', lot2, '--rings', '4', '--edge', '1');
+      assert.deepEqual(await data(page, '#zones'), cli.wafers[0].zones);
+      await page.check('#zones-overlay');
+      await until(page, () => document.querySelectorAll('#zones-drawn circle').length === 5);
+      // Off again: its lines would cross the dies the next checks sample.
+      await page.uncheck('#zones-overlay');
+    });
+
+    await t.test('a rectangle chosen on the map: its dies and yield as stats --rect counts them', async () => {
+      // Drag from one die's centre to another's with shift held.
+      const box = await page.locator('#map').boundingBox();
+      const at = (x, y) => page.evaluate(([x, y]) => window.waferscope_die_screen(x, y), [x, y]);
+      const [ax, ay] = await at(12, -30);
+      const [bx, by] = await at(24, -18);
+      await page.keyboard.down('Shift');
+      await page.mouse.move(box.x + ax, box.y + ay);
+      await page.mouse.down();
+      await page.mouse.move(box.x + bx, box.y + by, { steps: 6 });
+      await page.mouse.up();
+      await page.keyboard.up('Shift');
+      // Away from the map, so no die is hovered.
+      await page.mouse.move(5, 5);
+      await until(page, () => document.querySelector('#selection'));
+      const sel = await data(page, '#selection');
+      assert.deepEqual(sel.rect, { x: [12, 24], y: [-30, -18] });
+      const cli = json('stats', lot2, '--wafer', 'GAL-LOT-02', '--rect', '12:24,-30:-18');
+      assert.deepEqual(sel.selection, cli.selection);
+      assert.equal(sel.selection.dies + sel.rest.dies, 1456);
+      // Inside stays bright, outside fades.
+      await page.waitForTimeout(300);
+      const inside = lotDies.find((d) => d.x === 18 && d.y === -24);
+      const outside = lotDies.find((d) => d.x === 30 && d.y === -10);
+      const [pi, po] = await pixels([inside, outside]);
+      near(pi, await binColor(inside.bin), 'selected die');
+      near(po, fade(await binColor(outside.bin)), 'unselected die');
+      assert.ok(await page.$('#selection-rect'));
+      await page.click('#selection-clear');
+      await until(page, () => !document.querySelector('#selection'));
+    });
+
+    await t.test('a pareto bar marks its bin\'s dies on the map', async () => {
+      const bin8 = lotDies.find((d) => d.bin === 8);
+      const pass = lotDies.find((d) => d.bin === 1);
+      await page.click('.bar-row[data-bin="8"]');
+      await page.waitForTimeout(300);
+      const [p8, p1] = await pixels([bin8, pass]);
+      near(p8, await binColor(8), 'bin 8 kept');
+      near(p1, fade(await binColor(1)), 'bin 1 faded');
+      await page.click('.bar-row[data-bin="8"]');
+    });
+
+    await t.test('a histogram bar marks the dies whose values fall in it', async () => {
+      // Colour the map by the test that fails most (the test list's first row).
+      const number = await page.getAttribute('#tests tbody tr', 'data-number');
+      await page.click(`#tests tr[data-number="${number}"]`);
+      await until(page, () => document.querySelector('#histogram-chart svg'));
+      const h = await data(page, '#histogram');
+      assert.equal(String(h.test), number);
+      const csv = run('export', lot2, '--format', 'csv', '--wafer', 'GAL-LOT-02').trim().split('\n').map((l) => l.split(','));
+      const col = csv[0].findIndex((c) => c.startsWith(`${number}:`));
+      const vals = csv.slice(1).map((r) => ({ x: +r[1], y: +r[2], v: Number(r[col]) }));
+      const finite = vals.filter((d) => Number.isFinite(d.v));
+      assert.equal(h.bars.reduce((a, b) => a + b[2], 0), finite.length, 'every finite result in a bar');
+      // The tallest bar, clicked in its middle.
+      const k = h.bars.reduce((best, b, i) => (b[2] > h.bars[best][2] ? i : best), 0);
+      const [lo, hi] = h.bars[k];
+      const box = await page.locator('#histogram-chart').boundingBox();
+      const [a, b] = h.plot_x;
+      const x = a + (k + 0.5) * (b - a) / h.bars.length;
+      const before = await pixels(finite);
+      await page.mouse.click(box.x + x, box.y + box.height * 0.6);
+      await until(page, () => document.querySelector('#histogram p')?.textContent.startsWith('Marked'));
+      await page.mouse.move(5, 5);
+      await page.waitForTimeout(300);
+      const after = await pixels(finite);
+      // Away from the bar's edges, where f32 text and f64 bounds could disagree.
+      const margin = (hi - lo) * 1e-4;
+      let inside = 0;
+      for (const [i, d] of finite.entries()) {
+        if (d.v > lo + margin && d.v < hi - margin) {
+          near(after[i], before[i], `die ${d.x},${d.y} value ${d.v} in the bar`);
+          inside++;
+        } else if (d.v < lo - margin || d.v > hi + margin) {
+          near(after[i], fade(before[i]), `die ${d.x},${d.y} value ${d.v} outside the bar`);
+        }
+      }
+      assert.ok(inside > 0);
+    });
+
+    await t.test('the reticle: yield per position of the field as waferscope reticle, and its grid drawn', async () => {
+      for (const [id, v] of [['#reticle-width', '3'], ['#reticle-height', '2'], ['#reticle-dx', '1'], ['#reticle-dy', '-1']]) {
+        await page.fill(id, v);
+        await page.dispatchEvent(id, 'change');
+      }
+      await until(page, () => {
+        const r = JSON.parse(document.querySelector('#reticle').dataset.json).spec;
+        return r.width === 3 && r.height === 2 && r.offset[0] === 1 && r.offset[1] === -1;
+      });
+      const cli = json('reticle', lot2, '--field', '3x2+1-1');
+      assert.deepEqual(await data(page, '#reticle'), cli.wafers[0].reticle);
+      await page.check('#reticle-overlay');
+      // lot2 spans x 4..45 and y -45..-3: a line every 3 columns and every 2 rows inside it.
+      await until(page, () => document.querySelectorAll('#reticle-drawn line').length === 13 + 21);
+      await page.uncheck('#reticle-overlay');
+    });
+
+    await t.test('the report, from the CLI and from the page, opens with no network', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ws-report-'));
+      const a595 = join(corpus, 'stdf/a595.stdf');
+      const out = join(dir, 'lot.html');
+      run('report', a595, lot2, '-o', out);
+      const offline = async (path, wafers) => {
+        const ctx = await browser.newContext();
+        const requests = [];
+        await ctx.route('**/*', (r) => {
+          if (r.request().url().startsWith('file:')) return r.continue();
+          requests.push(r.request().url());
+          return r.abort();
+        });
+        const p = await ctx.newPage();
+        await p.goto(`file://${path}`);
+        const facts = await p.evaluate(() => ({
+          cards: document.querySelectorAll('.card.wafer').length,
+          images: [...document.images].filter((i) => i.complete && i.naturalWidth > 0).length,
+          charts: document.querySelectorAll('svg').length,
+          sections: document.querySelectorAll('section.file').length,
+        }));
+        await ctx.close();
+        assert.deepEqual(requests, [], 'nothing fetched');
+        assert.equal(facts.cards, wafers);
+        assert.equal(facts.images, wafers, 'every map drawn');
+        assert.ok(facts.charts > 3, 'pareto, histograms, box plots');
+        return facts;
+      };
+      assert.equal((await offline(out, 4)).sections, 2, 'a595 and lot2');
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-report')]);
+      const saved = join(dir, 'page.html');
+      await download.saveAs(saved);
+      await offline(saved, 1);
+    });
+
+    await t.test('probe sites on Teradyne Flex (8 sites): yield per site and a test per site', async () => {
+      const flex = join(corpus, 'stdf/Teradyne_Flex_3.stdf.xz');
+      const id = json('info', flex).wafers[0].id;
+      await open(flex, id);
+      await until(page, () => document.querySelector('#sites')?.dataset.count === '8');
+      assert.deepEqual(await data(page, '#sites'), json('sites', flex, '--wafer', id));
+      // Colour the map by the test that fails most: the table adds it per site.
+      await until(page, () => document.querySelector('#tests tbody tr'));
+      const number = await page.getAttribute('#tests tbody tr', 'data-number');
+      await page.click(`#tests tr[data-number="${number}"]`);
+      await until(page, () => document.querySelector('#sites thead')?.textContent.includes('mean'));
+      assert.deepEqual(await data(page, '#sites'), json('sites', flex, '--wafer', id, '--test', number));
+    });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
