@@ -83,6 +83,18 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
       // A click opens the lowest-yield wafer.
       await page.click(`#gallery .gallery-card[data-wafer="${want[0].id}"]`);
       await until(page, (id) => document.querySelector('#status')?.dataset.wafer === id, want[0].id);
+
+      // Two files chosen together are one lot: four wafers, each with its file.
+      const other = join(dir, 'WSDEMO2_big_endian.stdf');
+      const otherId = json('info', other).wafers[0].id;
+      await page.setInputFiles('#file-input', [file, other]);
+      await until(page, () => document.querySelector('#gallery')?.dataset.count === '4'
+        && document.querySelectorAll('#gallery .gallery-card img[src^="blob:"]').length === 4);
+      await page.selectOption('#gallery-sort', 'file');
+      const lot = await page.$$eval('#gallery .gallery-card', (cs) => cs.map((c) => [c.dataset.wafer, c.dataset.origin]));
+      assert.deepEqual(lot, [...info.wafers.map((w) => [w.id, 'WSDEMO1_three_wafers.stdf']), [otherId, 'WSDEMO2_big_endian.stdf']]);
+      await page.click(`#gallery .gallery-card[data-wafer="${otherId}"]`);
+      await until(page, (id) => document.querySelector('#status')?.dataset.wafer === id, otherId);
     });
 
     const lot2 = join(corpus, 'stdf/lot2.stdf.gz');
@@ -189,13 +201,16 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
       assert.equal(String(h.test), number);
       const csv = run('export', lot2, '--format', 'csv', '--wafer', 'GAL-LOT-02').trim().split('\n').map((l) => l.split(','));
       const col = csv[0].findIndex((c) => c.startsWith(`${number}:`));
-      const vals = csv.slice(1).map((r) => ({ x: +r[1], y: +r[2], v: Number(r[col]) }));
+      const vals = csv.slice(1).map((r) => ({ x: +r[1], y: +r[2], v: r[col] === '' ? NaN : Number(r[col]) }));
       const finite = vals.filter((d) => Number.isFinite(d.v));
       assert.equal(h.bars.reduce((a, b) => a + b[2], 0), finite.length, 'every finite result in a bar');
       // The tallest bar, clicked in its middle.
       const k = h.bars.reduce((best, b, i) => (b[2] > h.bars[best][2] ? i : best), 0);
       const [lo, hi] = h.bars[k];
-      const box = await page.locator('#histogram-chart').boundingBox();
+      // The right column scrolls: bring the chart into view first.
+      await page.locator('#histogram-chart svg').scrollIntoViewIfNeeded();
+      const box = await page.locator('#histogram-chart svg').boundingBox();
+      assert.equal(Math.round(box.width), 256, 'drawn at its own size');
       const [a, b] = h.plot_x;
       const x = a + (k + 0.5) * (b - a) / h.bars.length;
       const before = await pixels(finite);

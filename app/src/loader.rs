@@ -63,6 +63,19 @@ impl Loader {
         self.after_model_check(st, ToWorker::File(file));
     }
 
+    /// Open the files chosen together: one is a file, several are one lot (the library keeps the
+    /// lot, not its originals).
+    pub fn open_files(&self, st: St, mut files: Vec<File>) {
+        match files.len() {
+            0 => {}
+            1 => self.open_file(st, files.remove(0)),
+            n => {
+                st.begin(&format!("{n} files"));
+                self.after_model_check(st, ToWorker::Lot(files));
+            }
+        }
+    }
+
     /// Open a packed file (as the edge serves stored wafers, and the library keeps files); the
     /// worker unpacks and classifies it like a parsed one. The caller has called `st.begin`.
     pub fn open_packed(&self, st: St, name: &str, bytes: &[u8]) {

@@ -35,6 +35,7 @@ pub trait Wire: Sized {
     /// A list of strings, each maybe absent (null).
     fn put_names(&mut self, key: &'static str, value: &[Option<String>]);
     fn put_file(&mut self, key: &'static str, value: Self::File);
+    fn put_files(&mut self, key: &'static str, value: Vec<Self::File>);
     fn put_bytes(&mut self, key: &'static str, value: Self::Bytes);
 
     fn str(&self, key: &'static str) -> Option<String>;
@@ -43,6 +44,7 @@ pub trait Wire: Sized {
     fn floats(&self, key: &'static str) -> Option<Vec<f32>>;
     fn names(&self, key: &'static str) -> Option<Vec<Option<String>>>;
     fn file(&self, key: &'static str) -> Option<Self::File>;
+    fn files(&self, key: &'static str) -> Option<Vec<Self::File>>;
     fn bytes(&self, key: &'static str) -> Option<Self::Bytes>;
 }
 
@@ -51,6 +53,8 @@ pub trait Wire: Sized {
 pub enum ToWorker<W: Wire> {
     /// Parse a file the user chose, streamed from disk by the worker.
     File(W::File),
+    /// Parse several files the user chose together as one lot (`wafer::lot::merge`).
+    Lot(Vec<W::File>),
     /// Parse built-in demo file `index` (`wafer::demo`).
     Demo { index: usize },
     /// A file packed already (a wafer stored on the edge): unpack and classify it.

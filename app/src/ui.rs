@@ -52,24 +52,25 @@ pub fn App() -> impl IntoView {
     });
     hooks::install(st, map);
 
+    // Several files chosen or dropped together are one lot.
+    let open_list = move |list: Option<web_sys::FileList>| {
+        let files: Vec<web_sys::File> = list
+            .map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+            .unwrap_or_default();
+        if let Some(l) = loader.get_value() {
+            l.open_files(st, files);
+        }
+    };
     let on_pick = move |e: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&e);
-        if let Some(f) = input.files().and_then(|l| l.get(0)) {
-            open_file(f);
-        }
+        open_list(input.files());
         input.set_value("");
     };
     let dragging = RwSignal::new(false);
     let on_drop = move |e: DragEvent| {
         e.prevent_default();
         dragging.set(false);
-        if let Some(f) = e
-            .data_transfer()
-            .and_then(|d| d.files())
-            .and_then(|l| l.get(0))
-        {
-            open_file(f);
-        }
+        open_list(e.data_transfer().and_then(|d| d.files()));
     };
     let demo = move |i: usize| {
         move |_| {
@@ -87,7 +88,7 @@ pub fn App() -> impl IntoView {
             <header>
                 <h1>"Waferscope"</h1>
                 <label class="button primary">"Open STDF file…"
-                    <input id="file-input" type="file" on:change=on_pick hidden />
+                    <input id="file-input" type="file" multiple on:change=on_pick hidden />
                 </label>
                 <button id="demo" on:click=demo(0)>"Open demo wafer"</button>
                 <Exports/>
@@ -116,7 +117,7 @@ pub fn App() -> impl IntoView {
                 </section>
                 <aside class="right"><Pattern/><Pinned/><Selection/><Retests/><Tests/><Histogram/><Zones/><Reticle/><Sites/></aside>
             </main>
-            <div class="drop-hint">"Drop an STDF file (.stdf, .std, .gz, .bz2, .xz, .zip) to open it"</div>
+            <div class="drop-hint">"Drop STDF files (.stdf, .std, .gz, .bz2, .xz, .zip) to open them; several make one lot"</div>
             <Status/>
         </div>
     }

@@ -100,18 +100,41 @@ mod worker {
 
     fn parse(name: &str, source: Source) {
         let t0 = now();
+        match read(source) {
+            Ok(f) => opened(name, f, now() - t0),
+            Err(e) => failed(name, &e),
+        }
+    }
+
+    /// Several files as one lot: each streamed in turn, then joined (`wafer::lot::merge`). A
+    /// file that cannot be read stops the lot, saying which.
+    fn parse_lot(files: &[File]) {
+        let t0 = now();
+        let names: Vec<String> = files.iter().map(|f| f.name()).collect();
+        let name = format!("{} files: {}", files.len(), names.join(", "));
+        let mut read_ok = Vec::new();
+        for (file, n) in files.iter().zip(&names) {
+            let f = FileReaderSync::new()
+                .map_err(|e| format!("the browser could not read the file: {e:?}"))
+                .and_then(|reader| read(source(Some((file, reader)), &[], file.size())));
+            match f {
+                Ok(f) => read_ok.push((n.clone(), f)),
+                Err(e) => return failed(&name, &format!("{n}: {e}")),
+            }
+        }
+        opened(&name, wafer::lot::merge(read_ok), now() - t0);
+    }
+
+    fn read(source: Source) -> Result<wafer::TestFile, String> {
         // A tab's wasm memory tops out at 4 GB: a crafted file stops at 1 GB held (real files
         // hold well under half their size), with what came before kept and a warning.
         let limits = wafer::Limits {
             max: 1 << 30,
             ..wafer::Limits::default()
         };
-        let read = wafer::decompress::open(source)
-            .and_then(|(c, stream)| wafer::read_opened(c, stream, limits, |_| {}));
-        match read {
-            Ok(f) => opened(name, f, now() - t0),
-            Err(e) => failed(name, &e.to_string()),
-        }
+        wafer::decompress::open(source)
+            .and_then(|(c, stream)| wafer::read_opened(c, stream, limits, |_| {}))
+            .map_err(|e| e.to_string())
     }
 
     fn failed(name: &str, message: &str) {
@@ -193,6 +216,7 @@ mod worker {
                     ),
                 }
             }
+            ToWorker::Lot(files) => parse_lot(&files),
             ToWorker::Packed { name, packed } => unpack(&name, &packed.to_vec()),
             ToWorker::Demo { index } => {
                 let files = wafer::demo::demo_files();

@@ -47,6 +47,8 @@ struct Card {
     /// The classifier's label (None: none yet, or no label) and its call in words.
     label: Option<&'static str>,
     call: String,
+    /// The file it came from, in a lot of several files.
+    origin: String,
 }
 
 fn cards(st: St, doc: &Doc) -> Vec<Card> {
@@ -64,6 +66,7 @@ fn cards(st: St, doc: &Doc) -> Vec<Card> {
                 yield_: w.yield_fraction(),
                 label: call.as_ref().and_then(|c| c.label()),
                 call: call.map_or("…".into(), |c| c.text()),
+                origin: w.origin.clone(),
             }
         })
         .collect()
@@ -141,7 +144,7 @@ pub fn Gallery() -> impl IntoView {
                     .yield_
                     .map_or("—".into(), |y| format!("{:.1}%", 100.0 * y));
                 view! {
-                    <button class="gallery-card" data-index=i data-wafer=c.id.clone()
+                    <button class="gallery-card" data-index=i data-wafer=c.id.clone() data-origin=c.origin.clone()
                         data-yield=c.yield_.unwrap_or(-1.0) data-pattern=c.label.unwrap_or("")
                         class:current=current == Subject::Wafer(i)
                         on:click=move |_| { st.subject.set(Subject::Wafer(i)); st.view.set(None); }>
@@ -149,6 +152,7 @@ pub fn Gallery() -> impl IntoView {
                         <b>{c.id.clone()}</b>
                         <span>{format!("{} dies · {y}", c.dies)}</span>
                         <span class="muted">{c.call}</span>
+                        {(!c.origin.is_empty()).then(|| view! { <span class="muted origin">{c.origin.clone()}</span> })}
                     </button>
                 }
             })

@@ -48,14 +48,16 @@ pub fn Histogram() -> impl IntoView {
         });
         let hh = h.clone();
         let click = move |e: leptos::ev::MouseEvent| {
-            let Some(el) = e
+            // The picture itself (the box around it may be wider), in its own pixels should the
+            // page have scaled it.
+            let Some(svg) = e
                 .current_target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.first_element_child())
             else {
                 return;
             };
-            // In the picture's own pixels, should the page have scaled it.
-            let r = el.get_bounding_client_rect();
+            let r = svg.get_bounding_client_rect();
             let x = (e.client_x() as f64 - r.left()) * f64::from(hh.width) / r.width().max(1.0);
             let Some(k) = hh.bar_at(x) else { return };
             let bar = hh.bars[k];

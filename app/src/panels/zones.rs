@@ -50,6 +50,19 @@ pub fn Zones() -> impl IntoView {
             .enumerate()
             .map(|(q, t)| row(stats::place::QUADRANTS[q].to_string(), t))
             .collect();
+        // Yield by ring as a small chart (the `charts` crate, as in the report).
+        let items: Vec<(String, f64)> = z
+            .rings
+            .iter()
+            .enumerate()
+            .map(|(k, t)| (format!("ring {k}"), 100.0 * t.yield_.unwrap_or(0.0)))
+            .collect();
+        let chart = charts::bars(
+            "yield % by ring",
+            &items,
+            (256, 40 + 20 * items.len() as u32),
+        )
+        .ok();
         Some(view! {
             <div class="panel zones" id="zones" data-json=json>
                 <h3>"Zones"</h3>
@@ -61,6 +74,7 @@ pub fn Zones() -> impl IntoView {
                     <label>" "<input id="zones-overlay" type="checkbox" prop:checked=move || st.show_zones.get()
                         on:change=move |e| st.show_zones.set(event_target_checked(&e)) />" draw on the map"</label>
                 </p>
+                {chart.map(|svg| view! { <div class="chart" id="zones-chart" inner_html=svg></div> })}
                 <table>
                     <thead><tr><th>"zone"</th><th>"dies"</th><th>"yield"</th><th>"top bins"</th></tr></thead>
                     <tbody>{rings}{quads}{row("excluded".into(), &z.excluded)}</tbody>

@@ -54,8 +54,15 @@ fn open<'a, W: Wire>(wire: &'a W, kinds: &[&'static str]) -> Result<Fields<'a, W
 }
 
 impl<W: Wire> ToWorker<W> {
-    pub(super) const KINDS: [&'static str; 6] =
-        ["file", "demo", "packed", "model", "grids", "bench-classify"];
+    pub(super) const KINDS: [&'static str; 7] = [
+        "file",
+        "demo",
+        "packed",
+        "model",
+        "grids",
+        "bench-classify",
+        "lot",
+    ];
 
     /// Its `kind` on the wire.
     pub fn kind(&self) -> &'static str {
@@ -66,6 +73,7 @@ impl<W: Wire> ToWorker<W> {
             ToWorker::Model { .. } => 3,
             ToWorker::Grids { .. } => 4,
             ToWorker::BenchClassify { .. } => 5,
+            ToWorker::Lot(_) => 6,
         };
         Self::KINDS[i]
     }
@@ -74,6 +82,7 @@ impl<W: Wire> ToWorker<W> {
         let mut w = start::<W>(self.kind());
         match self {
             ToWorker::File(file) => w.put_file("file", file),
+            ToWorker::Lot(files) => w.put_files("files", files),
             ToWorker::Demo { index } => w.put_num("index", index as f64),
             ToWorker::Packed { name, packed } => {
                 w.put_str("name", &name);
@@ -96,6 +105,7 @@ impl<W: Wire> ToWorker<W> {
         let f = open(wire, &Self::KINDS)?;
         Ok(match f.kind {
             "file" => ToWorker::File(f.get("file", wire.file("file"))?),
+            "lot" => ToWorker::Lot(f.get("files", wire.files("files"))?),
             "demo" => ToWorker::Demo {
                 index: f.count("index")? as usize,
             },

@@ -64,6 +64,10 @@ impl Wire for JsWire {
     fn put_file(&mut self, key: &'static str, value: File) {
         self.set(key, &value.into());
     }
+    fn put_files(&mut self, key: &'static str, value: Vec<File>) {
+        let list: Array = value.into_iter().map(JsValue::from).collect();
+        self.set(key, &list.into());
+    }
     fn put_bytes(&mut self, key: &'static str, value: Uint8Array) {
         self.transfer.push(&value.buffer());
         self.set(key, &value.into());
@@ -88,6 +92,10 @@ impl Wire for JsWire {
     }
     fn file(&self, key: &'static str) -> Option<File> {
         self.get(key).dyn_into().ok()
+    }
+    fn files(&self, key: &'static str) -> Option<Vec<File>> {
+        let a: Array = self.get(key).dyn_into().ok()?;
+        a.iter().map(|v| v.dyn_into().ok()).collect()
     }
     fn bytes(&self, key: &'static str) -> Option<Uint8Array> {
         self.get(key).dyn_into().ok()

@@ -13,6 +13,7 @@ enum Value {
     Floats(Vec<f32>),
     Names(Vec<Option<String>>),
     File(String),
+    Files(Vec<String>),
     Bytes(Vec<u8>),
 }
 
@@ -44,6 +45,9 @@ impl Wire for Map {
     }
     fn put_file(&mut self, key: &'static str, value: String) {
         self.0.insert(key, Value::File(value));
+    }
+    fn put_files(&mut self, key: &'static str, value: Vec<String>) {
+        self.0.insert(key, Value::Files(value));
     }
     fn put_bytes(&mut self, key: &'static str, value: Vec<u8>) {
         self.0.insert(key, Value::Bytes(value));
@@ -84,6 +88,12 @@ impl Wire for Map {
             _ => None,
         }
     }
+    fn files(&self, key: &'static str) -> Option<Vec<String>> {
+        match self.0.get(key)? {
+            Value::Files(f) => Some(f.clone()),
+            _ => None,
+        }
+    }
     fn bytes(&self, key: &'static str) -> Option<Vec<u8>> {
         match self.0.get(key)? {
             Value::Bytes(b) => Some(b.clone()),
@@ -95,6 +105,7 @@ impl Wire for Map {
 fn to_worker() -> Vec<ToWorker<Map>> {
     vec![
         ToWorker::File("lot2.stdf.gz".into()),
+        ToWorker::Lot(vec!["a.stdf".into(), "b.stdf.gz".into()]),
         ToWorker::Demo { index: 3 },
         ToWorker::Packed {
             name: "LOT1 W01 (edge)".into(),

@@ -20,6 +20,7 @@ pub mod decompress;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod lot;
 pub mod model;
 #[cfg(feature = "pack")]
 pub mod pack;

@@ -367,6 +367,11 @@ pub struct Wafer {
     /// [`crate::pack`] beside the model, so packed files of format 2 still read.
     #[cfg_attr(feature = "serde", serde(skip))]
     pub first_pass: Vec<FirstPass>,
+    /// The file this wafer came from, when several files were read as one lot
+    /// ([`crate::lot::merge`]); empty for a file read alone. Carried by [`crate::pack`] beside
+    /// the model, as `first_pass` is.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub origin: String,
 }
 
 /// What the first PRR at a retested die's (x, y) said; the die's row holds the last one.

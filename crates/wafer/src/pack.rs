@@ -3,7 +3,8 @@
 //!
 //! `WSPK`, a little-endian `u16` format version, then the postcard encoding of the model. Columns
 //! stay columns (a `Vec<f32>` is its raw values), so packing and unpacking cost about a memcpy.
-//! Format 3 appends each wafer's first-pass attempts ([`crate::FirstPass`]) after the model;
+//! Format 3 appends, per wafer, its first-pass attempts ([`crate::FirstPass`]) and its file of
+//! origin after the model;
 //! format 2 (without them) still reads, as a file without retests, so files kept by an earlier
 //! build (the page's library, the edge's store) still open.
 //!
@@ -49,8 +50,12 @@ pub fn encode(f: &TestFile) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
     out.extend_from_slice(&VERSION.to_le_bytes());
     let out = postcard::to_extend(f, out).expect("the model serialises into a Vec");
-    let first: Vec<&[crate::FirstPass]> = f.wafers.iter().map(|w| &w.first_pass[..]).collect();
-    postcard::to_extend(&first, out).expect("first passes serialise into a Vec")
+    let extra: Vec<(&[crate::FirstPass], &str)> = f
+        .wafers
+        .iter()
+        .map(|w| (&w.first_pass[..], w.origin.as_str()))
+        .collect();
+    postcard::to_extend(&extra, out).expect("first passes serialise into a Vec")
 }
 
 /// Unpack what [`encode`] wrote.
@@ -64,17 +69,19 @@ pub fn decode(bytes: &[u8]) -> Result<TestFile, PackError> {
     let corrupt = |e: postcard::Error| PackError::Corrupt(e.to_string());
     let (mut f, rest): (TestFile, _) = postcard::take_from_bytes(body).map_err(corrupt)?;
     if v >= 3 {
-        let first: Vec<Vec<crate::FirstPass>> = postcard::from_bytes(rest).map_err(corrupt)?;
-        if first.len() != f.wafers.len() {
+        let extra: Vec<(Vec<crate::FirstPass>, String)> =
+            postcard::from_bytes(rest).map_err(corrupt)?;
+        if extra.len() != f.wafers.len() {
             return Err(PackError::Corrupt(
                 "first passes do not match the wafers".into(),
             ));
         }
-        for (w, first) in f.wafers.iter_mut().zip(first) {
+        for (w, (first, origin)) in f.wafers.iter_mut().zip(extra) {
             if first.iter().any(|p| p.row as usize >= w.dies.len()) {
                 return Err(PackError::Corrupt("a first pass names no die".into()));
             }
             w.first_pass = first;
+            w.origin = origin;
         }
     }
     Ok(f)
@@ -98,6 +105,11 @@ mod tests {
         let back = decode(&old).unwrap();
         assert!(back.wafers.iter().all(|w| w.first_pass.is_empty()));
         assert!(format!("{:?}", back.wafers[0].dies) == format!("{:?}", f.wafers[0].dies));
+        // A lot's wafers keep their file of origin through packing.
+        let lot = crate::lot::merge(vec![("a".into(), f.clone()), ("b".into(), f.clone())]);
+        let back = decode(&encode(&lot)).unwrap();
+        let origins: Vec<&str> = back.wafers.iter().map(|w| w.origin.as_str()).collect();
+        assert_eq!(origins, ["a", "a", "a", "b", "b", "b"]);
         assert_eq!(decode(b"nope"), Err(PackError::NotPacked));
         let mut v2 = packed.clone();
         v2[4] = 9;
