@@ -24,11 +24,9 @@ pub fn reticle(
 ) -> Result<String, String> {
     let ws = wafers(f, wafer)?;
     if json {
-        let all: Vec<_> = ws
-            .iter()
-            .map(|w| json!({"wafer": w.id, "reticle": stats::place::reticle(&w.dies, spec)}))
-            .collect();
-        return Ok(serde_json::to_string_pretty(&json!({ "wafers": all })).unwrap() + "\n");
+        return Ok(per_wafer(&ws, "reticle", |w| {
+            json!(stats::place::reticle(&w.dies, spec))
+        }));
     }
     let mut out = String::new();
     for w in ws {
@@ -49,6 +47,24 @@ pub fn reticle(
         }
     }
     Ok(out)
+}
+
+/// `{"wafers": [{"wafer": ID, key: what(wafer)}, ...]}`, pretty.
+fn per_wafer(
+    ws: &[&wafer::Wafer],
+    key: &str,
+    what: impl Fn(&wafer::Wafer) -> serde_json::Value,
+) -> String {
+    let all: Vec<_> = ws
+        .iter()
+        .map(|w| {
+            let mut o = serde_json::Map::new();
+            o.insert("wafer".into(), json!(w.id));
+            o.insert(key.into(), what(w));
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    serde_json::to_string_pretty(&json!({ "wafers": all })).unwrap_or_default() + "\n"
 }
 
 fn wafers<'a>(f: &'a TestFile, id: Option<&str>) -> Result<Vec<&'a wafer::Wafer>, String> {
@@ -95,11 +111,9 @@ pub fn zones(
 ) -> Result<String, String> {
     let ws = wafers(f, wafer)?;
     if json {
-        let all: Vec<_> = ws
-            .iter()
-            .map(|w| json!({"wafer": w.id, "zones": stats::place::zones(w, spec, first_pass)}))
-            .collect();
-        return Ok(serde_json::to_string_pretty(&json!({ "wafers": all })).unwrap() + "\n");
+        return Ok(per_wafer(&ws, "zones", |w| {
+            json!(stats::place::zones(w, spec, first_pass))
+        }));
     }
     let mut out = String::new();
     for w in ws {
