@@ -41,19 +41,10 @@ const FIRST_MAP_FRAMES: u32 = 600;
 const RECENT: usize = 8;
 
 /// File `seq` is open: classify its wafers (after its first map, if the classifier is not
-/// running yet).
+/// running yet). Their feature grids are made after the first map too, one wafer per task: a lot
+/// of large wafers would otherwise hold the page's thread before its map shows.
 pub fn file(st: St, doc: &Rc<Doc>, seq: u32) {
-    let grids: Vec<Option<&features::FeatureGrid>> =
-        (0..doc.file.wafers.len()).map(|i| doc.grid(i)).collect();
-    if grids.iter().all(Option::is_none) {
-        return;
-    }
-    let bytes = crate::protocol::grids_to_bytes(&grids);
-    SENT.with_borrow_mut(|s| {
-        s.push((seq, doc.clone()));
-        let extra = s.len().saturating_sub(RECENT);
-        s.drain(..extra);
-    });
+    let doc = doc.clone();
     leptos::task::spawn_local(async move {
         let mut frames = 0;
         while CHANNEL.with_borrow(Option::is_none)
@@ -63,6 +54,23 @@ pub fn file(st: St, doc: &Rc<Doc>, seq: u32) {
             next_frame().await;
             frames += 1;
         }
+        let n = doc.file.wafers.len();
+        for i in 0..n {
+            let _ = doc.grid(i);
+            if n > 1 {
+                crate::loader::sleep_ms(0).await;
+            }
+        }
+        let grids: Vec<Option<&features::FeatureGrid>> = (0..n).map(|i| doc.grid(i)).collect();
+        if grids.iter().all(Option::is_none) {
+            return;
+        }
+        let bytes = crate::protocol::grids_to_bytes(&grids);
+        SENT.with_borrow_mut(|s| {
+            s.push((seq, doc.clone()));
+            let extra = s.len().saturating_sub(RECENT);
+            s.drain(..extra);
+        });
         if let Some(ch) = channel(st).await {
             let grids = Uint8Array::from(&bytes[..]);
             ch.post(ToWorker::Grids { seq, grids });

@@ -18,8 +18,9 @@ pub enum Subject {
 pub struct Doc {
     pub name: String,
     pub file: TestFile,
-    /// Per wafer: (x, y) -> row.
-    index: Vec<HashMap<(i16, i16), usize>>,
+    /// Per wafer: (x, y) -> row, made the first time the wafer is pointed at: a lot of a million
+    /// dies would otherwise spend a tenth of a second on the page's thread before its first map.
+    index: Vec<OnceCell<HashMap<(i16, i16), usize>>>,
     stack: OnceCell<Stack>,
     /// Per wafer, then the stack: geometry walks every die, so it is computed once, not per
     /// pointer move or frame.
@@ -41,19 +42,7 @@ pub struct Stack {
 
 impl Doc {
     pub fn new(name: String, file: TestFile) -> Doc {
-        let index = file
-            .wafers
-            .iter()
-            .map(|w| {
-                w.dies
-                    .x
-                    .iter()
-                    .zip(&w.dies.y)
-                    .enumerate()
-                    .map(|(i, (&x, &y))| ((x, y), i))
-                    .collect()
-            })
-            .collect();
+        let index = (0..file.wafers.len()).map(|_| OnceCell::new()).collect();
         let geometry = (0..=file.wafers.len()).map(|_| OnceCell::new()).collect();
         let grids = (0..file.wafers.len()).map(|_| OnceCell::new()).collect();
         let first = (0..file.wafers.len()).map(|_| OnceCell::new()).collect();
@@ -165,7 +154,18 @@ impl Doc {
     /// Row of the die at (x, y) in a subject's table.
     pub fn row_at(&self, s: Subject, xy: (i16, i16)) -> Option<usize> {
         match s {
-            Subject::Wafer(i) => self.index[i].get(&xy).copied(),
+            Subject::Wafer(i) => {
+                let w = self.file.wafers.get(i)?;
+                let index = self.index[i].get_or_init(|| {
+                    let d = &w.dies;
+                    d.x.iter()
+                        .zip(&d.y)
+                        .enumerate()
+                        .map(|(r, (&x, &y))| ((x, y), r))
+                        .collect()
+                });
+                index.get(&xy).copied()
+            }
             Subject::Stack => self.stack().index.get(&xy).copied(),
         }
     }

@@ -157,7 +157,8 @@ mod tests {
         let hard: u64 = a.bins.hard.values().map(|b| b.count).sum::<u64>() * 2
             + b.bins.hard.values().map(|b| b.count).sum::<u64>();
         assert_eq!(lot.bins.hard.values().map(|b| b.count).sum::<u64>(), hard);
-        // One file stays as it was.
-        assert_eq!(merge(vec![("b".into(), b.clone())]), b);
+        // One file stays as it was (compared as text: NaN results are not equal to themselves).
+        let one = merge(vec![("b".into(), b.clone())]);
+        assert!(format!("{one:?}") == format!("{b:?}"));
     }
 }
