@@ -109,6 +109,13 @@ pub fn short(v: f64) -> String {
     }
 }
 
+/// The category at axis position `x` of `n` categories placed at 0, 1, ..., n - 1: a tick
+/// between them gets no label.
+fn slot(x: f64, n: usize) -> Option<usize> {
+    let i = x.round();
+    ((x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n).then_some(i as usize)
+}
+
 const LIMIT: RGBColor = RGBColor(200, 30, 30);
 const BAR: RGBColor = RGBColor(44, 123, 229);
 
@@ -220,14 +227,7 @@ pub fn boxplots(
     };
     let (lo, hi) = ((lo - pad) as f32, (hi + pad) as f32);
     let n = groups.len();
-    let label = |x: &f64| {
-        let i = x.round();
-        if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-            groups[i as usize].0.clone()
-        } else {
-            String::new()
-        }
-    };
+    let label = |x: &f64| slot(*x, n).map_or(String::new(), |i| groups[i].0.clone());
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
@@ -282,14 +282,7 @@ pub fn bars(
     let top = items.iter().map(|i| i.1).fold(0.0, f64::max).max(1.0);
     let n = items.len();
     // Row k from the top sits at y = n - 1 - k.
-    let label = |y: &f64| {
-        let i = y.round();
-        if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-            items[n - 1 - i as usize].0.clone()
-        } else {
-            String::new()
-        }
-    };
+    let label = |y: &f64| slot(*y, n).map_or(String::new(), |i| items[n - 1 - i].0.clone());
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();

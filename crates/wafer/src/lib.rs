@@ -20,6 +20,8 @@ pub mod decompress;
 pub mod demo;
 pub mod error;
 pub mod export;
+mod first_pass;
+mod geometry;
 pub mod lot;
 pub mod model;
 #[cfg(feature = "pack")]
