@@ -6,7 +6,9 @@
 //   (`#status`'s `data-stats-ms`), and the time until the test list shows;
 // - for both, the page's thread: every task over 50 ms (the browser's Long Tasks API) from
 //   choosing the file until everything has arrived (map, statistics, thumbnails, labels).
-//   Goal: none.
+//   Goal: none. Each long task is placed against the page's state: while the file arrives
+//   (before `#status` says `drawing`), before its first map (`ready`), or after it; and the
+//   median gap between two thumbnails shows what drawing one costs.
 // Medians of RUNS (default 3), each in a fresh page.
 import { join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
@@ -26,8 +28,17 @@ async function measure(browser, file, done) {
   const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
   await page.addInitScript(() => {
     window.__long = [];
+    window.__seen = {};
     new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push({ at: e.startTime, ms: e.duration }); })
       .observe({ type: 'longtask', buffered: true });
+    // When the page's state changes: each frame, note the first time it is seen.
+    const tick = () => {
+      const s = document.querySelector('#status')?.dataset.state;
+      const thumbs = document.querySelectorAll('#gallery img[src^="blob:"]').length;
+      for (const key of [`state:${s}`, `thumbs:${thumbs}`]) window.__seen[key] ??= performance.now();
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
   });
   await page.goto(url);
   await page.waitForFunction(() => document.querySelector('#backend') && !document.querySelector('#backend').textContent.includes('starting'));
@@ -35,11 +46,23 @@ async function measure(browser, file, done) {
   const t0 = await page.evaluate(() => performance.now());
   await page.setInputFiles('#file-input', file);
   await page.waitForFunction(done, null, { timeout: 300000, polling: 50 });
-  const r = await page.evaluate((t0) => ({
-    ms: performance.now() - t0,
-    long: window.__long.filter((e) => e.at >= t0).map((e) => e.ms),
-    stats: Number(document.querySelector('#status')?.dataset.statsMs),
-  }), t0);
+  const r = await page.evaluate((t0) => {
+    const seen = window.__seen;
+    const drawing = seen['state:drawing'] ?? Infinity;
+    const ready = seen['state:ready'] ?? Infinity;
+    const long = window.__long.filter((e) => e.at >= t0);
+    const end = (e) => e.at + e.ms;
+    const thumbs = Object.entries(seen).filter(([k]) => k.startsWith('thumbs:') && k !== 'thumbs:0')
+      .map(([, t]) => t).sort((a, b) => a - b);
+    const gaps = thumbs.slice(1).map((t, i) => t - thumbs[i]);
+    return {
+      ms: performance.now() - t0,
+      long: long.map((e) => e.ms),
+      phase: long.map((e) => `${end(e) <= drawing + 20 ? 'arrival' : end(e) <= ready + 20 ? 'first map' : 'after'} ${e.ms.toFixed(0)}`),
+      gap: gaps.length ? gaps.sort((a, b) => a - b)[Math.floor(gaps.length / 2)] : null,
+      stats: Number(document.querySelector('#status')?.dataset.statsMs),
+    };
+  }, t0);
   await page.close();
   return r;
 }
@@ -60,6 +83,9 @@ try {
     console.log(`${name}: ${median(rs.map((r) => r.ms)).toFixed(0)} ms to everything (median of ${rs.length});`
       + ` page-thread tasks over 50 ms per run: ${rs.map((r) => r.long.length).join(', ')};`
       + ` longest per run: ${worst.map((w) => w.toFixed(0)).join(', ')} ms`);
+    console.log(`  long tasks by phase (ms), first run: ${rs[0].phase.join(', ') || 'none'}`);
+    const gaps = rs.map((r) => r.gap).filter((g) => g !== null);
+    if (gaps.length) console.log(`  median gap between two thumbnails: ${median(gaps).toFixed(0)} ms`);
     return rs;
   };
   report('gallery of 25 wafers x ~40k dies (file to all thumbnails and labels)', gallery);
