@@ -42,6 +42,11 @@ pub fn bench() -> Result {
             c.args(["bench", "-p", "wafer", "--bench", "read"]);
             sh(c)
         })?;
+        p.run("native: unpacking a packed file, format 4 vs 3", || {
+            let mut c = cargo();
+            c.args(["bench", "-p", "wafer", "--bench", "pack"]);
+            sh(c)
+        })?;
         p.run("wasm32: the reader under Node on the same bytes", || {
             let mut c = cargo();
             c.args(["build", "--profile", "wasm", "-p", "wasm-reader-bench"]);

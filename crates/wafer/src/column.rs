@@ -24,6 +24,20 @@ enum Cells {
     Sparse(Vec<(u32, f32)>),
 }
 
+/// A column's cells as stored: dense from a first row, or sorted (row, value) pairs.
+#[cfg(feature = "pack")]
+pub(crate) enum RawCells<'a> {
+    Dense(u32, &'a [f32]),
+    Sparse(&'a [(u32, f32)]),
+}
+
+/// [`RawCells`], owned.
+#[cfg(feature = "pack")]
+pub(crate) enum OwnedCells {
+    Dense(u32, Vec<f32>),
+    Sparse(Vec<(u32, f32)>),
+}
+
 /// The results of catalogue entry [`Column::test`] on one table; NaN for rows without one.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -83,6 +97,30 @@ impl Column {
             .into_iter()
             .flat_map(|p| p.iter().map(|&(r, x)| (r as usize, x)));
         d.chain(s)
+    }
+
+    /// The stored cells and the count of results written, for `pack`'s raw layout.
+    #[cfg(feature = "pack")]
+    pub(crate) fn raw(&self) -> (u64, RawCells<'_>) {
+        let cells = match &self.cells {
+            Cells::Dense { first, values } => RawCells::Dense(*first, values),
+            Cells::Sparse(pairs) => RawCells::Sparse(pairs),
+        };
+        (self.written, cells)
+    }
+
+    /// A column from what [`Column::raw`] gave. The caller checks the rows (`pack` does).
+    #[cfg(feature = "pack")]
+    pub(crate) fn from_raw(test: u32, written: u64, cells: OwnedCells) -> Column {
+        let cells = match cells {
+            OwnedCells::Dense(first, values) => Cells::Dense { first, values },
+            OwnedCells::Sparse(pairs) => Cells::Sparse(pairs),
+        };
+        Column {
+            test,
+            cells,
+            written,
+        }
     }
 
     /// Bytes held by the cells (capacity, not length).

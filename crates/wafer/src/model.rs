@@ -123,6 +123,20 @@ pub struct StrColumn {
 }
 
 impl StrColumn {
+    /// The buffer and each row's (start, end) in it, for `pack`'s raw layout.
+    #[cfg(feature = "pack")]
+    pub(crate) fn raw(&self) -> (&str, &[(u32, u32)]) {
+        (&self.bytes, &self.spans)
+    }
+    /// A column from what [`StrColumn::raw`] gave; None unless every span lies inside the
+    /// buffer on character boundaries (so [`StrColumn::get`] cannot panic).
+    #[cfg(feature = "pack")]
+    pub(crate) fn from_raw(bytes: String, spans: Vec<(u32, u32)>) -> Option<StrColumn> {
+        let ok = spans.iter().all(|&(s, e)| {
+            s <= e && bytes.is_char_boundary(s as usize) && bytes.is_char_boundary(e as usize)
+        });
+        ok.then_some(StrColumn { bytes, spans })
+    }
     pub fn len(&self) -> usize {
         self.spans.len()
     }

@@ -1,22 +1,29 @@
 //! The compact binary of a parsed [`TestFile`]: how the app's parsing Web Worker hands a file to
-//! the page, and how the edge will store and serve parsed wafers.
+//! the page, and how the edge stores and serves parsed wafers.
 //!
-//! `WSPK`, a little-endian `u16` format version, then the postcard encoding of the model. Columns
-//! stay columns (a `Vec<f32>` is its raw values), so packing and unpacking cost about a memcpy.
-//! Format 3 appends, per wafer, its first-pass attempts ([`crate::FirstPass`]) and its file of
-//! origin after the model;
-//! format 2 (without them) still reads, as a file without retests, so files kept by an earlier
-//! build (the page's library, the edge's store) still open.
+//! `WSPK`, a little-endian `u16` format version, then (format 4) the length (`u32`) and postcard
+//! encoding of the file with its die tables left empty, each wafer's die table and then the
+//! loose parts' as raw little-endian columns (`table`), and last, per wafer, its first-pass
+//! attempts ([`crate::FirstPass`]) and file of origin. The die tables are nearly all of a file's
+//! bytes, so unpacking one costs about a copy. The page does it on its own thread when a file
+//! arrives, one table at a time ([`Unpacker`]), straight from the buffer the worker moved to it
+//! (any [`Source`]), so a big lot never holds the thread for long.
+//!
+//! Older formats still read, so files kept by an earlier build (the page's library, the edge's
+//! store) still open: 3 is the whole model in postcard, then the first passes and origins; 2 is
+//! 3 without them (a file without retests).
 //!
 //! Not for: interchange with other tools (use STDF or `waferscope export`).
 
 use std::fmt;
 
-use crate::TestFile;
+use crate::{DieTable, TestFile, Wafer};
+
+mod table;
 
 const MAGIC: &[u8; 4] = b"WSPK";
 /// Bumped whenever the model's serialised shape changes.
-pub const VERSION: u16 = 3;
+pub const VERSION: u16 = 4;
 /// The oldest format [`decode`] still reads.
 const OLDEST: u16 = 2;
 
@@ -49,7 +56,18 @@ impl std::error::Error for PackError {}
 pub fn encode(f: &TestFile) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
     out.extend_from_slice(&VERSION.to_le_bytes());
-    let out = postcard::to_extend(f, out).expect("the model serialises into a Vec");
+    let skeleton = postcard::to_allocvec(&without_tables(f)).expect("the model serialises");
+    out.extend_from_slice(&(skeleton.len() as u32).to_le_bytes());
+    out.extend_from_slice(&skeleton);
+    for w in &f.wafers {
+        table::put_table(&mut out, &w.dies);
+    }
+    table::put_table(&mut out, &f.loose_parts);
+    put_extra(f, out)
+}
+
+/// Per wafer, its first passes and origin (formats 3 and 4).
+fn put_extra(f: &TestFile, out: Vec<u8>) -> Vec<u8> {
     let extra: Vec<(&[crate::FirstPass], &str)> = f
         .wafers
         .iter()
@@ -58,33 +76,168 @@ pub fn encode(f: &TestFile) -> Vec<u8> {
     postcard::to_extend(&extra, out).expect("first passes serialise into a Vec")
 }
 
-/// Unpack what [`encode`] wrote.
-pub fn decode(bytes: &[u8]) -> Result<TestFile, PackError> {
-    let rest = bytes.strip_prefix(MAGIC).ok_or(PackError::NotPacked)?;
-    let (v, body) = rest.split_at_checked(2).ok_or(PackError::NotPacked)?;
-    let v = u16::from_le_bytes([v[0], v[1]]);
-    if !(OLDEST..=VERSION).contains(&v) {
-        return Err(PackError::Version(v));
+/// `f` with every die table empty: what format 4 gives postcard.
+fn without_tables(f: &TestFile) -> TestFile {
+    let wafers = f
+        .wafers
+        .iter()
+        .map(|w| Wafer {
+            id: w.id.clone(),
+            head: w.head,
+            site_group: w.site_group,
+            start_time: w.start_time,
+            finish_time: w.finish_time,
+            geometry: w.geometry.clone(),
+            dies: DieTable::default(),
+            parts: w.parts,
+            superseded: w.superseded,
+            part_hard_bins: w.part_hard_bins.clone(),
+            wrr: w.wrr,
+            // Carried after the tables, as in format 3.
+            first_pass: Vec::new(),
+            origin: String::new(),
+        })
+        .collect();
+    TestFile {
+        format: f.format,
+        meta: f.meta.clone(),
+        wafers,
+        loose_parts: DieTable::default(),
+        bins: f.bins.clone(),
+        tests: f.tests.clone(),
+        record_counts: f.record_counts.clone(),
+        records_total: f.records_total,
+        bytes_read: f.bytes_read,
+        warnings: f.warnings.clone(),
     }
-    let corrupt = |e: postcard::Error| PackError::Corrupt(e.to_string());
-    let (mut f, rest): (TestFile, _) = postcard::take_from_bytes(body).map_err(corrupt)?;
-    if v >= 3 {
-        let extra: Vec<(Vec<crate::FirstPass>, String)> =
-            postcard::from_bytes(rest).map_err(corrupt)?;
-        if extra.len() != f.wafers.len() {
+}
+
+/// Packed bytes wherever they are: a slice, or (in the page) the buffer a worker moved to it,
+/// read a column at a time into its place without a copy of the whole.
+pub trait Source {
+    fn len(&self) -> usize;
+    /// Copy `dst.len()` bytes from `at` (the caller checks the range against [`Source::len`]).
+    fn read(&self, at: usize, dst: &mut [u8]);
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Source for [u8] {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
+    }
+    fn read(&self, at: usize, dst: &mut [u8]) {
+        dst.copy_from_slice(&self[at..at + dst.len()]);
+    }
+}
+
+/// Unpack what [`encode`] wrote (or an older format).
+pub fn decode(bytes: &[u8]) -> Result<TestFile, PackError> {
+    let mut u = Unpacker::new(bytes)?;
+    while u.step()? {}
+    u.finish()
+}
+
+/// Unpacks a file in steps of one die table, so a caller on a UI thread can yield between
+/// them: [`Unpacker::new`], [`Unpacker::step`] until it answers false, [`Unpacker::finish`].
+/// Formats 2 and 3 unpack whole in `new`.
+pub struct Unpacker<'a, S: Source + ?Sized> {
+    r: table::Reader<'a, S>,
+    file: TestFile,
+    /// Tables unpacked so far: the wafers' in order, then the loose parts'.
+    done: usize,
+    version: u16,
+}
+
+impl<'a, S: Source + ?Sized> Unpacker<'a, S> {
+    pub fn new(src: &'a S) -> Result<Self, PackError> {
+        let mut r = table::Reader { src, at: 0 };
+        let head = r.bytes(6).map_err(|_| PackError::NotPacked)?;
+        if head[..4] != MAGIC[..] {
+            return Err(PackError::NotPacked);
+        }
+        let version = u16::from_le_bytes([head[4], head[5]]);
+        if !(OLDEST..=VERSION).contains(&version) {
+            return Err(PackError::Version(version));
+        }
+        let (file, done) = if version >= 4 {
+            let n = r.u32("the file's header")? as usize;
+            let skeleton = r.bytes(n)?;
+            (postcard::from_bytes(&skeleton).map_err(corrupt)?, 0)
+        } else {
+            // The whole model in postcard: one step.
+            let body = r.bytes(src.len() - 6)?;
+            let (file, rest): (TestFile, _) = postcard::take_from_bytes(&body).map_err(corrupt)?;
+            let mut u = Unpacker {
+                done: file.wafers.len() + 1,
+                file,
+                version,
+                r,
+            };
+            u.r.at = src.len() - rest.len();
+            return Ok(u);
+        };
+        Ok(Unpacker {
+            r,
+            file,
+            done,
+            version,
+        })
+    }
+
+    /// Unpack the next die table; false once none is left.
+    pub fn step(&mut self) -> Result<bool, PackError> {
+        let wafers = self.file.wafers.len();
+        if self.done > wafers {
+            return Ok(false);
+        }
+        let table = self.r.table(self.file.tests.tests.len())?;
+        match self.file.wafers.get_mut(self.done) {
+            Some(w) => w.dies = table,
+            None => self.file.loose_parts = table,
+        }
+        self.done += 1;
+        Ok(self.done <= wafers)
+    }
+
+    /// Dies unpacked so far, for progress.
+    pub fn dies(&self) -> usize {
+        self.file.wafers.iter().map(|w| w.dies.len()).sum()
+    }
+
+    /// The file, once every [`Unpacker::step`] is done.
+    pub fn finish(mut self) -> Result<TestFile, PackError> {
+        if self.done <= self.file.wafers.len() {
             return Err(PackError::Corrupt(
-                "first passes do not match the wafers".into(),
+                "unpacking stopped before the end".into(),
             ));
         }
-        for (w, (first, origin)) in f.wafers.iter_mut().zip(extra) {
-            if first.iter().any(|p| p.row as usize >= w.dies.len()) {
-                return Err(PackError::Corrupt("a first pass names no die".into()));
+        let mut f = self.file;
+        if self.version >= 3 {
+            let rest = self.r.bytes(self.r.src.len() - self.r.at)?;
+            let extra: Vec<(Vec<crate::FirstPass>, String)> =
+                postcard::from_bytes(&rest).map_err(corrupt)?;
+            if extra.len() != f.wafers.len() {
+                return Err(PackError::Corrupt(
+                    "first passes do not match the wafers".into(),
+                ));
             }
-            w.first_pass = first;
-            w.origin = origin;
+            for (w, (first, origin)) in f.wafers.iter_mut().zip(extra) {
+                if first.iter().any(|p| p.row as usize >= w.dies.len()) {
+                    return Err(PackError::Corrupt("a first pass names no die".into()));
+                }
+                w.first_pass = first;
+                w.origin = origin;
+            }
         }
+        self.file = TestFile::default();
+        Ok(f)
     }
-    Ok(f)
+}
+
+fn corrupt(e: postcard::Error) -> PackError {
+    PackError::Corrupt(e.to_string())
 }
 
 #[cfg(test)]
@@ -98,6 +251,11 @@ mod tests {
         let back = decode(&packed).unwrap();
         assert_eq!(format!("{f:?}"), format!("{back:?}"));
         assert!(f.wafers.iter().any(|w| !w.first_pass.is_empty()));
+        // Format 3 (the whole model in postcard, then the first passes) still reads, whole.
+        let mut v3 = MAGIC.to_vec();
+        v3.extend_from_slice(&3u16.to_le_bytes());
+        let v3 = put_extra(&f, postcard::to_extend(&f, v3).unwrap());
+        assert_eq!(format!("{f:?}"), format!("{:?}", decode(&v3).unwrap()));
         // Format 2 is format 3 without the first passes: it still reads, without retests.
         let mut old = MAGIC.to_vec();
         old.extend_from_slice(&2u16.to_le_bytes());
@@ -118,5 +276,39 @@ mod tests {
             decode(&packed[..packed.len() / 2]),
             Err(PackError::Corrupt(_))
         ));
+    }
+
+    #[test]
+    fn damaged_tables_are_errors_never_panics_or_huge_allocations() {
+        let f = crate::read(&crate::demo::demo_files()[0].bytes).unwrap();
+        let packed = encode(&f);
+        // Cut anywhere (a prime stride keeps it quick): an error, or for a cut inside the
+        // trailing first passes, still an error.
+        for cut in (6..packed.len()).step_by(97) {
+            assert!(decode(&packed[..cut]).is_err(), "cut at {cut}");
+        }
+        // A table that claims 4 billion dies in a few bytes.
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        let skeleton = postcard::to_allocvec(&without_tables(&TestFile::default())).unwrap();
+        out.extend_from_slice(&(skeleton.len() as u32).to_le_bytes());
+        out.extend_from_slice(&skeleton);
+        out.extend_from_slice(&u32::MAX.to_le_bytes());
+        out.extend_from_slice(&[0; 16]);
+        assert!(matches!(decode(&out), Err(PackError::Corrupt(m)) if m.contains("x runs past")));
+        // A die whose verdict byte is not a verdict.
+        let mut t = DieTable::at([(0, 0)]);
+        t.verdict[0] = crate::Verdict::Pass;
+        let mut bytes = Vec::new();
+        table::put_table(&mut bytes, &t);
+        let at = 4 + 2 + 4 + 2 + 4 + 2 + 4 + 2 + 4; // x, y, hard bin, soft bin, the verdicts' length
+        assert_eq!(bytes[at], 1);
+        bytes[at] = 7;
+        let r = table::Reader {
+            src: &bytes[..],
+            at: 0,
+        }
+        .table(0);
+        assert!(matches!(r, Err(PackError::Corrupt(m)) if m.contains("verdict")));
     }
 }
