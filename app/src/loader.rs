@@ -3,7 +3,7 @@
 //! which `classify` hands to the classifier worker. Every message is a `protocol::ToWorker` or
 //! `protocol::FromWorker`; their JS form is `protocol::js`'s business.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -29,6 +29,9 @@ thread_local! {
     /// packed files): the worker answers in order, so each answer takes the front one, and the
     /// library can keep the original beside the parsed file.
     static SOURCES: RefCell<VecDeque<Option<File>>> = const { RefCell::new(VecDeque::new()) };
+    /// The file (its `seq`) being unpacked, and its statistics if they came meanwhile.
+    static UNPACKING: Cell<Option<u32>> = const { Cell::new(None) };
+    static PENDING_STATS: RefCell<Option<(u32, String, f64)>> = const { RefCell::new(None) };
 }
 
 /// Post a message that reads a file, noting its source.
@@ -135,35 +138,99 @@ pub(crate) async fn sleep_ms(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
+/// The packed bytes as they arrived from the worker (JS memory): each column is copied from
+/// them straight into its place in wasm memory, never the whole buffer at once.
+struct JsBytes(Uint8Array);
+
+impl wafer::pack::Source for JsBytes {
+    fn len(&self) -> usize {
+        self.0.length() as usize
+    }
+    fn read(&self, at: usize, dst: &mut [u8]) {
+        self.0
+            .subarray(at as u32, (at + dst.len()) as u32)
+            .copy_to(dst);
+    }
+}
+
+/// How long one slice of unpacking may hold the page's thread before it yields (the browser
+/// calls a task over 50 ms long; one table of a big wafer takes a few ms).
+const UNPACK_SLICE_MS: f64 = 20.0;
+
+/// Unpack a file a die table at a time, yielding to the browser between slices; None when
+/// `current` says a newer file came meanwhile.
+async fn unpack(
+    src: &JsBytes,
+    current: impl Fn() -> bool,
+) -> Result<Option<wafer::TestFile>, wafer::pack::PackError> {
+    let mut u = wafer::pack::Unpacker::new(src)?;
+    let mut slice = js_sys::Date::now();
+    while u.step()? {
+        if js_sys::Date::now() - slice > UNPACK_SLICE_MS {
+            sleep_ms(0).await;
+            if !current() {
+                return Ok(None);
+            }
+            slice = js_sys::Date::now();
+        }
+    }
+    u.finish().map(Some)
+}
+
+/// A file's test statistics, into app state: only for the file on screen.
+fn stats_arrived(st: St, seq: u32, json: &str, ms: f64) {
+    if seq == st.seq.get_untracked() {
+        st.stats_ms.set(Some(ms));
+        match serde_json::from_str(json) {
+            Ok(s) => st.stats.set(Some(Rc::new(s))),
+            Err(e) => web_sys::console::error_1(&format!("statistics: {e}").into()),
+        }
+    }
+}
+
 /// What the worker answered, into app state.
 fn received(st: St, msg: FromWorker<JsWire>) {
     match msg {
         FromWorker::Progress { fraction } => st.progress.set(Some(fraction)),
         FromWorker::Done(p) => {
-            // The one copy into wasm memory; the worker moved the buffer to this thread.
-            let bytes = p.packed.to_vec();
             let original = source_read();
             st.progress.set(None);
             st.parse_ms.set(Some(p.parse_ms));
             st.seq.set(p.seq);
-            match wafer::pack::decode(&bytes) {
-                Ok(file) => {
-                    let doc = Rc::new(Doc::new(p.name, file));
-                    st.open(doc.clone());
-                    crate::classify::file(st, &doc, p.seq);
-                    crate::library::keep::opened(st, doc, bytes, original);
+            leptos::task::spawn_local(async move {
+                // The buffer the worker moved to this thread: unpacked from where it is, and
+                // kept by the library as it is.
+                let src = JsBytes(p.packed.clone());
+                UNPACKING.set(Some(p.seq));
+                let unpacked = unpack(&src, || st.seq.get_untracked() == p.seq).await;
+                if UNPACKING.get() == Some(p.seq) {
+                    UNPACKING.set(None);
                 }
-                Err(e) => st.fail(&p.name, &e.to_string()),
-            }
+                let pending = PENDING_STATS.take().filter(|s| s.0 == p.seq);
+                match unpacked {
+                    Ok(Some(file)) => {
+                        let doc = Rc::new(Doc::new(p.name, file));
+                        st.open(doc.clone());
+                        crate::panels::settle(st);
+                        if let Some((seq, json, ms)) = pending {
+                            stats_arrived(st, seq, &json, ms);
+                        }
+                        crate::classify::file(st, &doc, p.seq);
+                        crate::library::keep::opened(st, doc, p.packed, original);
+                    }
+                    // A newer file arrived meanwhile.
+                    Ok(None) => {}
+                    Err(e) => st.fail(&p.name, &e.to_string()),
+                }
+            });
         }
         FromWorker::Stats { seq, json, ms } => {
-            // Only for the file on screen.
-            if seq == st.seq.get_untracked() {
-                st.stats_ms.set(Some(ms));
-                match serde_json::from_str(&json) {
-                    Ok(s) => st.stats.set(Some(Rc::new(s))),
-                    Err(e) => web_sys::console::error_1(&format!("statistics: {e}").into()),
-                }
+            // Statistics of a file still unpacking wait for it, so the panel never shows them
+            // beside the file before.
+            if UNPACKING.get() == Some(seq) {
+                PENDING_STATS.set(Some((seq, json, ms)));
+            } else {
+                stats_arrived(st, seq, &json, ms);
             }
         }
         FromWorker::Failed { name, message } => {

@@ -202,6 +202,9 @@ pub struct St {
     pub storage: RwSignal<Option<(f64, f64, bool)>>,
     /// Show each retested die's first result instead of its final one.
     pub first_pass: RwSignal<bool>,
+    /// Tasks since the open file arrived: the analysis panels draw one per task after it
+    /// (`panels::Later`), so a big file never holds the page's thread for long.
+    pub settled: RwSignal<u8>,
     pub emphasis: RwSignal<Option<Rc<Emphasis>>, LocalStorage>,
     /// How the zones panel cuts the wafer, and whether the map draws them.
     pub zones: RwSignal<stats::ZoneSpec>,
@@ -258,6 +261,7 @@ impl St {
             storage: RwSignal::new(None),
             model_note: RwSignal::new(None),
             first_pass: RwSignal::new(false),
+            settled: RwSignal::new(0),
             emphasis: RwSignal::new_local(None),
             zones: RwSignal::new(stats::ZoneSpec::default()),
             show_zones: RwSignal::new(false),
@@ -297,6 +301,7 @@ impl St {
         self.selected.set(None);
         self.loading.set(None);
         self.first_pass.set(false);
+        self.settled.set(0);
         self.forget_marks();
         self.doc.set(Some(doc));
     }

@@ -113,9 +113,18 @@ pub fn App() -> impl IntoView {
                     <FileTitle/>
                     <MapCanvas map=map><crate::overlay::Overlay map=map/><Tooltip/></MapCanvas>
                     <p class="hint">"Drag to pan · wheel or pinch to zoom · arrows and +/− · F or double-click to fit · click a die to pin it · shift-drag to select dies"</p>
-                    <Gallery/>
+                    <Later step=1><Gallery/></Later>
                 </section>
-                <aside class="right"><Pattern/><Pinned/><Selection/><Retests/><Tests/><Histogram/><Zones/><Reticle/><Sites/></aside>
+                <aside class="right">
+                    <Pattern/><Pinned/>
+                    <Later step=4><Selection/></Later>
+                    <Later step=5><Retests/></Later>
+                    <Later step=2><Tests/></Later>
+                    <Later step=3><Histogram/></Later>
+                    <Later step=6><Zones/></Later>
+                    <Later step=7><Reticle/></Later>
+                    <Later step=8><Sites/></Later>
+                </aside>
             </main>
             <div class="drop-hint">"Drop STDF files (.stdf, .std, .gz, .bz2, .xz, .zip) to open them; several make one lot"</div>
             <Status/>

@@ -167,7 +167,7 @@ pub async fn list(db: &IdbDatabase) -> Result<Vec<(u32, Entry)>, LibraryError> {
 pub async fn add(
     db: &IdbDatabase,
     entry: &Entry,
-    packed: &[u8],
+    packed: &Uint8Array,
     original: Option<&web_sys::File>,
 ) -> Result<u32, LibraryError> {
     let what = format!("keeping {} in the library", entry.name);
@@ -204,9 +204,13 @@ pub async fn add(
         // A full quota may throw here or abort the transaction later: both end up in `e`.
         store.put_with_key(v, &key.into()).map(|_| ()).map_err(e)
     };
-    let bytes = Uint8Array::from(packed);
+    // As a Blob: putting 50 MB of bytes makes IndexedDB clone them on the page's thread (80 ms
+    // for a lot of a million dies); a Blob is one copy into the browser's blob store, then a
+    // reference. Older entries hold the bytes themselves; `packed` reads both.
+    let parts = js_sys::Array::of1(packed);
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(e)?;
     let stored = put(&s[0], &json.into())
-        .and_then(|_| put(&s[1], &bytes.into()))
+        .and_then(|_| put(&s[1], &blob))
         .and_then(|_| original.map_or(Ok(()), |f| put(&s[2], f)));
     if let Err(x) = stored {
         let _ = t.abort();
@@ -227,7 +231,15 @@ pub async fn packed(db: &IdbDatabase, key: u32) -> Result<Vec<u8>, LibraryError>
             quota: false,
         });
     }
-    Ok(v.unchecked_into::<Uint8Array>().to_vec())
+    match v.dyn_into::<web_sys::Blob>() {
+        Ok(blob) => {
+            let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+                .await
+                .map_err(e)?;
+            Ok(Uint8Array::new(&buffer).to_vec())
+        }
+        Err(v) => Ok(v.unchecked_into::<Uint8Array>().to_vec()),
+    }
 }
 
 /// The original file kept with entry `key`.

@@ -90,7 +90,9 @@ pub fn refresh(st: St) {
 
 /// A file was read and is on screen: keep it, with its original when the user keeps originals
 /// (or, reopened from the library, note the time).
-pub fn opened(st: St, doc: Rc<Doc>, packed: Vec<u8>, original: Option<web_sys::File>) {
+/// `packed` is the worker's buffer as it came (JS memory): IndexedDB keeps it without another
+/// copy out of wasm memory.
+pub fn opened(st: St, doc: Rc<Doc>, packed: js_sys::Uint8Array, original: Option<web_sys::File>) {
     match st.origin.get_untracked() {
         Origin::Demo => {}
         Origin::Library(key) => {
@@ -100,7 +102,7 @@ pub fn opened(st: St, doc: Rc<Doc>, packed: Vec<u8>, original: Option<web_sys::F
         }
         Origin::New => {
             let original = original.filter(|_| st.keep_original.get_untracked());
-            let mut entry = Entry::of(&doc, packed.len(), now());
+            let mut entry = Entry::of(&doc, packed.length() as usize, now());
             entry.original = original.as_ref().map(|f| f.size() as u64);
             with_db(st, move |db| async move {
                 let added = idb::add(&db, &entry, &packed, original.as_ref()).await;

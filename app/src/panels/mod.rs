@@ -4,7 +4,10 @@
 //! lot), `histogram` (the test's charts), `retests` (first pass), `zones`, `sites`, `reticle`, `selection` (a rectangle of dies). Their text comes from `details`; they read `state` only (never the map:
 //! the page places the tooltip inside the map's frame).
 
+use leptos::prelude::*;
 use paint::Rgba;
+
+use crate::state::St;
 
 mod compare;
 mod exports;
@@ -37,6 +40,33 @@ pub use sites::Sites;
 pub use summary::Summary;
 pub use tests::Tests;
 pub use zones::Zones;
+
+/// Analysis panels in the order they draw after a file opens, one per task (`Later`).
+pub const LATER_STEPS: u8 = 8;
+
+/// Its children only from the `step`-th task after the open file arrived: each analysis panel
+/// counts over the whole file or wafer when it first draws, and together they held the page's
+/// thread for well over 50 ms; one per task, the map comes first and the page stays responsive.
+#[component]
+pub fn Later(step: u8, children: ChildrenFn) -> impl IntoView {
+    let st = expect_context::<St>();
+    let ready = Memo::new(move |_| st.settled.get() >= step);
+    move || ready.get().then(|| children())
+}
+
+/// Count the tasks after a file opened (`St::settled`), up to [`LATER_STEPS`]; a file opened
+/// meanwhile starts the count again (its own chain carries on, this one stops).
+pub fn settle(st: St) {
+    leptos::task::spawn_local(async move {
+        for k in 1..=LATER_STEPS {
+            crate::loader::sleep_ms(0).await;
+            if st.settled.get_untracked() != k - 1 {
+                return;
+            }
+            st.settled.set(k);
+        }
+    });
+}
 
 /// A palette colour as CSS.
 fn css(c: Rgba) -> String {
