@@ -9,6 +9,10 @@
 //   Goal: none. Each long task is placed against the page's state: while the file arrives
 //   (before `#status` says `drawing`), before its first map (`ready`), or after it; and the
 //   median gap between two thumbnails shows what drawing one costs.
+//   A Chromium trace of the same run splits each long task into the page's own work and the
+//   time it waited on the GPU process to read the canvas back (`GLES2::ReadPixels` in a frame's
+//   commit): with software GL (SwiftShader, as here) every frame with a new map is drawn on the
+//   CPU and read back before the compositor can use it, which a hardware GPU does not need.
 // Medians of RUNS (default 3), each in a fresh page.
 import { join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
@@ -43,9 +47,16 @@ async function measure(browser, file, done) {
   await page.goto(url);
   await page.waitForFunction(() => document.querySelector('#backend') && !document.querySelector('#backend').textContent.includes('starting'));
   await page.waitForTimeout(500);
+  const cdp = await page.context().newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (d) => events.push(...d.value));
+  const traced = new Promise((resolve) => cdp.on('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.start', { categories: 'toplevel,gpu', transferMode: 'ReportEvents' });
   const t0 = await page.evaluate(() => performance.now());
   await page.setInputFiles('#file-input', file);
   await page.waitForFunction(done, null, { timeout: 300000, polling: 50 });
+  await cdp.send('Tracing.end');
+  await traced;
   const r = await page.evaluate((t0) => {
     const seen = window.__seen;
     const drawing = seen['state:drawing'] ?? Infinity;
@@ -64,6 +75,17 @@ async function measure(browser, file, done) {
     };
   }, t0);
   await page.close();
+  // The page's thread in the trace: each task over 50 ms, and its wait for the canvas readback.
+  const threads = new Map(events.filter((e) => e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args.name]));
+  const main = events.filter((e) => e.ph === 'X' && e.dur && threads.get(`${e.pid}:${e.tid}`) === 'CrRendererMain');
+  const within = (e, t) => e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur;
+  const runs = main.filter((e) => e.name === 'ThreadControllerImpl::RunTask' && e.dur > 50000);
+  // Tasks run inside tasks (nested run loops): count the outermost.
+  r.traced = runs.filter((t) => !runs.some((o) => o !== t && within(t, o))).map((t) => {
+    const inside = (e) => within(e, t);
+    const gpu = main.filter((e) => e.name === 'GLES2::ReadPixels' && inside(e)).reduce((a, e) => a + e.dur, 0);
+    return { ms: t.dur / 1000, own: (t.dur - gpu) / 1000 };
+  });
   return r;
 }
 
@@ -84,6 +106,10 @@ try {
       + ` page-thread tasks over 50 ms per run: ${rs.map((r) => r.long.length).join(', ')};`
       + ` longest per run: ${worst.map((w) => w.toFixed(0)).join(', ')} ms`);
     console.log(`  long tasks by phase (ms), first run: ${rs[0].phase.join(', ') || 'none'}`);
+    const own = rs.map((r) => Math.max(0, ...r.traced.map((t) => t.own)));
+    console.log(`  traced, per run: tasks over 50 ms ${rs.map((r) => r.traced.length).join(', ')};`
+      + ` longest without the wait for the software GPU's canvas readback: ${own.map((w) => w.toFixed(0)).join(', ')} ms;`
+      + ` first run's tasks (whole/own ms): ${rs[0].traced.map((t) => `${t.ms.toFixed(0)}/${t.own.toFixed(0)}`).join(', ') || 'none'}`);
     const gaps = rs.map((r) => r.gap).filter((g) => g !== null);
     if (gaps.length) console.log(`  median gap between two thumbnails: ${median(gaps).toFixed(0)} ms`);
     return rs;
