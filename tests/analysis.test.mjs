@@ -1,7 +1,7 @@
 // From looking to finding out (issue 15), in the page: the lot gallery, retests (first pass and
-// the dies a retest changed), zones, probe sites, a rectangle chosen on the map, and pareto bars
+// the dies a retest changed), zones, probe sites, a rectangle and a lasso chosen on the map, and pareto bars
 // that mark their dies. Every number is checked against the CLI (`info`, `zones`, `sites`,
-// `stats --rect`), and every mark on the map by its pixels (WebGL2, so screenshots see the map).
+// `stats --rect`, `stats --lasso`), and every mark on the map by its pixels (WebGL2, so screenshots see the map).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -179,6 +179,44 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
       assert.ok(await page.$('#selection-rect'));
       await page.click('#selection-clear');
       await until(page, () => !document.querySelector('#selection'));
+    });
+
+    await t.test('a lasso drawn on the map: its dies and yield as stats --lasso counts them', async () => {
+      await page.check('#selection-lasso-mode');
+      const box = await page.locator('#map').boundingBox();
+      const at = (x, y) => page.evaluate(([x, y]) => window.waferscope_die_screen(x, y), [x, y]);
+      // A triangle through three die centres, drawn in small steps as a hand would.
+      const corners = [await at(12, -30), await at(24, -30), await at(18, -18)];
+      await page.keyboard.down('Shift');
+      await page.mouse.move(box.x + corners[0][0], box.y + corners[0][1]);
+      await page.mouse.down();
+      for (const [x, y] of [...corners.slice(1), corners[0]]) {
+        await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
+      }
+      await page.mouse.up();
+      await page.keyboard.up('Shift');
+      await page.mouse.move(5, 5);
+      await until(page, () => document.querySelector('#selection') && JSON.parse(document.querySelector('#selection').dataset.json).lasso);
+      const sel = await data(page, '#selection');
+      assert.ok(sel.lasso.length >= 20, `a lasso of ${sel.lasso.length} points`);
+      // The CLI counts the dies inside the same path, from the file.
+      const path = sel.lasso.map(([x, y]) => `${x},${y}`).join(';');
+      const cli = json('stats', lot2, '--wafer', 'GAL-LOT-02', `--lasso=${path}`);
+      assert.deepEqual(sel.selection, cli.selection);
+      assert.equal(sel.selection.dies + sel.rest.dies, 1456);
+      // About half the triangle's 13 x 13 box of dies (exactly which dies on its edges fall
+      // inside depends on where the pointer's steps landed).
+      assert.ok(sel.selection.dies > 60 && sel.selection.dies < 110, `${sel.selection.dies} dies`);
+      await page.waitForTimeout(300);
+      const inside = lotDies.find((d) => d.x === 18 && d.y === -26);
+      const outside = lotDies.find((d) => d.x === 30 && d.y === -10);
+      const [pi, po] = await pixels([inside, outside]);
+      near(pi, await binColor(inside.bin), 'die inside the lasso');
+      near(po, fade(await binColor(outside.bin)), 'die outside the lasso');
+      assert.ok(await page.$('#selection-lasso'));
+      await page.click('#selection-clear');
+      await until(page, () => !document.querySelector('#selection'));
+      await page.uncheck('#selection-lasso-mode');
     });
 
     await t.test('a pareto bar marks its bin\'s dies on the map', async () => {

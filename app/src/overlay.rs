@@ -1,5 +1,5 @@
-//! What is drawn over the map in SVG, in the map's own coordinates: the rectangle being dragged
-//! (shift-drag), the chosen selection, the zones (ring circles, quadrant lines) and the stepper's
+//! What is drawn over the map in SVG, in the map's own coordinates: the rectangle or lasso being
+//! dragged (shift-drag), the chosen selection, the zones (ring circles, quadrant lines) and the stepper's
 //! fields (reticle grid). SVG, not the
 //! renderer, so these lines stay sharp at any zoom and cost the GPU nothing.
 
@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use paint::{MapGeometry, View};
-use stats::Rect;
+use stats::{Lasso, Rect, Region};
 
 use crate::doc::{Doc, Subject};
 use crate::map::{MapHandle, dpr};
@@ -40,10 +40,25 @@ pub fn rect_of_drag(st: St, map: MapHandle, d: [f64; 4]) -> Option<Rect> {
     })
 }
 
-/// Choose `rect` on the wafer shown: its dies stand out on the map.
-pub fn select(st: St, rect: Option<Rect>) {
-    st.selection.set(rect);
-    let keep = rect.and_then(|r| {
+/// The lasso drawn along `path` (CSS pixels of the map), in fractional die coordinates; None
+/// for fewer than 3 points (a click).
+pub fn lasso_of_path(st: St, map: MapHandle, path: &[[f64; 2]]) -> Option<Lasso> {
+    let (_, _, g, v) = frame(st, map)?;
+    let points: Vec<[f32; 2]> = path
+        .iter()
+        .map(|p| {
+            let d = g.die_point(v.to_world([p[0] as f32, p[1] as f32]));
+            // Hundredths of a die: short to print, and far finer than a pointer.
+            d.map(|c| (c * 100.0).round() / 100.0)
+        })
+        .collect();
+    (points.len() >= 3).then_some(Lasso { points })
+}
+
+/// Choose `region` on the wafer shown: its dies stand out on the map.
+pub fn select(st: St, region: Option<Region>) {
+    st.selection.set(region.clone());
+    let keep = region.as_ref().and_then(|r| {
         let (doc, s) = st.shown()?;
         let d = doc.try_dies(s)?;
         Some(
@@ -55,11 +70,11 @@ pub fn select(st: St, rect: Option<Rect>) {
     let was_selection = st
         .emphasis
         .with_untracked(|e| e.as_ref().is_some_and(|e| e.source == Source::Selection));
-    match (keep, rect) {
+    match (keep, region) {
         (Some(keep), Some(r)) => st.emphasis.set(Some(Rc::new(Emphasis::new(
             Source::Selection,
             keep,
-            format!("x {}..{}, y {}..{}", r.x[0], r.x[1], r.y[0], r.y[1]),
+            r.describe(),
         )))),
         _ if was_selection => st.emphasis.set(None),
         _ => {}
@@ -76,16 +91,33 @@ pub fn Overlay(map: MapHandle) -> impl IntoView {
             view! { <rect class="drag" x=x y=y width=w height=h></rect> }
         })
     };
+    let path = move || {
+        let path = st.lasso_path.get();
+        (path.len() >= 2).then(|| {
+            let points = svg_points(path.iter().map(|p| [p[0] as f32, p[1] as f32]));
+            view! { <polyline class="drag" points=points></polyline> }
+        })
+    };
     let selection = move || {
-        let r = st.selection.get()?;
+        let region = st.selection.get()?;
         let (_, _, g, v) = frame(st, map)?;
-        // The union of the corner dies' rectangles, whichever way the axes run.
-        let a = g.die_rect(r.x[0], r.y[0]);
-        let b = g.die_rect(r.x[1], r.y[1]);
-        let p = v.to_pixel([a[0].min(b[0]), a[1].min(b[1])]);
-        let q = v.to_pixel([a[2].max(b[2]), a[3].max(b[3])]);
-        Some(view! {
-            <rect id="selection-rect" class="selection" x=p[0] y=p[1] width=q[0] - p[0] height=q[1] - p[1]></rect>
+        Some(match region {
+            Region::Rect(r) => {
+                // The union of the corner dies' rectangles, whichever way the axes run.
+                let a = g.die_rect(r.x[0], r.y[0]);
+                let b = g.die_rect(r.x[1], r.y[1]);
+                let p = v.to_pixel([a[0].min(b[0]), a[1].min(b[1])]);
+                let q = v.to_pixel([a[2].max(b[2]), a[3].max(b[3])]);
+                view! {
+                    <rect id="selection-rect" class="selection" x=p[0] y=p[1] width=q[0] - p[0] height=q[1] - p[1]></rect>
+                }
+                .into_any()
+            }
+            Region::Lasso(l) => {
+                let points = svg_points(l.points.iter().map(|&d| v.to_pixel(g.world_of(d))));
+                view! { <polygon id="selection-lasso" class="selection" points=points></polygon> }
+                    .into_any()
+            }
         })
     };
     let zones = move || {
@@ -151,5 +183,13 @@ pub fn Overlay(map: MapHandle) -> impl IntoView {
             .collect();
         Some(view! { <g id="reticle-drawn">{lines}</g> })
     };
-    view! { <svg class="overlay" id="overlay">{reticle}{zones}{selection}{drag}</svg> }
+    view! { <svg class="overlay" id="overlay">{reticle}{zones}{selection}{drag}{path}</svg> }
+}
+
+/// SVG's `points` attribute.
+fn svg_points(points: impl Iterator<Item = [f32; 2]>) -> String {
+    points
+        .map(|p| format!("{:.1},{:.1}", p[0], p[1]))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -212,10 +212,14 @@ pub struct St {
     /// The stepper's field, and whether the map draws the field grid.
     pub reticle: RwSignal<stats::ReticleSpec>,
     pub show_reticle: RwSignal<bool>,
-    /// A rectangle of die coordinates chosen on the wafer shown (shift-drag on the map).
-    pub selection: RwSignal<Option<stats::Rect>>,
+    /// Dies chosen on the wafer shown (shift-drag on the map): a rectangle or a lasso.
+    pub selection: RwSignal<Option<stats::Region>>,
     /// The rectangle being dragged, in CSS pixels of the map: two corners.
     pub dragging: RwSignal<Option<[f64; 4]>>,
+    /// Whether a shift-drag draws a lasso (else a rectangle), and the lasso being drawn, in CSS
+    /// pixels of the map.
+    pub lasso: RwSignal<bool>,
+    pub lasso_path: RwSignal<Vec<[f64; 2]>>,
 }
 
 pub fn now_ms() -> f64 {
@@ -269,6 +273,8 @@ impl St {
             show_reticle: RwSignal::new(false),
             selection: RwSignal::new(None),
             dragging: RwSignal::new(None),
+            lasso: RwSignal::new(false),
+            lasso_path: RwSignal::new(Vec::new()),
         }
     }
 
@@ -311,6 +317,7 @@ impl St {
         self.emphasis.set(None);
         self.selection.set(None);
         self.dragging.set(None);
+        self.lasso_path.set(Vec::new());
     }
 
     /// The open document and the subject shown, when there is something to draw.

@@ -25,12 +25,21 @@ pub(super) fn unmark(st: St) {
     crate::overlay::select(st, None);
 }
 
-/// The end of a shift-drag: the dragged rectangle becomes the selection (none for a click).
+/// The end of a shift-drag: the dragged rectangle or the drawn lasso becomes the selection
+/// (none for a click).
 pub(super) fn end_selection(st: St, map: MapHandle) {
     let dragged = st.dragging.get_untracked();
     st.dragging.set(None);
-    let rect = dragged.and_then(|d| crate::overlay::rect_of_drag(st, map, d));
-    crate::overlay::select(st, rect);
+    let path = st.lasso_path.get_untracked();
+    st.lasso_path.set(Vec::new());
+    let region = if st.lasso.get_untracked() {
+        crate::overlay::lasso_of_path(st, map, &path).map(stats::Region::Lasso)
+    } else {
+        dragged
+            .and_then(|d| crate::overlay::rect_of_drag(st, map, d))
+            .map(stats::Region::Rect)
+    };
+    crate::overlay::select(st, region);
 }
 
 /// Size the canvas's backing store to its CSS box.

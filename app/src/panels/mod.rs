@@ -1,7 +1,7 @@
 //! The panels around the map, one file each by purpose: `pickers` (wafer and layer), `legend`,
 //! `summary` (yield, pareto: a bar's click marks its dies), `tests` (test statistics), `pattern`
 //! (the classifier's answer), `hover` (tooltip, pinned die), `compare`, `exports`, `gallery` (the
-//! lot), `histogram` (the test's charts), `retests` (first pass), `zones`, `sites`, `reticle`, `selection` (a rectangle of dies). Their text comes from `details`; they read `state` only (never the map:
+//! lot), `histogram` (the test's charts), `retests` (first pass), `zones`, `sites`, `reticle`, `selection` (a rectangle or a lasso of dies). Their text comes from `details`; they read `state` only (never the map:
 //! the page places the tooltip inside the map's frame).
 
 use leptos::prelude::*;

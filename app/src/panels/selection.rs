@@ -1,10 +1,10 @@
-//! The rectangle chosen on the map (shift-drag): its dies, yield and bins beside the rest of the
-//! wafer, and the test the map shows inside against outside (`waferscope stats --rect` gives the
-//! same numbers).
+//! The dies chosen on the map (shift-drag: a rectangle, or a lasso when the panel's "Lasso" is
+//! ticked): their count and yield beside the rest of the wafer, and the test the map shows
+//! inside against outside (`waferscope stats --rect` or `--lasso` gives the same numbers).
 
 use leptos::prelude::*;
 use paint::Layer;
-use stats::Tally;
+use stats::{Region, Tally};
 
 use crate::doc::Subject;
 use crate::state::St;
@@ -22,8 +22,17 @@ pub fn Selection() -> impl IntoView {
     move || {
         let (doc, s) = st.shown()?;
         let Subject::Wafer(i) = s else { return None };
+        let shape = view! {
+            <label class="muted" title="Shift-drag draws a free shape instead of a rectangle">
+                <input type="checkbox" id="selection-lasso-mode" prop:checked=move || st.lasso.get()
+                    on:change=move |e| st.lasso.set(event_target_checked(&e)) />
+                " Lasso"
+            </label>
+        };
         let Some(r) = st.selection.get() else {
-            return Some(view! { <p class="muted hint" id="selection-hint">"Shift-drag on the map to select dies"</p> }.into_any());
+            return Some(view! {
+                <p class="muted hint" id="selection-hint">"Shift-drag on the map to select dies " {shape}</p>
+            }.into_any());
         };
         let d = &doc.file.wafers[i].dies;
         let inside = r.rows(d);
@@ -36,7 +45,16 @@ pub fn Selection() -> impl IntoView {
             Tally::of(d, inside.iter().copied()),
             Tally::of(d, outside.iter().copied()),
         );
-        let json = serde_json::json!({ "rect": r, "selection": &sel, "rest": &rest }).to_string();
+        // The keys `waferscope stats --rect` / `--lasso --json` write.
+        let json = match &r {
+            Region::Rect(rect) => {
+                serde_json::json!({ "rect": rect, "selection": &sel, "rest": &rest })
+            }
+            Region::Lasso(l) => {
+                serde_json::json!({ "lasso": &l.points, "selection": &sel, "rest": &rest })
+            }
+        }
+        .to_string();
         let test = match st.layer.get() {
             Layer::Test(t) => {
                 let lim = stats::limits(&doc.file.tests.tests[t]);
@@ -57,11 +75,12 @@ pub fn Selection() -> impl IntoView {
         };
         Some(view! {
             <div class="panel selection" id="selection" data-dies=sel.dies data-json=json>
-                <h3>{format!("Selection · x {}..{}, y {}..{}", r.x[0], r.x[1], r.y[0], r.y[1])}</h3>
+                <h3>{format!("Selection · {}", r.describe())}</h3>
                 <p>{format!("Selected: {}", line(&sel))}</p>
                 <p>{format!("Rest of the wafer: {}", line(&rest))}</p>
                 {test}
                 <button id="selection-clear" on:click=move |_| crate::overlay::select(st, None)>"Clear the selection"</button>
+                {shape}
             </div>
         }.into_any())
     }

@@ -92,6 +92,10 @@ enum Command {
         /// needs --wafer): a selection on the map. The JSON then has its dies and yield too.
         #[arg(long, requires = "wafer", value_parser = place::parse_rect)]
         rect: Option<::stats::Rect>,
+        /// Only the dies whose centres lie inside this closed path, X,Y;X,Y;... in die
+        /// coordinates, fractions allowed (needs --wafer): a lasso drawn on the map.
+        #[arg(long, requires = "wafer", conflicts_with = "rect", value_parser = place::parse_lasso)]
+        lasso: Option<::stats::Lasso>,
         /// The table's order (JSON keeps catalogue order).
         #[arg(long, value_enum, default_value_t = stats::Order::Number)]
         sort: stats::Order,
@@ -282,11 +286,15 @@ fn main() -> ExitCode {
             test,
             wafer,
             rect,
+            lasso,
             sort,
             json,
         } => with_file(&file, |f| {
-            if let (Some(rect), Some(id)) = (rect, wafer.as_deref()) {
-                let out = place::selection(f, id, rect, test, json).map_err(io::Error::other)?;
+            let region = rect
+                .map(::stats::Region::Rect)
+                .or(lasso.clone().map(::stats::Region::Lasso));
+            if let (Some(region), Some(id)) = (region, wafer.as_deref()) {
+                let out = place::selection(f, id, region, test, json).map_err(io::Error::other)?;
                 return io::stdout().write_all(out.as_bytes());
             }
             let mut tests =

@@ -1,13 +1,20 @@
-//! `waferscope zones`, `sites` and `stats --rect`: where on the wafer (the `stats` crate's
+//! `waferscope zones`, `sites` and `stats --rect` / `--lasso`: where on the wafer (the `stats` crate's
 //! `place` module), as JSON (the numbers the page shows) or as a table.
 
 use serde_json::json;
-use stats::{Rect, Tally, ZoneSpec};
+use stats::{Lasso, Rect, Region, Tally, ZoneSpec};
 use wafer::TestFile;
 
 /// Rect from `X0:X1,Y0:Y1`, for clap.
 pub fn parse_rect(s: &str) -> Result<Rect, String> {
     Rect::parse(s).ok_or_else(|| format!("{s:?}: expected X0:X1,Y0:Y1 in die coordinates"))
+}
+
+/// Lasso from `X,Y;X,Y;...`, for clap.
+pub fn parse_lasso(s: &str) -> Result<Lasso, String> {
+    Lasso::parse(s).ok_or_else(|| {
+        format!("{s:?}: expected at least 3 points X,Y;X,Y;X,Y in (fractional) die coordinates")
+    })
 }
 
 /// ReticleSpec from `WxH[+DX+DY]`, for clap.
@@ -201,26 +208,27 @@ pub fn sites(
 pub fn selection(
     f: &TestFile,
     wafer: &str,
-    rect: Rect,
+    region: Region,
     test: Option<u32>,
     json: bool,
 ) -> Result<String, String> {
     let w = f
         .wafer(wafer)
         .ok_or_else(|| format!("no wafer {wafer:?} in this file"))?;
-    let rows = rect.rows(&w.dies);
+    let rows = region.rows(&w.dies);
     let tally = Tally::of(&w.dies, rows.iter().copied());
     let tests = stats::of_rows(f, wafer, &rows, test).map_err(|e| e.to_string())?;
     if json {
-        let doc = json!({"rect": rect, "selection": tally, "tests": tests});
+        // The page's selection panel writes the same keys.
+        let doc = match &region {
+            Region::Rect(r) => json!({"rect": r, "selection": tally, "tests": tests}),
+            Region::Lasso(l) => json!({"lasso": l.points, "selection": tally, "tests": tests}),
+        };
         return Ok(serde_json::to_string_pretty(&doc).unwrap() + "\n");
     }
     Ok(format!(
-        "selection x {}..{}, y {}..{}: {} dies, yield {}, top bins {}\n{}",
-        rect.x[0],
-        rect.x[1],
-        rect.y[0],
-        rect.y[1],
+        "selection {}: {} dies, yield {}, top bins {}\n{}",
+        region.describe(),
         tally.dies,
         pct(tally.yield_),
         top_bins(&tally),

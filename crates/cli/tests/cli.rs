@@ -341,7 +341,7 @@ fn exported(path: &str, wafer: Option<&str>) -> (Vec<String>, Vec<Vec<String>>) 
 
 /// `sites`, `zones` and `stats --rect` against the dies `export` writes, counted here.
 #[test]
-fn sites_zones_and_a_rectangle_agree_with_the_exported_dies() {
+fn sites_zones_a_rectangle_and_a_lasso_agree_with_the_exported_dies() {
     // Sites, on the 8-site Flex file: dies, passes and one test's mean per site.
     let path = corpus("Teradyne_Flex_3.stdf.xz");
     let path = path.to_str().unwrap();
@@ -448,4 +448,26 @@ fn sites_zones_and_a_rectangle_agree_with_the_exported_dies() {
     assert!(!sel["tests"].as_array().unwrap().is_empty());
     let bad = run(&["stats", "--rect", "1:2,3:4", lot2]);
     assert_ne!(bad.status.code(), Some(0), "--rect needs --wafer");
+
+    // A lasso: a diamond round (15, -22), its corners half a die off the lattice so no centre
+    // lies on an edge; inside means |x - 15| + |y + 22| < 6.5, counted from the export.
+    let inside: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| {
+            let (a, b): (i32, i32) = (r[x].parse().unwrap(), r[yc].parse().unwrap());
+            (a - 15).abs() + (b + 22).abs() < 7
+        })
+        .collect();
+    let sel = run_json(&[
+        "stats",
+        "--json",
+        "--wafer",
+        "GAL-LOT-02",
+        "--lasso=8.5,-22;15,-15.5;21.5,-22;15,-28.5",
+        lot2,
+    ]);
+    assert_eq!(sel["selection"]["dies"].as_u64(), Some(inside.len() as u64));
+    let pass = inside.iter().filter(|r| r[verdict] == "pass").count();
+    assert_eq!(sel["selection"]["pass"].as_u64(), Some(pass as u64));
+    assert_eq!(sel["lasso"].as_array().map(Vec::len), Some(4));
 }

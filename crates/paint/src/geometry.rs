@@ -123,6 +123,31 @@ impl MapGeometry {
         [x0, y0, x0 + self.die_w, y0 + 1.0]
     }
 
+    /// The world point of fractional die coordinates, where die (x, y)'s centre is (x, y): how a
+    /// lasso kept in die coordinates is drawn at any zoom.
+    pub fn world_of(&self, p: [f32; 2]) -> [f32; 2] {
+        let [x0, y0] = self.die_origin_f(p[0], p[1]);
+        [x0 + 0.5 * self.die_w, y0 + 0.5]
+    }
+
+    /// Fractional die coordinates of a world point, the inverse of [`MapGeometry::world_of`]:
+    /// where a lasso's points are kept, so the CLI counts the same dies (`stats --lasso`).
+    pub fn die_point(&self, world: [f32; 2]) -> [f32; 2] {
+        let col = world[0] / self.die_w - 0.5;
+        let row = world[1] - 0.5;
+        let x = if self.x_grows_left {
+            self.x_max as f32 - col
+        } else {
+            self.x_min as f32 + col
+        };
+        let y = if self.y_grows_up {
+            self.y_max as f32 - row
+        } else {
+            self.y_min as f32 + row
+        };
+        [x, y]
+    }
+
     /// The die coordinates under a world point (it may hold no die).
     pub fn die_at(&self, world: [f32; 2]) -> (i16, i16) {
         let col = (world[0] / self.die_w).floor();
@@ -268,6 +293,11 @@ mod tests {
         );
         assert_eq!(m.die_at([2.5, 0.5]), (0, 0));
         assert_eq!(m.die_at([0.5, 1.5]), (2, 1));
+        // A die's centre is its coordinates as a point, and the two maps invert each other.
+        assert_eq!(m.die_point([2.5, 0.5]), [0.0, 0.0]);
+        assert_eq!(m.die_point([0.5, 1.5]), [2.0, 1.0]);
+        assert_eq!(m.world_of([1.25, 0.5]), [1.25, 1.0]);
+        assert_eq!(m.die_point(m.world_of([1.25, 0.5])), [1.25, 0.5]);
         // Grid cells follow the screen: the cell's rectangle is the die's.
         assert_eq!(m.grid_size(), (3, 2));
         for (x, y) in [(0, 0), (2, 1), (1, 0)] {

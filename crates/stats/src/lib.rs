@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use wafer::{DieTable, TestFile, TestKind};
 
 pub mod place;
-pub use place::{Rect, Retests, Reticle, ReticleSpec, Site, Tally, ZoneSpec, Zones};
+pub use place::{Lasso, Rect, Region, Retests, Reticle, ReticleSpec, Site, Tally, ZoneSpec, Zones};
 
 /// A test's limits; either may be missing.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -19,6 +19,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use wafer::{DieTable, Verdict, Wafer};
 
+mod region;
+pub use region::{Lasso, Rect, Region};
+
 /// Dies counted by verdict and hard bin.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
@@ -213,40 +216,6 @@ pub fn sites(tables: &[&DieTable], test: Option<(usize, crate::Limits)>) -> Vec<
             }
         })
         .collect()
-}
-
-/// A rectangle of die coordinates, both ends included.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rect {
-    pub x: [i16; 2],
-    pub y: [i16; 2],
-}
-
-impl Rect {
-    /// `X0:X1,Y0:Y1` (either order).
-    pub fn parse(s: &str) -> Option<Rect> {
-        let (xs, ys) = s.split_once(',')?;
-        let pair = |p: &str| -> Option<[i16; 2]> {
-            let (a, b) = p.split_once(':')?;
-            let (a, b): (i16, i16) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-            Some([a.min(b), a.max(b)])
-        };
-        Some(Rect {
-            x: pair(xs)?,
-            y: pair(ys)?,
-        })
-    }
-
-    pub fn contains(&self, x: i16, y: i16) -> bool {
-        (self.x[0]..=self.x[1]).contains(&x) && (self.y[0]..=self.y[1]).contains(&y)
-    }
-
-    /// The rows of `dies` inside.
-    pub fn rows(&self, dies: &DieTable) -> Vec<usize> {
-        (0..dies.len())
-            .filter(|&r| self.contains(dies.x[r], dies.y[r]))
-            .collect()
-    }
 }
 
 /// The stepper's field (reticle), in dies: `width` x `height` dies per shot, and the die

@@ -250,3 +250,29 @@ fn reticle_positions_repeat_every_field_and_offsets_shift_them() {
     assert_eq!(ReticleSpec::parse("4x"), None);
     assert_eq!(ReticleSpec::parse("4x3+1"), None, "both offsets or none");
 }
+
+#[test]
+fn a_lasso_takes_the_dies_whose_centres_it_encloses() {
+    let w = disc();
+    // A triangle around (0, 0), (1, 0) and (0, 1), its edges half a die out, so no centre lies
+    // on an edge: (1, 1) is outside (the hypotenuse passes between), as is (-1, 0).
+    let l = Lasso::parse("-0.5,-0.5; 2,-0.5; -0.5,2").unwrap();
+    let mut got: Vec<(i16, i16)> = l
+        .rows(&w.dies)
+        .iter()
+        .map(|&r| (w.dies.x[r], w.dies.y[r]))
+        .collect();
+    got.sort();
+    assert_eq!(got, [(0, 0), (0, 1), (1, 0)]);
+    // A bow tie (the path crosses itself): each lobe holds its die, the crossing none twice.
+    let bow = Lasso::parse("-2.5,-0.5; 2.5,0.5; 2.5,-0.5; -2.5,0.5").unwrap();
+    assert!(bow.contains(-2, 0) && bow.contains(2, 0) && !bow.contains(0, 1));
+    // The same dies through Region, and a rectangle as before.
+    let r = Region::Lasso(l.clone());
+    assert_eq!(r.rows(&w.dies), l.rows(&w.dies));
+    let rect = Region::Rect(Rect::parse("-1:1,0:2").unwrap());
+    assert_eq!(rect.rows(&w.dies).len(), 9);
+    assert_eq!(Lasso::parse("0,0;1,1"), None);
+    assert_eq!(Lasso::parse("0,0;1,x;2,2"), None);
+    assert_eq!(Lasso::parse("0,0;1,inf;2,2"), None);
+}
