@@ -22,7 +22,7 @@ pub fn Retests() -> impl IntoView {
         if w.first_pass.is_empty() {
             return None;
         }
-        let r = stats::place::retests(w);
+        let r = stats::place::retests(w, doc.first_pass(i));
         let json = serde_json::to_string(&r).unwrap_or_default();
         let first = st.first_pass.get();
         let marked = st

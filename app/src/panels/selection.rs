@@ -34,7 +34,13 @@ pub fn Selection() -> impl IntoView {
                 <p class="muted hint" id="selection-hint">"Shift-drag on the map to select dies " {shape}</p>
             }.into_any());
         };
-        let d = &doc.file.wafers[i].dies;
+        // The first pass when the map shows it, as the zones and the sites count.
+        let first = st.first_pass.get();
+        let d = if first {
+            doc.first_pass(i)
+        } else {
+            &doc.file.wafers[i].dies
+        };
         let inside = r.rows(d);
         let mut is_in = vec![false; d.len()];
         for &k in &inside {
@@ -75,7 +81,7 @@ pub fn Selection() -> impl IntoView {
         };
         Some(view! {
             <div class="panel selection" id="selection" data-dies=sel.dies data-json=json>
-                <h3>{format!("Selection · {}", r.describe())}</h3>
+                <h3>{format!("Selection · {}{}", r.describe(), if first { " · first pass" } else { "" })}</h3>
                 <p>{format!("Selected: {}", line(&sel))}</p>
                 <p>{format!("Rest of the wafer: {}", line(&rest))}</p>
                 {test}

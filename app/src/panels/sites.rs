@@ -14,7 +14,9 @@ pub fn Sites() -> impl IntoView {
     move || {
         let (doc, s) = st.shown()?;
         let f = &doc.file;
+        // The first pass when the map shows it, as the zones and the reticle count.
         let tables: Vec<&wafer::DieTable> = match s {
+            Subject::Wafer(i) if st.first_pass.get() => vec![doc.first_pass(i)],
             Subject::Wafer(i) => vec![&f.wafers[i].dies],
             Subject::Stack => f.wafers.iter().map(|w| &w.dies).collect(),
         };

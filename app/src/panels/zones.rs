@@ -36,7 +36,12 @@ pub fn Zones() -> impl IntoView {
         let (doc, s) = st.shown()?;
         let Subject::Wafer(i) = s else { return None };
         let spec = st.zones.get();
-        let z = stats::place::zones(&doc.file.wafers[i], spec, st.first_pass.get());
+        let dies = if st.first_pass.get() {
+            doc.first_pass(i)
+        } else {
+            &doc.file.wafers[i].dies
+        };
+        let z = stats::place::zones(&doc.file.wafers[i], spec, dies);
         let json = serde_json::to_string(&z).unwrap_or_default();
         let rings: Vec<_> = z
             .rings

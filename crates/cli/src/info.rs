@@ -26,7 +26,7 @@ fn wafer_json(w: &Wafer) -> Value {
         "parts": w.parts,
         "dies": w.dies.len(),
         "superseded": w.superseded,
-        "retests": stats::place::retests(w),
+        "retests": stats::place::retests(w, &w.first_pass_dies()),
         "x_range": range(ranges.map(|r| r.0)),
         "y_range": range(ranges.map(|r| r.1)),
         "hard_bins": hard_bins,
@@ -121,7 +121,7 @@ pub fn human(path: &Path, f: &TestFile) -> String {
             .collect();
         let _ = writeln!(s, "  hard bins (all parts): {}", list.join(", "));
         if !w.first_pass.is_empty() {
-            let r = stats::place::retests(w);
+            let r = stats::place::retests(w, &w.first_pass_dies());
             let y = |t: &stats::Tally| {
                 t.yield_
                     .map_or("n/a".into(), |y| format!("{:.2}%", y * 100.0))

@@ -119,12 +119,12 @@ pub fn zones(
     let ws = wafers(f, wafer)?;
     if json {
         return Ok(per_wafer(&ws, "zones", |w| {
-            json!(stats::place::zones(w, spec, first_pass))
+            json!(stats::place::zones(w, spec, &counted(w, first_pass)))
         }));
     }
     let mut out = String::new();
     for w in ws {
-        let z = stats::place::zones(w, spec, first_pass);
+        let z = stats::place::zones(w, spec, &counted(w, first_pass));
         out.push_str(&format!(
             "wafer {:?}: radius {:.1} dies, {} rings, edge exclusion {} dies{}\n  {:<10} {:>7} {:>9}   top bins\n",
             w.id,
@@ -234,4 +234,13 @@ pub fn selection(
         top_bins(&tally),
         crate::stats::table(&tests)
     ))
+}
+
+/// The dies `zones` counts: the final ones, or with `--first-pass` each retested die's first.
+fn counted(w: &wafer::Wafer, first_pass: bool) -> std::borrow::Cow<'_, wafer::DieTable> {
+    if first_pass {
+        std::borrow::Cow::Owned(w.first_pass_dies())
+    } else {
+        std::borrow::Cow::Borrowed(&w.dies)
+    }
 }

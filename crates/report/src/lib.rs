@@ -182,7 +182,7 @@ fn file_section(h: &mut String, input: &Input, o: &Options) {
     }
     h.push_str("<th>excluded</th></tr>");
     for w in &f.wafers {
-        let z = stats::place::zones(w, o.zones, false);
+        let z = stats::place::zones(w, o.zones, &w.dies);
         let _ = write!(h, "<tr class=\"zones\"><td>{}</td>", esc(&w.id));
         for t in z.rings.iter().chain(&z.quadrants).chain([&z.excluded]) {
             let _ = write!(
@@ -207,7 +207,7 @@ fn file_section(h: &mut String, input: &Input, o: &Options) {
     if !retested.is_empty() {
         h.push_str("<h3>Retests</h3><table><tr><th>wafer</th><th>retested</th><th>bin changed</th><th>fail → pass</th><th>pass → fail</th><th>first-pass yield</th><th>final yield</th></tr>");
         for w in retested {
-            let r = stats::place::retests(w);
+            let r = stats::place::retests(w, &w.first_pass_dies());
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",

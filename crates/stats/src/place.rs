@@ -139,16 +139,15 @@ pub fn places(w: &Wafer, spec: ZoneSpec) -> (Vec<Place>, f64) {
     (places, radius)
 }
 
-/// Yield and bin mix per ring and quadrant of `w` (final dies, or with `first_pass` the first
-/// attempt's bins).
-pub fn zones(w: &Wafer, spec: ZoneSpec, first_pass: bool) -> Zones {
+/// Yield and bin mix per ring and quadrant of `w`, counting `dies`: the wafer's final dies, or
+/// its first pass (`Wafer::first_pass_dies`, which the caller may keep: the page does).
+pub fn zones(w: &Wafer, spec: ZoneSpec, dies: &DieTable) -> Zones {
     let spec = ZoneSpec {
         rings: spec.rings.clamp(1, MAX_RINGS),
         edge: spec.edge.max(0.0),
     };
     let (places, radius) = places(w, spec);
-    let first = first_pass.then(|| w.first_pass_dies());
-    let d = first.as_ref().unwrap_or(&w.dies);
+    let d = dies;
     let rows = |f: &dyn Fn(&Place) -> bool| -> Vec<usize> {
         (0..places.len()).filter(|&r| f(&places[r])).collect()
     };
@@ -324,13 +323,14 @@ pub struct Retests {
     pub last: Tally,
 }
 
-pub fn retests(w: &Wafer) -> Retests {
+/// What the retests of `w` changed; `first` is its first pass (`Wafer::first_pass_dies`).
+pub fn retests(w: &Wafer, first: &DieTable) -> Retests {
     let d = &w.dies;
     let all = 0..d.len();
     let mut r = Retests {
         retested: w.first_pass.len(),
         changed: w.bin_changes().count(),
-        first: Tally::of(&w.first_pass_dies(), all.clone()),
+        first: Tally::of(first, all.clone()),
         last: Tally::of(d, all),
         ..Retests::default()
     };

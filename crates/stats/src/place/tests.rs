@@ -43,7 +43,7 @@ fn rings_are_equal_width_bands_out_to_half_a_die_past_the_last_centre() {
             rings: 2,
             edge: 0.0,
         },
-        false,
+        &w.dies,
     );
     assert_eq!(z.radius, 4.5);
     // Inner ring: x^2 + y^2 <= 5.0625, i.e. <= 5: 21 dies (1 + 4 + 4 + 4 + 8).
@@ -70,7 +70,7 @@ fn the_edge_exclusion_takes_the_outer_band_out_of_rings_and_quadrants() {
             rings: 1,
             edge: 1.0,
         },
-        false,
+        &w.dies,
     );
     let inside = (0..w.dies.len())
         .filter(|&r| {
@@ -92,7 +92,7 @@ fn the_edge_exclusion_takes_the_outer_band_out_of_rings_and_quadrants() {
             rings: 3,
             edge: 9.0,
         },
-        false,
+        &w.dies,
     );
     assert_eq!(all_out.excluded.dies, 49);
     assert!(
@@ -115,7 +115,7 @@ fn tall_dies_stretch_the_rows() {
             rings: 2,
             edge: 0.0,
         },
-        false,
+        &w.dies,
     );
     assert_eq!(z.radius, 8.5);
 }
@@ -197,7 +197,8 @@ fn retests_count_what_changed_and_which_way() {
         },
     ];
     w.first_pass.sort_by_key(|f| f.row);
-    let r = retests(&w);
+    let first = w.first_pass_dies();
+    let r = retests(&w, &first);
     assert_eq!((r.retested, r.changed, r.recovered, r.lost), (3, 2, 1, 1));
     assert_eq!((r.first.pass, r.last.pass), (48, 48));
     assert_eq!(r.first.bins.get(&5), Some(&1));
@@ -208,7 +209,7 @@ fn retests_count_what_changed_and_which_way() {
             rings: 1,
             edge: 0.0,
         },
-        true,
+        &first,
     );
     assert_eq!(z.rings[0].bins.get(&5), Some(&1));
 }
