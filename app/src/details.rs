@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use paint::Layer;
-use wafer::{BinInfo, DieTable, TestFile, Verdict};
+use wafer::{BinInfo, DieTable, TestFile};
 
 use crate::doc::{Doc, Subject};
 
@@ -64,19 +64,6 @@ pub fn test_choices(file: &TestFile, dies: &DieTable, query: &str) -> Vec<LayerC
             }
         })
         .collect()
-}
-
-/// Failing dies per hard bin, most first (ties by bin number).
-pub fn fail_pareto(dies: &DieTable) -> Vec<(u16, usize)> {
-    let mut fails: BTreeMap<u16, usize> = BTreeMap::new();
-    for (b, v) in dies.hard_bin.iter().zip(&dies.verdict) {
-        if *v == Verdict::Fail {
-            *fails.entry(*b).or_default() += 1;
-        }
-    }
-    let mut pareto: Vec<(u16, usize)> = fails.into_iter().collect();
-    pareto.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    pareto
 }
 
 /// Details of die `row` of what `subject` shows, as (label, value) lines: for the tooltip, and

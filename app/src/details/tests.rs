@@ -85,18 +85,6 @@ fn a_stacked_die_says_how_often_it_failed() {
 }
 
 #[test]
-fn the_pareto_counts_failing_dies_per_bin_most_first() {
-    let doc = demo();
-    let d = &doc.file.wafers[0].dies;
-    let pareto = fail_pareto(d);
-    assert_eq!(
-        pareto.iter().map(|p| p.1).sum::<usize>(),
-        d.count(wafer::Verdict::Fail)
-    );
-    assert!(pareto.windows(2).all(|w| w[0].1 >= w[1].1));
-}
-
-#[test]
 fn values_print_fixed_or_scientific() {
     assert_eq!(fmt_value(0.5), "0.50000");
     assert_eq!(fmt_value(0.0), "0.00000");

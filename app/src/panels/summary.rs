@@ -4,7 +4,6 @@ use leptos::prelude::*;
 use wafer::Verdict;
 
 use super::css;
-use crate::details;
 use crate::doc::Subject;
 use crate::state::{Emphasis, Source, St};
 
@@ -36,7 +35,7 @@ pub fn Summary() -> impl IntoView {
         let pass = d.count(Verdict::Pass);
         let y = w.yield_fraction().unwrap_or(0.0) * 100.0;
         // Pareto of failing hard bins over the final dies.
-        let pareto = details::fail_pareto(d);
+        let pareto = stats::place::fail_pareto(&[d]);
         let top = pareto.first().map_or(1, |p| p.1).max(1);
         let bars: Vec<_> = pareto
             .iter()

@@ -140,25 +140,16 @@ fn file_section(h: &mut String, input: &Input, o: &Options) {
     }
     h.push_str("</div>");
 
-    // Pareto of fail bins over every final die.
+    // Pareto of fail bins over every final die, as the page draws it.
     let all: Vec<&DieTable> = f.wafers.iter().map(|w| &w.dies).collect();
-    let mut tally = Tally::default();
-    for s in stats::place::sites(&all, None) {
-        for (b, n) in s.tally.bins {
-            *tally.bins.entry(b).or_default() += n;
-        }
-    }
-    let mut pareto: Vec<(String, f64)> = tally
-        .bins
-        .iter()
-        .filter(|(b, _)| f.bins.hard.get(b).and_then(|i| i.pass) != Some(true) && **b != 1)
+    let pareto: Vec<(String, f64)> = stats::place::fail_pareto(&all)
+        .into_iter()
+        .take(10)
         .map(|(b, n)| {
-            let name = f.bins.hard.get(b).map_or("", |i| i.name.as_str());
-            (format!("{b} {name}"), *n as f64)
+            let name = f.bins.hard.get(&b).map_or("", |i| i.name.as_str());
+            (format!("{b} {name}"), n as f64)
         })
         .collect();
-    pareto.sort_by(|a, b| b.1.total_cmp(&a.1));
-    pareto.truncate(10);
     if let Ok(svg) = charts::bars(
         "fail bins (final dies)",
         &pareto,

@@ -22,6 +22,23 @@ use wafer::{DieTable, Verdict, Wafer};
 mod region;
 pub use region::{Lasso, Rect, Region};
 
+/// Failing dies per hard bin over `tables`, most first (ties by bin number): the pareto the page
+/// and the report draw. Failing is the die's verdict (its PRR's pass flag), never a guess from
+/// the bin's number or name.
+pub fn fail_pareto(tables: &[&DieTable]) -> Vec<(u16, usize)> {
+    let mut fails: BTreeMap<u16, usize> = BTreeMap::new();
+    for d in tables {
+        for (b, v) in d.hard_bin.iter().zip(&d.verdict) {
+            if *v == Verdict::Fail {
+                *fails.entry(*b).or_default() += 1;
+            }
+        }
+    }
+    let mut pareto: Vec<(u16, usize)> = fails.into_iter().collect();
+    pareto.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    pareto
+}
+
 /// Dies counted by verdict and hard bin.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {

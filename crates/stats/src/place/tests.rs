@@ -277,3 +277,22 @@ fn a_lasso_takes_the_dies_whose_centres_it_encloses() {
     assert_eq!(Lasso::parse("0,0;1,x;2,2"), None);
     assert_eq!(Lasso::parse("0,0;1,inf;2,2"), None);
 }
+
+#[test]
+fn the_pareto_counts_failing_dies_per_bin_over_tables_most_first() {
+    let mut a = disc();
+    fail(&mut a, 0, 0, 9);
+    fail(&mut a, 1, 0, 7);
+    let mut b = disc();
+    fail(&mut b, 0, 0, 7);
+    // A die binned 9 that passed (its PRR said so) is not a failure.
+    let r = (0..b.dies.len()).find(|&r| b.dies.x[r] == 2).unwrap();
+    b.dies.hard_bin[r] = 9;
+    assert_eq!(fail_pareto(&[&a.dies, &b.dies]), [(7, 2), (9, 1)]);
+    assert_eq!(
+        fail_pareto(&[&a.dies]),
+        [(7, 1), (9, 1)],
+        "ties by bin number"
+    );
+    assert!(fail_pareto(&[]).is_empty());
+}
