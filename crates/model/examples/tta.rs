@@ -6,6 +6,8 @@
 //!
 //! Each DIR holds a `weights.bpk` as `train --out DIR` writes it. Scored with
 //! [`Report`](model::eval::Report), as `waferscope eval-wm811k` scores one model alone.
+//! `--misses` after the arguments also prints every map the single view gets wrong (its grid,
+//! truth and top three), to look at what fails rather than guess.
 
 use features::{FeatureGrid, SIZE};
 use model::eval::{Report, read_wm811k};
@@ -32,8 +34,10 @@ fn view(g: &FeatureGrid, t: usize) -> FeatureGrid {
 
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [dirs, maps] = &args[..] else {
-        return Err("usage: tta DIR[,DIR...] MAPS.json.gz".into());
+    let (dirs, maps, misses) = match &args[..] {
+        [d, m] => (d, m, false),
+        [d, m, f] if f == "--misses" => (d, m, true),
+        _ => return Err("usage: tta DIR[,DIR...] MAPS.json.gz [--misses]".into()),
     };
     let device = Default::default();
     let models = dirs
@@ -49,6 +53,9 @@ fn main() -> Result<(), String> {
     let truth: Vec<usize> = maps.iter().map(|m| m.class).collect();
     // 2 views: identity and the 180-degree turn; 4: the turns; 8: turns and mirrors.
     const ORDER: [usize; 8] = [0, 3, 4, 7, 1, 2, 5, 6];
+    if misses {
+        print_misses(&models, &maps);
+    }
     for n in [1, 2, 4, 8] {
         let predicted: Vec<usize> = maps
             .iter()
@@ -75,4 +82,43 @@ fn main() -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Every map the models (averaged, one view) get wrong, as text.
+fn print_misses(models: &[Classifier], maps: &[model::eval::Labelled]) {
+    for (i, m) in maps.iter().enumerate() {
+        let mut sum = [0f32; NUM_CLASSES];
+        for p in models.iter().flat_map(|c| c.predict(&[&m.grid])) {
+            sum.iter_mut()
+                .zip(p.probabilities)
+                .for_each(|(s, v)| *s += v / models.len() as f32);
+        }
+        let p = model::Prediction { probabilities: sum };
+        if p.class() == m.class {
+            continue;
+        }
+        let top: Vec<String> = p.ranked()[..3]
+            .iter()
+            .map(|&c| format!("{} {:.2}", model::CLASSES[c], sum[c]))
+            .collect();
+        println!(
+            "map {i}: truth {}, read {}",
+            model::CLASSES[m.class],
+            top.join(", ")
+        );
+        // Every other row and column: 32x32 fits a terminal and keeps the shape.
+        for row in m.grid.cells.chunks(SIZE).step_by(2) {
+            let line: String = row
+                .iter()
+                .step_by(2)
+                .map(|&b| match b {
+                    0 => ' ',
+                    1 => '.',
+                    255 => '#',
+                    _ => '+',
+                })
+                .collect();
+            println!("  {}", line.trim_end());
+        }
+    }
 }

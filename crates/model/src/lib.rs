@@ -8,7 +8,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, softmax};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use features::{FeatureGrid, SIZE};
 
 pub mod calibration;
@@ -83,12 +83,27 @@ impl Cnn {
 
     /// `[batch, 1, SIZE, SIZE]` inputs to `[batch, NUM_CLASSES]` logits.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.forward_dropout(x, 0.0)
+    }
+
+    /// [`forward`](Cnn::forward) for training, with a share `p` of the flattened map and of the
+    /// hidden layer dropped (scaled by `1/(1-p)`), so the linear layers cannot lean on exact
+    /// synthetic positions. `p = 0` is `forward`. Dropout is a training-time mask only: it adds
+    /// no parameter, and the weights file and every runtime are unchanged.
+    pub fn forward_dropout(&self, x: Tensor<4>, p: f64) -> Tensor<2> {
+        let drop = |x: Tensor<2>| {
+            if p <= 0.0 {
+                return x;
+            }
+            let keep = x.random_like(Distribution::Bernoulli(1.0 - p));
+            x * keep / (1.0 - p)
+        };
         let x = self.pool.forward(relu(self.conv1.forward(x)));
         let x = self.pool.forward(relu(self.conv2.forward(x)));
         let x = self.pool.forward(relu(self.conv3.forward(x)));
         let x = self.pool.forward(relu(self.conv4.forward(x)));
-        let x: Tensor<2> = x.flatten(1, 3);
-        self.fc2.forward(relu(self.fc1.forward(x)))
+        let x: Tensor<2> = drop(x.flatten(1, 3));
+        self.fc2.forward(drop(relu(self.fc1.forward(x))))
     }
 }
 

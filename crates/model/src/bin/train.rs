@@ -2,7 +2,8 @@
 //! reproducible; writes the weights and manifest into `public/model/`.
 //!
 //! `cargo run --release -p model --features train --bin train -- [--epochs N] [--samples N]
-//! [--seed N] [--out DIR] [--dev FILE] [--model-version N]` (`cargo xtask train` runs this with
+//! [--seed N] [--out DIR] [--dev FILE] [--model-version N] [--dropout P]
+//! [--smoothing A]` (`cargo xtask train` runs this with
 //! the shipped settings). With `--dev`, the real maps are classified once at the end and the
 //! figures go into the manifest: they never steer training.
 
@@ -29,6 +30,8 @@ struct Args {
     out: PathBuf,
     dev: Option<PathBuf>,
     model_version: u32,
+    dropout: f64,
+    smoothing: f64,
     synth: synth::Config,
 }
 
@@ -42,6 +45,8 @@ fn args() -> Result<Args, String> {
         out: PathBuf::from("public/model"),
         dev: None,
         model_version: 2,
+        dropout: 0.0,
+        smoothing: 0.0,
         synth: synth::Config::default(),
     };
     let mut it = std::env::args().skip(1);
@@ -57,6 +62,8 @@ fn args() -> Result<Args, String> {
             "--out" => a.out = PathBuf::from(v()?),
             "--dev" => a.dev = Some(PathBuf::from(v()?)),
             "--model-version" => a.model_version = num(v()?)? as u32,
+            "--dropout" => a.dropout = num(v()?)?.clamp(0.0, 0.9),
+            "--smoothing" => a.smoothing = num(v()?)?.clamp(0.0, 0.5),
             "--synth" => a.synth.parse_overrides(&v()?)?,
             _ => return Err(format!("unknown argument {k}")),
         }
@@ -96,7 +103,9 @@ fn main() {
         a.seed
     );
     let mut optim = AdamConfig::new().init();
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let loss_fn = CrossEntropyLossConfig::new()
+        .with_smoothing((a.smoothing > 0.0).then_some(a.smoothing as f32))
+        .init(&device);
 
     let val = synth::dataset_with(a.seed ^ 0x5a5a_5a5a, 9 * 100, &a.synth);
     let val_grids: Vec<FeatureGrid> = val.iter().map(|m| m.grid()).collect();
@@ -129,7 +138,7 @@ fn main() {
                 TensorData::new(labels.clone(), [labels.len()]),
                 &device,
             );
-            let logits = model.forward(x);
+            let logits = model.forward_dropout(x, a.dropout);
             let loss = loss_fn.forward(logits.clone(), y);
             let predicted: Vec<i64> = logits
                 .argmax(1)
@@ -232,8 +241,18 @@ fn main() {
             // The settings, not argv: `cargo xtask train` with these reproduces the weights.
             command: format!(
                 "cargo xtask train -- --epochs {} --samples {} --batch {} --lr {} --seed {} \
-                 --model-version {}",
-                a.epochs, a.samples, a.batch, a.lr, a.seed, a.model_version
+                 --model-version {}{}",
+                a.epochs,
+                a.samples,
+                a.batch,
+                a.lr,
+                a.seed,
+                a.model_version,
+                [("--dropout", a.dropout), ("--smoothing", a.smoothing)]
+                    .iter()
+                    .filter(|(_, v)| *v > 0.0)
+                    .map(|(k, v)| format!(" {k} {v}"))
+                    .collect::<String>()
             ),
             generator: a.synth.clone(),
         },
