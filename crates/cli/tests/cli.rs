@@ -422,52 +422,31 @@ fn sites_zones_a_rectangle_and_a_lasso_agree_with_the_exported_dies() {
     );
     assert!(r["changed"].as_u64().unwrap() > 0);
 
-    // A rectangle: its dies and yield, counted from the export.
+    // A rectangle and a lasso: their dies and yield, counted from the export.
     let (head, rows) = exported(lot2, Some("GAL-LOT-02"));
     let col = |name: &str| head.iter().position(|h| h == name).unwrap();
     let (x, yc, verdict) = (col("x"), col("y"), col("verdict"));
-    let inside: Vec<&Vec<String>> = rows
-        .iter()
-        .filter(|r| {
-            let (a, b): (i32, i32) = (r[x].parse().unwrap(), r[yc].parse().unwrap());
-            (10..=20).contains(&a) && (-30..=-15).contains(&b)
-        })
-        .collect();
-    let sel = run_json(&[
-        "stats",
-        "--json",
-        "--wafer",
-        "GAL-LOT-02",
-        "--rect",
-        "20:10,-15:-30",
-        lot2,
-    ]);
-    assert_eq!(sel["selection"]["dies"].as_u64(), Some(inside.len() as u64));
-    let pass = inside.iter().filter(|r| r[verdict] == "pass").count();
-    assert_eq!(sel["selection"]["pass"].as_u64(), Some(pass as u64));
+    let selected = |region: &str, inside: &dyn Fn(i32, i32) -> bool| {
+        let sel = run_json(&["stats", "--json", "--wafer", "GAL-LOT-02", region, lot2]);
+        let inside: Vec<&Vec<String>> = rows
+            .iter()
+            .filter(|r| inside(r[x].parse().unwrap(), r[yc].parse().unwrap()))
+            .collect();
+        assert_eq!(sel["selection"]["dies"].as_u64(), Some(inside.len() as u64));
+        let pass = inside.iter().filter(|r| r[verdict] == "pass").count();
+        assert_eq!(sel["selection"]["pass"].as_u64(), Some(pass as u64));
+        sel
+    };
+    let sel = selected("--rect=20:10,-15:-30", &|a, b| {
+        (10..=20).contains(&a) && (-30..=-15).contains(&b)
+    });
     assert!(!sel["tests"].as_array().unwrap().is_empty());
     let bad = run(&["stats", "--rect", "1:2,3:4", lot2]);
     assert_ne!(bad.status.code(), Some(0), "--rect needs --wafer");
-
-    // A lasso: a diamond round (15, -22), its corners half a die off the lattice so no centre
-    // lies on an edge; inside means |x - 15| + |y + 22| < 6.5, counted from the export.
-    let inside: Vec<&Vec<String>> = rows
-        .iter()
-        .filter(|r| {
-            let (a, b): (i32, i32) = (r[x].parse().unwrap(), r[yc].parse().unwrap());
-            (a - 15).abs() + (b + 22).abs() < 7
-        })
-        .collect();
-    let sel = run_json(&[
-        "stats",
-        "--json",
-        "--wafer",
-        "GAL-LOT-02",
-        "--lasso=8.5,-22;15,-15.5;21.5,-22;15,-28.5",
-        lot2,
-    ]);
-    assert_eq!(sel["selection"]["dies"].as_u64(), Some(inside.len() as u64));
-    let pass = inside.iter().filter(|r| r[verdict] == "pass").count();
-    assert_eq!(sel["selection"]["pass"].as_u64(), Some(pass as u64));
+    // A diamond round (15, -22), its corners half a die off the lattice so no centre lies on an
+    // edge: inside means |x - 15| + |y + 22| < 6.5.
+    let sel = selected("--lasso=8.5,-22;15,-15.5;21.5,-22;15,-28.5", &|a, b| {
+        (a - 15).abs() + (b + 22).abs() < 7
+    });
     assert_eq!(sel["lasso"].as_array().map(Vec::len), Some(4));
 }

@@ -133,8 +133,12 @@ impl MapGeometry {
     /// Fractional die coordinates of a world point, the inverse of [`MapGeometry::world_of`]:
     /// where a lasso's points are kept, so the CLI counts the same dies (`stats --lasso`).
     pub fn die_point(&self, world: [f32; 2]) -> [f32; 2] {
-        let col = world[0] / self.die_w - 0.5;
-        let row = world[1] - 0.5;
+        self.coords_of_cell(world[0] / self.die_w - 0.5, world[1] - 0.5)
+    }
+
+    /// Die coordinates of grid column `col` and row `row` (fractions allowed), whichever way
+    /// the axes run.
+    fn coords_of_cell(&self, col: f32, row: f32) -> [f32; 2] {
         let x = if self.x_grows_left {
             self.x_max as f32 - col
         } else {
@@ -150,18 +154,7 @@ impl MapGeometry {
 
     /// The die coordinates under a world point (it may hold no die).
     pub fn die_at(&self, world: [f32; 2]) -> (i16, i16) {
-        let col = (world[0] / self.die_w).floor();
-        let row = world[1].floor();
-        let x = if self.x_grows_left {
-            self.x_max as f32 - col
-        } else {
-            self.x_min as f32 + col
-        };
-        let y = if self.y_grows_up {
-            self.y_max as f32 - row
-        } else {
-            self.y_min as f32 + row
-        };
+        let [x, y] = self.coords_of_cell((world[0] / self.die_w).floor(), world[1].floor());
         (
             x.clamp(i16::MIN as f32, i16::MAX as f32) as i16,
             y.clamp(i16::MIN as f32, i16::MAX as f32) as i16,
