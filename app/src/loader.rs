@@ -206,7 +206,13 @@ fn received(st: St, msg: FromWorker<JsWire>) {
                 if UNPACKING.get() == Some(p.seq) {
                     UNPACKING.set(None);
                 }
-                let pending = PENDING_STATS.take().filter(|s| s.0 == p.seq);
+                // Only this file's: a newer file's statistics wait for that file.
+                let pending = PENDING_STATS.with_borrow_mut(|s| {
+                    s.as_ref()
+                        .is_some_and(|s| s.0 == p.seq)
+                        .then(|| s.take())
+                        .flatten()
+                });
                 match unpacked {
                     Ok(Some(file)) => {
                         let doc = Rc::new(Doc::new(p.name, file));

@@ -413,16 +413,7 @@ pub fn MapCanvas(map: MapHandle, children: Children) -> impl IntoView {
                 select: Some(a), ..
             }) = drag
             {
-                let p = [e.offset_x() as f64, e.offset_y() as f64];
-                if st.lasso.get_untracked() {
-                    return st.lasso_path.update(|path| {
-                        if path.is_empty() {
-                            path.push([a.0, a.1]);
-                        }
-                        path.push(p);
-                    });
-                }
-                return st.dragging.set(Some([a.0, a.1, p[0], p[1]]));
+                return input::drag_selection(st, a, [e.offset_x() as f64, e.offset_y() as f64]);
             }
             if let Some(d) = drag {
                 let (x, y) = (e.client_x() as f64, e.client_y() as f64);

@@ -25,6 +25,20 @@ pub(super) fn unmark(st: St) {
     crate::overlay::select(st, None);
 }
 
+/// A shift-drag moved from `start` to `p` (CSS pixels of the map): the rectangle's corner, or
+/// the lasso's next point.
+pub(super) fn drag_selection(st: St, start: (f64, f64), p: [f64; 2]) {
+    if st.lasso.get_untracked() {
+        return st.lasso_path.update(|path| {
+            if path.is_empty() {
+                path.push([start.0, start.1]);
+            }
+            path.push(p);
+        });
+    }
+    st.dragging.set(Some([start.0, start.1, p[0], p[1]]));
+}
+
 /// The end of a shift-drag: the dragged rectangle or the drawn lasso becomes the selection
 /// (none for a click).
 pub(super) fn end_selection(st: St, map: MapHandle) {
