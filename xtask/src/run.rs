@@ -66,6 +66,10 @@ pub fn release_model(args: &[String]) -> Result {
 /// the manifest, never trained on. Never run by CI, which checks the shipped weights instead.
 pub fn train(extra: &[String]) -> Result {
     ensure_corpus()?;
+    // `--device wgpu` needs burn's wgpu backend built in; the CPU build stays without it.
+    let gpu = extra
+        .windows(2)
+        .any(|w| w[0] == "--device" && w[1] != "flex");
     let mut c = cargo();
     c.args([
         "run",
@@ -73,7 +77,7 @@ pub fn train(extra: &[String]) -> Result {
         "-p",
         "model",
         "--features",
-        "train",
+        if gpu { "gpu" } else { "train" },
         "--bin",
         "train",
         "--",

@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p model --features train --bin train -- [--epochs N] [--samples N]
 //! [--seed N] [--out DIR] [--dev FILE] [--model-version N] [--dropout P]
-//! [--smoothing A]` (`cargo xtask train` runs this with
+//! [--smoothing A] [--device flex|wgpu]` (`cargo xtask train` runs this with
 //! the shipped settings). With `--dev`, the real maps are classified once at the end and the
 //! figures go into the manifest: they never steer training.
 
@@ -33,6 +33,8 @@ struct Args {
     dropout: f64,
     smoothing: f64,
     synth: synth::Config,
+    /// Where to train: "flex" (the CPU, the default) or "wgpu" (a GPU; the `gpu` feature).
+    device: String,
 }
 
 fn args() -> Result<Args, String> {
@@ -48,6 +50,7 @@ fn args() -> Result<Args, String> {
         dropout: 0.0,
         smoothing: 0.0,
         synth: synth::Config::default(),
+        device: "flex".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -65,6 +68,7 @@ fn args() -> Result<Args, String> {
             "--dropout" => a.dropout = num(v()?)?.clamp(0.0, 0.9),
             "--smoothing" => a.smoothing = num(v()?)?.clamp(0.0, 0.5),
             "--synth" => a.synth.parse_overrides(&v()?)?,
+            "--device" => a.device = v()?,
             _ => return Err(format!("unknown argument {k}")),
         }
     }
@@ -91,9 +95,15 @@ fn main() {
         }
     };
     let started = Instant::now();
-    let device = Device::flex().autodiff();
+    let plain = match base_device(&a.device) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("train: {e}");
+            std::process::exit(2);
+        }
+    };
+    let device = plain.clone().autodiff();
     device.seed(a.seed);
-    let plain = Device::flex();
     let mut model = Cnn::new(&device);
     println!(
         "training a {}-parameter CNN on {} synthetic maps per epoch, {} epochs, seed {}",
@@ -121,6 +131,7 @@ fn main() {
             &a.synth,
         );
         let grids: Vec<FeatureGrid> = maps.iter().map(|m| m.grid()).collect();
+        let made = t.elapsed().as_secs_f64();
         let mut order: Vec<usize> = (0..maps.len()).collect();
         let mut rng = Rng::new(a.seed ^ (epoch as u64) << 20);
         for i in (1..order.len()).rev() {
@@ -159,14 +170,15 @@ fn main() {
         let c = Classifier::from_model(model.valid(), &plain);
         val_acc = accuracy(&c, &val_grids, &val_classes);
         println!(
-            "epoch {:>2}/{}: loss {:.4}, train accuracy {:.1}%, synthetic validation {:.1}%, lr {:.2e}, {:.0} s",
+            "epoch {:>2}/{}: loss {:.4}, train accuracy {:.1}%, synthetic validation {:.1}%, lr {:.2e}, {:.0} s ({:.1} s making maps)",
             epoch + 1,
             a.epochs,
             loss_sum / seen as f64,
             100.0 * right as f64 / seen as f64,
             100.0 * val_acc,
             lr,
-            t.elapsed().as_secs_f64()
+            t.elapsed().as_secs_f64(),
+            made
         );
     }
 
@@ -241,7 +253,7 @@ fn main() {
             // The settings, not argv: `cargo xtask train` with these reproduces the weights.
             command: format!(
                 "cargo xtask train -- --epochs {} --samples {} --batch {} --lr {} --seed {} \
-                 --model-version {}{}",
+                 --model-version {}{}{}",
                 a.epochs,
                 a.samples,
                 a.batch,
@@ -252,7 +264,14 @@ fn main() {
                     .iter()
                     .filter(|(_, v)| *v > 0.0)
                     .map(|(k, v)| format!(" {k} {v}"))
-                    .collect::<String>()
+                    .collect::<String>(),
+                // A GPU's arithmetic differs from the CPU's: the same settings on the CPU give
+                // other weights, so the device is part of what reproduces them.
+                if a.device == "flex" {
+                    String::new()
+                } else {
+                    format!(" --device {}", a.device)
+                }
             ),
             generator: a.synth.clone(),
         },
@@ -266,4 +285,21 @@ fn main() {
         bytes.len(),
         started.elapsed().as_secs_f64()
     );
+}
+
+/// The device to train on, without autodiff (the one inference and calibration use).
+fn base_device(name: &str) -> Result<Device, String> {
+    match name {
+        "flex" => Ok(Device::flex()),
+        #[cfg(feature = "gpu")]
+        "wgpu" => Ok(Device::new(burn::backend::wgpu::WgpuDevice::default())),
+        other => Err(format!(
+            "--device {other}: this build trains on \"flex\"{}",
+            if cfg!(feature = "gpu") {
+                " or \"wgpu\""
+            } else {
+                " (build with --features gpu for \"wgpu\")"
+            }
+        )),
+    }
 }
