@@ -2,9 +2,10 @@
 `cargo bench -p model --bench infer`, which writes DIR (weights, the 25 input grids and its own
 probabilities) and runs this with its own medians, so the ratio comes from one invocation.
 
-    python classify.py DIR NATIVE_SINGLE_MS NATIVE_BATCH25_MS TEMPERATURE
+    python classify.py DIR NATIVE_SINGLE_MS NATIVE_BATCH25_MS TEMPERATURE [POOLING]
 
-The probabilities are softmax(logits / TEMPERATURE), the shipped model's calibration.
+The probabilities are softmax(logits / TEMPERATURE), the shipped model's calibration. POOLING is
+the manifest's: "max" (every stage) or "avg-max" (average in the first two stages).
 """
 import json
 import sys
@@ -19,8 +20,9 @@ torch.set_num_threads(2)  # the machines this project measures on have two cores
 
 class Cnn(nn.Module):
     # Same layers as crates/model/src/lib.rs.
-    def __init__(self):
+    def __init__(self, pooling="max"):
         super().__init__()
+        self.pooling = pooling
         ch = [1, 16, 32, 64, 64]
         for i in range(4):
             setattr(self, f"conv{i + 1}", nn.Conv2d(ch[i], ch[i + 1], 3, padding=1))
@@ -29,7 +31,8 @@ class Cnn(nn.Module):
 
     def forward(self, x):
         for i in range(4):
-            x = F.max_pool2d(F.relu(getattr(self, f"conv{i + 1}")(x)), 2)
+            pool = F.avg_pool2d if self.pooling == "avg-max" and i < 2 else F.max_pool2d
+            x = pool(F.relu(getattr(self, f"conv{i + 1}")(x)), 2)
         return self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))
 
 
@@ -41,10 +44,11 @@ def median(xs):
 def main():
     d, native_single, native_b25 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
     temperature = float(sys.argv[4])
+    pooling = sys.argv[5] if len(sys.argv) > 5 else "max"
     weights = json.load(open(f"{d}/weights.json"))
     inputs = torch.tensor(json.load(open(f"{d}/inputs.json")), dtype=torch.float32).reshape(-1, 1, 64, 64)
     expected = torch.tensor(json.load(open(f"{d}/expected.json")), dtype=torch.float32)
-    m = Cnn().eval()
+    m = Cnn(pooling).eval()
     m.load_state_dict({k: torch.tensor(v["data"], dtype=torch.float32).reshape(v["shape"]) for k, v in weights.items()})
     with torch.inference_mode():
         got = F.softmax(m(inputs) / temperature, dim=1)

@@ -32,7 +32,7 @@ fn main() {
 
     let t = Instant::now();
     // As shipped: checked against the manifest, probabilities at its temperature.
-    let (c, _) =
+    let (c, m) =
         Classifier::load_verified(&manifest, &weights, &Device::flex()).expect("weights load");
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
@@ -97,6 +97,7 @@ fn main() {
         .arg(single.to_string())
         .arg(b25.to_string())
         .arg(c.temperature().to_string())
+        .arg(m.pooling.name())
         .status()
         .expect("running the PyTorch baseline");
     assert!(status.success(), "the PyTorch baseline failed");

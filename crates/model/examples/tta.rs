@@ -43,9 +43,14 @@ fn main() -> Result<(), String> {
     let models = dirs
         .split(',')
         .map(|d| {
-            let w = std::fs::read(std::path::Path::new(d).join("weights.bpk"))
-                .map_err(|e| format!("{d}: {e}"))?;
-            Classifier::load(&w, &device).map_err(|e| format!("{d}: {e}"))
+            let d = std::path::Path::new(d);
+            let read =
+                |f: &str| std::fs::read(d.join(f)).map_err(|e| format!("{}: {e}", d.display()));
+            // Through the manifest: it says how the network pools.
+            let m = String::from_utf8_lossy(&read("manifest.json")?).into_owned();
+            Classifier::load_verified(&m, &read("weights.bpk")?, &device)
+                .map(|(c, _)| c)
+                .map_err(|e| format!("{}: {e}", d.display()))
         })
         .collect::<Result<Vec<_>, String>>()?;
     let bytes = std::fs::read(maps).map_err(|e| format!("{maps}: {e}"))?;

@@ -5,7 +5,7 @@
 
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::pool::{AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, softmax};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
@@ -43,10 +43,42 @@ pub fn class_index(name: &str) -> Option<usize> {
     CLASSES.iter().position(|c| norm(c) == n)
 }
 
-/// The network: four 3x3 conv + ReLU + 2x2 max-pool stages (64 -> 4 cells a side), then two
-/// linear layers over the 4x4x64 map. The flattened map keeps *where* a pattern is (centre,
-/// edge, in between), which is most of what separates Center, Loc, Edge-Loc and Edge-Ring; a
-/// global average pool would throw that away. 126K parameters.
+/// How the network's four stages pool. It has no parameters, so the weights file is the same
+/// either way: the manifest says which (`pooling`, absent before v3: max).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pooling {
+    /// 2x2 max-pool after every stage (v1, v2).
+    #[default]
+    Max,
+    /// 2x2 average pool after the first two stages, max after the last two. Defect patterns are
+    /// fail densities: a max-pool lights a whole window for one lone fail, so two of them on a
+    /// map with 10% background fails light nearly every cell and a faint pattern's contrast is
+    /// gone. Averaging keeps the density; the later stages, on features, keep max for the
+    /// strongest local evidence (a small cluster, a thin scratch).
+    AvgMax,
+}
+
+impl Pooling {
+    /// As the manifest and `train --pooling` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pooling::Max => "max",
+            Pooling::AvgMax => "avg-max",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Pooling> {
+        [Pooling::Max, Pooling::AvgMax]
+            .into_iter()
+            .find(|p| p.name() == s)
+    }
+}
+
+/// The network: four 3x3 conv + ReLU + 2x2 pool stages (64 -> 4 cells a side; [`Pooling`]),
+/// then two linear layers over the 4x4x64 map. The flattened map keeps *where* a pattern is
+/// (centre, edge, in between), which is most of what separates Center, Loc, Edge-Loc and
+/// Edge-Ring; a global average pool would throw that away. 126K parameters.
 #[derive(Module, Debug)]
 pub struct Cnn {
     conv1: Conv2d,
@@ -56,6 +88,8 @@ pub struct Cnn {
     pool: MaxPool2d,
     fc1: Linear,
     fc2: Linear,
+    #[module(skip)]
+    pooling: Pooling,
 }
 
 const CHANNELS: [usize; 5] = [1, 16, 32, 64, 64];
@@ -64,6 +98,11 @@ const HIDDEN: usize = 64;
 impl Cnn {
     /// A freshly initialised network on `device` (seed the device first for reproducibility).
     pub fn new(device: &Device) -> Cnn {
+        Cnn::with_pooling(device, Pooling::Max)
+    }
+
+    /// [`Cnn::new`] pooling as `pooling` says.
+    pub fn with_pooling(device: &Device, pooling: Pooling) -> Cnn {
         let conv = |i: usize| {
             Conv2dConfig::new([CHANNELS[i], CHANNELS[i + 1]], [3, 3])
                 .with_padding(PaddingConfig2d::Same)
@@ -78,6 +117,19 @@ impl Cnn {
             pool: MaxPool2dConfig::new([2, 2]).init(),
             fc1: LinearConfig::new(CHANNELS[4] * cells * cells, HIDDEN).init(device),
             fc2: LinearConfig::new(HIDDEN, NUM_CLASSES).init(device),
+            pooling,
+        }
+    }
+
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
+    }
+
+    /// Stage `i`'s (0-3) 2x2 pool.
+    fn pool(&self, i: usize, x: Tensor<4>) -> Tensor<4> {
+        match self.pooling {
+            Pooling::AvgMax if i < 2 => AvgPool2dConfig::new([2, 2]).init().forward(x),
+            _ => self.pool.forward(x),
         }
     }
 
@@ -98,10 +150,10 @@ impl Cnn {
             let keep = x.random_like(Distribution::Bernoulli(1.0 - p));
             x * keep / (1.0 - p)
         };
-        let x = self.pool.forward(relu(self.conv1.forward(x)));
-        let x = self.pool.forward(relu(self.conv2.forward(x)));
-        let x = self.pool.forward(relu(self.conv3.forward(x)));
-        let x = self.pool.forward(relu(self.conv4.forward(x)));
+        let x = self.pool(0, relu(self.conv1.forward(x)));
+        let x = self.pool(1, relu(self.conv2.forward(x)));
+        let x = self.pool(2, relu(self.conv3.forward(x)));
+        let x = self.pool(3, relu(self.conv4.forward(x)));
         let x: Tensor<2> = drop(x.flatten(1, 3));
         self.fc2.forward(drop(relu(self.fc1.forward(x))))
     }
@@ -216,13 +268,23 @@ pub struct Classifier {
 }
 
 impl Classifier {
-    /// Load weights (a burnpack record, as `public/model/` ships them) onto `device`.
+    /// Load weights (a burnpack record, as `public/model/` ships them) onto `device`, for the
+    /// max-pooling network (v1, v2).
     pub fn load(weights: &[u8], device: &Device) -> Result<Classifier, LoadError> {
+        Classifier::load_pooled(weights, device, Pooling::Max)
+    }
+
+    /// [`Classifier::load`] for a network that pools as `pooling` says (the manifest's).
+    pub fn load_pooled(
+        weights: &[u8],
+        device: &Device,
+        pooling: Pooling,
+    ) -> Result<Classifier, LoadError> {
         let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(
             weights.to_vec(),
         ))
         .map_err(|e| LoadError(format!("{e:?}")))?;
-        let model = Cnn::new(device)
+        let model = Cnn::with_pooling(device, pooling)
             .try_load_record(record)
             .map_err(|e| LoadError(format!("{e:?}")))?;
         Ok(Classifier {
@@ -261,7 +323,8 @@ impl Classifier {
                 m.temperature
             )));
         }
-        let c = Classifier::load(weights, device)?.with_temperature(m.temperature);
+        let c =
+            Classifier::load_pooled(weights, device, m.pooling)?.with_temperature(m.temperature);
         Ok((c, m))
     }
 

@@ -13,6 +13,9 @@ pub struct Manifest {
     /// `features::SPEC_VERSION` the model was trained on.
     pub feature_spec_version: u16,
     pub parameters: usize,
+    /// How the network pools (absent before v3: max after every stage).
+    #[serde(default)]
+    pub pooling: crate::Pooling,
     /// The softmax temperature that calibrates the probabilities, fitted on synthetic
     /// validation maps after training (1 for weights from before calibration).
     #[serde(default = "one")]

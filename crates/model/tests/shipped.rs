@@ -123,3 +123,26 @@ fn weights_that_do_not_match_their_manifest_are_refused() {
         .unwrap();
     assert!(e.to_string().contains("feature spec"), "{e}");
 }
+
+#[test]
+fn the_manifest_says_how_the_network_pools() {
+    let (_, w) = shipped();
+    let text = std::fs::read_to_string(root().join("public/model/manifest.json")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let grid = synth::dataset(7, 9)[3].grid();
+    let probabilities = |json: &serde_json::Value| {
+        let (c, m) = Classifier::load_verified(&json.to_string(), &w, &Device::flex()).unwrap();
+        (m.pooling, c.predict(&[&grid])[0].probabilities)
+    };
+    // A manifest from before the field pools by max, as those weights were trained.
+    json.as_object_mut().unwrap().remove("pooling");
+    let (pooling, max) = probabilities(&json);
+    assert_eq!(pooling, model::Pooling::Max);
+    // The same weights read as the other network give other answers: the field is used.
+    json["pooling"] = "avg-max".into();
+    let (pooling, avg) = probabilities(&json);
+    assert_eq!(pooling, model::Pooling::AvgMax);
+    assert!(max.iter().zip(&avg).any(|(a, b)| (a - b).abs() > 1e-3));
+    json["pooling"] = "median".into();
+    assert!(Classifier::load_verified(&json.to_string(), &w, &Device::flex()).is_err());
+}

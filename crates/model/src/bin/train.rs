@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p model --features train --bin train -- [--epochs N] [--samples N]
 //! [--seed N] [--out DIR] [--dev FILE] [--model-version N] [--dropout P]
-//! [--smoothing A] [--device flex|wgpu]` (`cargo xtask train` runs this with
+//! [--smoothing A] [--device flex|wgpu] [--pooling max|avg-max]` (`cargo xtask train` runs this with
 //! the shipped settings). With `--dev`, the real maps are classified once at the end and the
 //! figures go into the manifest: they never steer training.
 
@@ -35,6 +35,7 @@ struct Args {
     synth: synth::Config,
     /// Where to train: "flex" (the CPU, the default) or "wgpu" (a GPU; the `gpu` feature).
     device: String,
+    pooling: model::Pooling,
 }
 
 fn args() -> Result<Args, String> {
@@ -51,6 +52,7 @@ fn args() -> Result<Args, String> {
         smoothing: 0.0,
         synth: synth::Config::default(),
         device: "flex".into(),
+        pooling: model::Pooling::Max,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -69,6 +71,11 @@ fn args() -> Result<Args, String> {
             "--smoothing" => a.smoothing = num(v()?)?.clamp(0.0, 0.5),
             "--synth" => a.synth.parse_overrides(&v()?)?,
             "--device" => a.device = v()?,
+            "--pooling" => {
+                let p = v()?;
+                a.pooling =
+                    model::Pooling::parse(&p).ok_or(format!("--pooling {p}: max or avg-max"))?
+            }
             _ => return Err(format!("unknown argument {k}")),
         }
     }
@@ -104,7 +111,7 @@ fn main() {
     };
     let device = plain.clone().autodiff();
     device.seed(a.seed);
-    let mut model = Cnn::new(&device);
+    let mut model = Cnn::with_pooling(&device, a.pooling);
     println!(
         "training a {}-parameter CNN on {} synthetic maps per epoch, {} epochs, seed {}",
         model.num_params(),
@@ -242,6 +249,7 @@ fn main() {
         classes: CLASSES.iter().map(|s| s.to_string()).collect(),
         feature_spec_version: features::SPEC_VERSION,
         parameters: params,
+        pooling: a.pooling,
         temperature,
         training: Training {
             seed: a.seed,
@@ -253,7 +261,7 @@ fn main() {
             // The settings, not argv: `cargo xtask train` with these reproduces the weights.
             command: format!(
                 "cargo xtask train -- --epochs {} --samples {} --batch {} --lr {} --seed {} \
-                 --model-version {}{}{}",
+                 --model-version {}{}{}{}",
                 a.epochs,
                 a.samples,
                 a.batch,
@@ -265,6 +273,10 @@ fn main() {
                     .filter(|(_, v)| *v > 0.0)
                     .map(|(k, v)| format!(" {k} {v}"))
                     .collect::<String>(),
+                match a.pooling {
+                    model::Pooling::Max => String::new(),
+                    p => format!(" --pooling {}", p.name()),
+                },
                 // A GPU's arithmetic differs from the CPU's: the same settings on the CPU give
                 // other weights, so the device is part of what reproduces them.
                 if a.device == "flex" {
