@@ -99,6 +99,24 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
 
     const lot2 = join(corpus, 'stdf/lot2.stdf.gz');
     const lotDies = dies(lot2, 'GAL-LOT-02');
+    await t.test('box plots per wafer (the worker\'s quartiles): each wafer\'s median and extremes as stats gives them', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ws-demo-'));
+      run('demo', '-o', dir);
+      const file = join(dir, 'WSDEMO1_three_wafers.stdf');
+      const info = json('info', file);
+      await open(file, info.wafers[0].id);
+      const number = await page.getAttribute('#tests tbody tr', 'data-number');
+      await page.click(`#tests tr[data-number="${number}"]`);
+      await until(page, () => document.querySelector('#boxplot-wafers svg'));
+      const boxes = await data(page, '#boxplot-wafers');
+      assert.deepEqual(boxes.map((b) => b[0]), info.wafers.map((w) => w.id), 'one box per wafer, in file order');
+      for (const [id, min, q1, median, q3, max] of boxes) {
+        const [s] = json('stats', file, '--wafer', id, '--test', number).tests;
+        assert.deepEqual([min, median, max], [s.min, s.p50, s.max], `wafer ${id}`);
+        assert.ok(min <= q1 && q1 <= median && median <= q3 && q3 <= max, `wafer ${id}: ordered quartiles`);
+      }
+    });
+
     await t.test('retests on lot2: 1,569 PRRs over 1,456 dies, the first pass and the changed dies', async () => {
       const info = json('info', lot2).wafers[0];
       assert.equal(info.parts, 1569);

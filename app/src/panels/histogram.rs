@@ -67,32 +67,42 @@ pub fn Histogram() -> impl IntoView {
             st.emphasis
                 .set(Some(Rc::new(Emphasis::new(Source::Histogram, keep, what))));
         };
-        // Per site over the wafer, and per wafer when the file has several.
-        let mut sites: Vec<(String, Vec<f64>)> = Vec::new();
-        for ((_, site), rows) in stats::place::site_rows(d) {
-            sites.push((
-                format!("site {site}"),
-                rows.iter().map(|&r| f64::from(d.value(t, r))).collect(),
-            ));
-        }
-        let by_site = (sites.len() > 1)
+        // Per site over the wafer shown (its dies only, a few thousand per site).
+        let site_rows = stats::place::site_rows(d);
+        let sites: Vec<(String, stats::BoxStats)> = site_rows
+            .iter()
+            .filter_map(|((_, site), rows)| {
+                let b = stats::BoxStats::of(rows.iter().map(|&r| f64::from(d.value(t, r))))?;
+                Some((format!("site {site}"), b))
+            })
+            .collect();
+        let by_site = (site_rows.len() > 1)
             .then(|| charts::boxplots("per site", &sites, low, high, SIZE).ok())
             .flatten();
+        // Per wafer: the worker's boxes (every wafer's results, sorted there, not here), once
+        // they have come.
         let by_wafer = (f.wafers.len() > 1)
             .then(|| {
-                let groups: Vec<(String, Vec<f64>)> = f
-                    .wafers
+                let all = st.stats.get()?;
+                let number = info.number;
+                let groups: Vec<(String, stats::BoxStats)> = all
                     .iter()
-                    .map(|w| {
-                        (
-                            w.id.clone(),
-                            (0..w.dies.len())
-                                .map(|r| f64::from(w.dies.value(t, r)))
-                                .collect(),
-                        )
+                    .filter_map(|s| {
+                        let k = s.tests.iter().position(|x| x.number == number)?;
+                        Some((s.wafer.clone()?, (*s.boxes.get(k)?)?))
                     })
                     .collect();
-                charts::boxplots("per wafer", &groups, low, high, SIZE).ok()
+                let json = serde_json::json!(
+                    groups
+                        .iter()
+                        .map(|(w, b)| serde_json::json!([w, b.min, b.q1, b.median, b.q3, b.max]))
+                        .collect::<Vec<_>>()
+                )
+                .to_string();
+                Some((
+                    charts::boxplots("per wafer", &groups, low, high, SIZE).ok()?,
+                    json,
+                ))
             })
             .flatten();
         Some(view! {
@@ -102,7 +112,7 @@ pub fn Histogram() -> impl IntoView {
                     on:click=click inner_html=h.svg.clone()></div>
                 <p class="muted">{chosen.map_or("Click a bar to mark its dies on the map".to_string(), |w| format!("Marked: values {w}"))}</p>
                 {by_site.map(|svg| view! { <div class="chart" id="boxplot-sites" inner_html=svg></div> })}
-                {by_wafer.map(|svg| view! { <div class="chart" id="boxplot-wafers" inner_html=svg></div> })}
+                {by_wafer.map(|(svg, json)| view! { <div class="chart" id="boxplot-wafers" data-json=json inner_html=svg></div> })}
             </div>
         }.into_any())
     }

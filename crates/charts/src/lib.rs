@@ -182,28 +182,16 @@ pub fn histogram(
     })
 }
 
-/// Box plots of `groups` (label, values; non-finite ones left out), one per group, with the
-/// limits as red lines. Quartiles as plotters computes them (linear interpolation).
+/// Box plots of `groups` (label, box: `stats::BoxStats`, computed where the values are, so
+/// drawing sorts nothing), one per group, with the limits as red lines. Whiskers at 1.5 times
+/// the box's height beyond it, as plotters draws them.
 pub fn boxplots(
     title: &str,
-    groups: &[(String, Vec<f64>)],
+    groups: &[(String, stats::BoxStats)],
     low: Option<f64>,
     high: Option<f64>,
     (width, height): (u32, u32),
 ) -> Result<String, String> {
-    let groups: Vec<(String, Vec<f64>)> = groups
-        .iter()
-        .map(|(l, v)| {
-            (
-                l.clone(),
-                v.iter()
-                    .copied()
-                    .filter(|x| x.is_finite())
-                    .collect::<Vec<f64>>(),
-            )
-        })
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
     if groups.is_empty() {
         return Err("no finite value to draw".into());
     }
@@ -211,13 +199,13 @@ pub fn boxplots(
     let mut hi = f64::NEG_INFINITY;
     for v in groups
         .iter()
-        .flat_map(|g| g.1.iter())
-        .chain(low.iter())
-        .chain(high.iter())
+        .flat_map(|g| [g.1.min, g.1.max])
+        .chain(low)
+        .chain(high)
     {
         if v.is_finite() {
-            lo = lo.min(*v);
-            hi = hi.max(*v);
+            lo = lo.min(v);
+            hi = hi.max(v);
         }
     }
     let pad = if hi > lo {
@@ -250,10 +238,10 @@ pub fn boxplots(
             .draw()
             .map_err(err)?;
         chart
-            .draw_series(groups.iter().enumerate().map(|(i, (_, v))| {
-                Boxplot::new_vertical(i as f64, &Quartiles::new(v))
-                    .width(14)
-                    .style(BAR)
+            .draw_series(groups.iter().enumerate().map(|(i, (_, b))| {
+                // plotters takes values: five whose quartiles (same interpolation) are the box's.
+                let q = Quartiles::new(&[b.q1, b.q1, b.median, b.q3, b.q3]);
+                Boxplot::new_vertical(i as f64, &q).width(14).style(BAR)
             }))
             .map_err(err)?;
         for l in [low, high].into_iter().flatten().filter(|l| l.is_finite()) {
@@ -364,13 +352,17 @@ mod tests {
 
     #[test]
     fn box_plots_and_bars_draw_one_mark_per_group() {
-        let g = vec![
-            ("W1".to_string(), vec![1.0, 2.0, 3.0, 4.0]),
-            ("W2".to_string(), vec![2.0, 3.0, f64::NAN]),
-            ("empty".to_string(), vec![f64::NAN]),
-        ];
+        let g: Vec<(String, stats::BoxStats)> = [
+            ("W1", vec![1.0, 2.0, 3.0, 4.0]),
+            ("W2", vec![2.0, 3.0, f64::NAN]),
+            ("empty", vec![f64::NAN]),
+        ]
+        .into_iter()
+        .filter_map(|(w, v)| Some((w.to_string(), stats::BoxStats::of(v)?)))
+        .collect();
         let s = boxplots("per wafer", &g, Some(0.0), None, (300, 200)).unwrap();
         assert!(s.contains("W1") && s.contains("W2") && !s.contains("empty"));
+        assert!(boxplots("none", &[], None, None, (300, 200)).is_err());
         let b = bars(
             "pareto",
             &[("bin 8".into(), 24.0), ("bin 2".into(), 6.0)],

@@ -290,10 +290,10 @@ fn worst_tests(h: &mut String, f: &TestFile, o: &Options) {
             h.push_str(&c.svg);
         }
         if f.wafers.len() > 1 {
-            let groups: Vec<(String, Vec<f64>)> = f
+            let groups: Vec<(String, stats::BoxStats)> = f
                 .wafers
                 .iter()
-                .map(|w| (w.id.clone(), column(&w.dies)))
+                .filter_map(|w| Some((w.id.clone(), stats::BoxStats::of(column(&w.dies))?)))
                 .collect();
             if let Ok(svg) = charts::boxplots("per wafer", &groups, low, high, (360, 200)) {
                 h.push_str(&svg);
@@ -309,9 +309,9 @@ fn worst_tests(h: &mut String, f: &TestFile, o: &Options) {
             }
         }
         if sites.len() > 1 {
-            let groups: Vec<(String, Vec<f64>)> = sites
+            let groups: Vec<(String, stats::BoxStats)> = sites
                 .into_iter()
-                .map(|(s, v)| (format!("site {s}"), v))
+                .filter_map(|(s, v)| Some((format!("site {s}"), stats::BoxStats::of(v)?)))
                 .collect();
             if let Ok(svg) = charts::boxplots("per site", &groups, low, high, (360, 200)) {
                 h.push_str(&svg);

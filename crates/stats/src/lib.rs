@@ -61,8 +61,46 @@ pub struct Summary {
     pub cpk: Option<f64>,
 }
 
+/// What a box plot draws of one test over one scope: the finite results' extremes and quartiles
+/// (interpolated as the percentiles are, and as plotters does).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoxStats {
+    pub min: f64,
+    pub q1: f64,
+    pub median: f64,
+    pub q3: f64,
+    pub max: f64,
+}
+
+impl BoxStats {
+    /// The box of `values` (non-finite ones left out); None when none is finite.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<BoxStats> {
+        let mut v: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        BoxStats::of_sorted(&v)
+    }
+
+    fn of_sorted(v: &[f64]) -> Option<BoxStats> {
+        Some(BoxStats {
+            min: *v.first()?,
+            q1: percentile(v, 0.25),
+            median: percentile(v, 0.5),
+            q3: percentile(v, 0.75),
+            max: *v.last()?,
+        })
+    }
+}
+
 /// Summarise `values` against `limits` (see the crate's rules).
 pub fn summarize(values: impl IntoIterator<Item = f64>, limits: Limits) -> Summary {
+    summarize_with_box(values, limits).0
+}
+
+/// [`summarize`] and the box plot of the same values, from one sort.
+pub fn summarize_with_box(
+    values: impl IntoIterator<Item = f64>,
+    limits: Limits,
+) -> (Summary, Option<BoxStats>) {
     let mut finite = Vec::new();
     let (mut count, mut fails) = (0, 0);
     for v in values {
@@ -77,11 +115,12 @@ pub fn summarize(values: impl IntoIterator<Item = f64>, limits: Limits) -> Summa
     }
     let n = finite.len();
     if n == 0 {
-        return Summary {
+        let s = Summary {
             count,
             fails,
             ..Summary::default()
         };
+        return (s, None);
     }
     // Two passes in f64: the mean first, then the squares about it (no cancellation).
     let mean = finite.iter().sum::<f64>() / n as f64;
@@ -103,7 +142,7 @@ pub fn summarize(values: impl IntoIterator<Item = f64>, limits: Limits) -> Summa
             (one, other) => one.or(other),
         }
     });
-    Summary {
+    let s = Summary {
         count,
         fails,
         mean: Some(mean),
@@ -115,7 +154,8 @@ pub fn summarize(values: impl IntoIterator<Item = f64>, limits: Limits) -> Summa
         p95: Some(percentile(&finite, 0.95)),
         cp,
         cpk,
-    }
+    };
+    (s, BoxStats::of_sorted(&finite))
 }
 
 /// The `p` quantile of sorted, non-empty `v`, interpolated between the closest ranks.
@@ -166,6 +206,14 @@ pub fn of_file(
     wafer: Option<&str>,
     only_test: Option<u32>,
 ) -> Result<Vec<TestStats>, StatsError> {
+    over(file, &scope_tables(file, wafer)?, only_test)
+}
+
+/// Die tables, each whole (None) or only some of its rows.
+type Scope<'a> = Vec<(&'a DieTable, Option<&'a [usize]>)>;
+
+/// The tables of one wafer, or of every wafer and the parts outside any.
+fn scope_tables<'a>(file: &'a TestFile, wafer: Option<&str>) -> Result<Scope<'a>, StatsError> {
     let tables: Vec<&DieTable> = match wafer {
         Some(id) => vec![
             &file
@@ -180,8 +228,7 @@ pub fn of_file(
             .chain((!file.loose_parts.is_empty()).then_some(&file.loose_parts))
             .collect(),
     };
-    let scope: Vec<(&DieTable, Option<&[usize]>)> = tables.into_iter().map(|d| (d, None)).collect();
-    over(file, &scope, only_test)
+    Ok(tables.into_iter().map(|d| (d, None)).collect())
 }
 
 /// Every parametric test's statistics over rows `rows` of wafer `wafer` (a selection on its map).
@@ -203,7 +250,17 @@ fn over(
     scope: &[(&DieTable, Option<&[usize]>)],
     only_test: Option<u32>,
 ) -> Result<Vec<TestStats>, StatsError> {
-    let out: Vec<TestStats> = file
+    let out = over_with_boxes(file, scope, only_test)?;
+    Ok(out.into_iter().map(|(t, _)| t).collect())
+}
+
+/// [`over`], each test with its box plot.
+fn over_with_boxes(
+    file: &TestFile,
+    scope: &[(&DieTable, Option<&[usize]>)],
+    only_test: Option<u32>,
+) -> Result<Vec<(TestStats, Option<BoxStats>)>, StatsError> {
+    let out: Vec<(TestStats, Option<BoxStats>)> = file
         .tests
         .tests
         .iter()
@@ -224,14 +281,16 @@ fn over(
                         }
                     }
                 });
-            TestStats {
+            let (summary, boxed) = summarize_with_box(values, limits);
+            let stats = TestStats {
                 number: t.number,
                 name: t.name.clone(),
                 units: t.units.clone(),
                 low_limit: t.lo_limit.map(decimal),
                 high_limit: t.hi_limit.map(decimal),
-                summary: summarize(values, limits),
-            }
+                summary,
+            };
+            (stats, boxed)
         })
         .collect();
     match only_test {
@@ -245,6 +304,10 @@ fn over(
 pub struct ScopeStats {
     pub wafer: Option<String>,
     pub tests: Vec<TestStats>,
+    /// Each test's box plot, in `tests`' order (the page's box plot per wafer draws these, so
+    /// it sorts nothing).
+    #[serde(default)]
+    pub boxes: Vec<Option<BoxStats>>,
 }
 
 /// The statistics of every scope a viewer shows: each wafer, then the whole file. Computed once
@@ -253,9 +316,17 @@ pub fn scopes(file: &TestFile) -> Vec<ScopeStats> {
     let wafers = file.wafers.iter().map(|w| Some(w.id.as_str()));
     wafers
         .chain([None])
-        .map(|id| ScopeStats {
-            wafer: id.map(str::to_string),
-            tests: of_file(file, id, None).unwrap_or_default(),
+        .map(|id| {
+            let (tests, boxes) = scope_tables(file, id)
+                .and_then(|scope| over_with_boxes(file, &scope, None))
+                .unwrap_or_default()
+                .into_iter()
+                .unzip();
+            ScopeStats {
+                wafer: id.map(str::to_string),
+                tests,
+                boxes,
+            }
         })
         .collect()
 }

@@ -222,3 +222,27 @@ fn every_wafer_then_the_whole_file_and_back_from_json() {
         "the page reads what the worker wrote, bit for bit"
     );
 }
+
+#[test]
+fn box_stats_are_plotters_quartiles_and_come_with_the_scopes() {
+    // plotters' documented example: Quartiles::new(&[7, 15, 36, 39, 40, 41]) has quartiles
+    // 20.25, 37.5 and 39.75 (linear interpolation between ranks).
+    let b = BoxStats::of([41.0, 7.0, 36.0, f64::NAN, 15.0, 40.0, 39.0, f64::INFINITY]).unwrap();
+    assert_eq!(
+        (b.min, b.q1, b.median, b.q3, b.max),
+        (7.0, 20.25, 37.5, 39.75, 41.0)
+    );
+    assert_eq!(BoxStats::of([f64::NAN]), None);
+    let f = file();
+    for s in scopes(&f) {
+        assert_eq!(s.boxes.len(), s.tests.len());
+        for (t, b) in s.tests.iter().zip(&s.boxes) {
+            // The box's extremes and median are the summary's.
+            let b = b.expect("every test here has finite results");
+            assert_eq!(
+                (Some(b.min), Some(b.median), Some(b.max)),
+                (t.summary.min, t.summary.p50, t.summary.max)
+            );
+        }
+    }
+}
