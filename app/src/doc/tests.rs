@@ -68,3 +68,37 @@ fn geometry_is_computed_once_per_subject() {
         assert_eq!(doc.geometry(s), doc.compute_geometry(s));
     }
 }
+
+#[test]
+fn the_dense_and_the_sparse_tally_agree() {
+    let doc = demo();
+    let tables: Vec<&DieTable> = doc.file.wafers.iter().map(|w| &w.dies).collect();
+    let dense = tally(&tables);
+    // One die far away makes the bounding box too big for the dense count: the tree counts.
+    let mut far = doc.file.wafers[0].dies.clone();
+    far.x[0] = i16::MAX;
+    far.y[0] = i16::MIN;
+    let mut with_far = tables.clone();
+    with_far[0] = &far;
+    let sparse = tally(&with_far);
+    let mut tree: BTreeMap<(i16, i16), (u32, u32)> = BTreeMap::new();
+    for d in &with_far {
+        for i in 0..d.len() {
+            let e = tree.entry((d.x[i], d.y[i])).or_default();
+            e.0 += u32::from(d.verdict[i] == Verdict::Fail);
+            e.1 += 1;
+        }
+    }
+    assert_eq!(sparse, tree.into_iter().collect::<Vec<_>>());
+    // Without the far die, the dense count gives what the tree gives for the real tables.
+    let mut tree: BTreeMap<(i16, i16), (u32, u32)> = BTreeMap::new();
+    for d in &tables {
+        for i in 0..d.len() {
+            let e = tree.entry((d.x[i], d.y[i])).or_default();
+            e.0 += u32::from(d.verdict[i] == Verdict::Fail);
+            e.1 += 1;
+        }
+    }
+    assert_eq!(dense, tree.into_iter().collect::<Vec<_>>());
+    assert!(tally(&[]).is_empty());
+}

@@ -65,6 +65,14 @@ pub fn settle(st: St) {
             }
             st.settled.set(k);
         }
+        // Then, in a task of its own, the stacked map of a lot (a pass over every die): it is
+        // ready before the user asks for it, not counted in the task that switches to it.
+        crate::loader::sleep_ms(0).await;
+        if st.settled.get_untracked() == LATER_STEPS
+            && let Some(doc) = st.doc.get_untracked().filter(|d| d.file.wafers.len() > 1)
+        {
+            doc.stack();
+        }
     });
 }
 
