@@ -2,10 +2,13 @@
 //! all wafers, and the maps a view can show. Pure (no browser), so it is tested natively.
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use paint::{Coloring, Layer, MapGeometry};
-use wafer::{DieTable, TestFile, Verdict};
+use wafer::{DieTable, TestFile};
+
+pub mod stack;
+pub use stack::Stack;
 
 /// What the map shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,62 +33,6 @@ pub struct Doc {
     grids: Vec<OnceCell<Option<features::FeatureGrid>>>,
     /// Per wafer: its dies as their first attempt left them (`Wafer::first_pass_dies`).
     first: Vec<OnceCell<DieTable>>,
-}
-
-/// Per (x, y) seen in any table, in (x, y) order: (fails, dies). A lot's wafers share one
-/// grid, so a dense count over their bounding box does it in one pass (a tree of a million
-/// entries took over a tenth of a second on the page's thread); coordinates spread far apart
-/// (a hostile or odd file) take the tree instead of a huge box.
-fn tally(tables: &[&DieTable]) -> Vec<((i16, i16), (u32, u32))> {
-    let n: usize = tables.iter().map(|d| d.len()).sum();
-    if n == 0 {
-        return Vec::new();
-    }
-    let (mut x0, mut x1, mut y0, mut y1) = (i16::MAX, i16::MIN, i16::MAX, i16::MIN);
-    for d in tables {
-        for (&x, &y) in d.x.iter().zip(&d.y) {
-            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
-        }
-    }
-    // In i32 and u64: an i16 span can exceed i16, and a box can exceed wasm's 32-bit usize.
-    let span = |a: i16, b: i16| (i32::from(b) - i32::from(a)) as usize + 1;
-    let (w, h) = (span(x0, x1), span(y0, y1));
-    let mut out = Vec::new();
-    if (w as u64) * (h as u64) <= 4 * n as u64 + (1 << 16) {
-        // Column-major (x, then y): the order the tree gave.
-        let mut acc = vec![(0u32, 0u32); w * h];
-        for d in tables {
-            for i in 0..d.len() {
-                let k = (i32::from(d.x[i]) - i32::from(x0)) as usize * h
-                    + (i32::from(d.y[i]) - i32::from(y0)) as usize;
-                acc[k].0 += u32::from(d.verdict[i] == Verdict::Fail);
-                acc[k].1 += 1;
-            }
-        }
-        for (k, &c) in acc.iter().enumerate().filter(|(_, c)| c.1 > 0) {
-            let at = |o: usize, base: i16| (i32::from(base) + o as i32) as i16;
-            out.push(((at(k / h, x0), at(k % h, y0)), c));
-        }
-    } else {
-        let mut acc: BTreeMap<(i16, i16), (u32, u32)> = BTreeMap::new();
-        for d in tables {
-            for i in 0..d.len() {
-                let e = acc.entry((d.x[i], d.y[i])).or_default();
-                e.0 += u32::from(d.verdict[i] == Verdict::Fail);
-                e.1 += 1;
-            }
-        }
-        out.extend(acc);
-    }
-    out
-}
-
-/// The stacked map: one row per (x, y) seen on any wafer.
-pub struct Stack {
-    pub dies: DieTable,
-    pub fail_pct: Vec<f32>,
-    pub wafers: Vec<u32>,
-    index: HashMap<(i16, i16), usize>,
 }
 
 impl Doc {
@@ -114,27 +61,19 @@ impl Doc {
     }
 
     pub fn stack(&self) -> &Stack {
-        self.stack.get_or_init(|| {
-            let tables: Vec<&DieTable> = self.file.wafers.iter().map(|w| &w.dies).collect();
-            let acc = tally(&tables);
-            let mut dies = DieTable::default();
-            let mut fail_pct = Vec::new();
-            let mut wafers = Vec::new();
-            let mut index = HashMap::with_capacity(acc.len());
-            for (i, &((x, y), (fails, n))) in acc.iter().enumerate() {
-                dies.x.push(x);
-                dies.y.push(y);
-                fail_pct.push(100.0 * fails as f32 / n as f32);
-                wafers.push(n);
-                index.insert((x, y), i);
-            }
-            Stack {
-                dies,
-                fail_pct,
-                wafers,
-                index,
-            }
-        })
+        self.stack
+            .get_or_init(|| Stack::from_counts(stack::tally(&self.tables())))
+    }
+
+    /// Every wafer's die table, in order.
+    pub fn tables(&self) -> Vec<&DieTable> {
+        self.file.wafers.iter().map(|w| &w.dies).collect()
+    }
+
+    /// The stack, counted elsewhere (`stack::Counts`, a wafer per task); a stack already made
+    /// stays.
+    pub fn set_stack(&self, counts: stack::Counts) {
+        let _ = self.stack.set(Stack::from_counts(counts.finish()));
     }
 
     /// The die table a subject shows. The subject must be one of this file's (as

@@ -2,6 +2,8 @@
 //! each position over the wafers, and views are cached per subject.
 
 use super::*;
+use std::collections::BTreeMap;
+use wafer::Verdict;
 
 /// The three-wafer demo file, parsed.
 pub(crate) fn demo() -> Doc {
@@ -71,6 +73,7 @@ fn geometry_is_computed_once_per_subject() {
 
 #[test]
 fn the_dense_and_the_sparse_tally_agree() {
+    use stack::{Counts, tally};
     let doc = demo();
     let tables: Vec<&DieTable> = doc.file.wafers.iter().map(|w| &w.dies).collect();
     let dense = tally(&tables);
@@ -99,6 +102,8 @@ fn the_dense_and_the_sparse_tally_agree() {
             e.1 += 1;
         }
     }
+    assert!(matches!(Counts::new(&tables), Counts::Dense { .. }));
+    assert!(matches!(Counts::new(&with_far), Counts::Sparse(_)));
     assert_eq!(dense, tree.into_iter().collect::<Vec<_>>());
     assert!(tally(&[]).is_empty());
 }

@@ -65,14 +65,25 @@ pub fn settle(st: St) {
             }
             st.settled.set(k);
         }
-        // Then, in a task of its own, the stacked map of a lot (a pass over every die): it is
-        // ready before the user asks for it, not counted in the task that switches to it.
-        crate::loader::sleep_ms(0).await;
-        if st.settled.get_untracked() == LATER_STEPS
-            && let Some(doc) = st.doc.get_untracked().filter(|d| d.file.wafers.len() > 1)
-        {
-            doc.stack();
+        // Then the stacked map of a lot, a wafer per task (all at once is a pass over a million
+        // dies): ready before the user asks for it. A new file stops it; asking for the stack
+        // before it is done counts it there and then.
+        let Some(doc) = st.doc.get_untracked().filter(|d| d.file.wafers.len() > 1) else {
+            return;
+        };
+        let tables = doc.tables();
+        let mut counts = crate::doc::stack::Counts::new(&tables);
+        for d in &tables {
+            crate::loader::sleep_ms(0).await;
+            let same = st
+                .doc
+                .with_untracked(|now| now.as_ref().is_some_and(|n| std::rc::Rc::ptr_eq(n, &doc)));
+            if !same || st.settled.get_untracked() != LATER_STEPS {
+                return;
+            }
+            counts.add(d);
         }
+        doc.set_stack(counts);
     });
 }
 

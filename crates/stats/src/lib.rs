@@ -304,9 +304,9 @@ fn over_with_boxes(
 pub struct ScopeStats {
     pub wafer: Option<String>,
     pub tests: Vec<TestStats>,
-    /// Each test's box plot, in `tests`' order (the page's box plot per wafer draws these, so
-    /// it sorts nothing).
-    #[serde(default)]
+    /// Each test's box plot, in `tests`' order, for the page's box plot per wafer (so it sorts
+    /// nothing): wafer scopes of a file of several wafers only, empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub boxes: Vec<Option<BoxStats>>,
 }
 
@@ -317,11 +317,15 @@ pub fn scopes(file: &TestFile) -> Vec<ScopeStats> {
     wafers
         .chain([None])
         .map(|id| {
-            let (tests, boxes) = scope_tables(file, id)
+            let (tests, mut boxes): (Vec<_>, Vec<_>) = scope_tables(file, id)
                 .and_then(|scope| over_with_boxes(file, &scope, None))
                 .unwrap_or_default()
                 .into_iter()
                 .unzip();
+            // Nobody draws them: not worth their bytes to the page (Flex_3: 1,352 tests).
+            if id.is_none() || file.wafers.len() < 2 {
+                boxes.clear();
+            }
             ScopeStats {
                 wafer: id.map(str::to_string),
                 tests,

@@ -1,0 +1,129 @@
+//! The stacked map of a file's wafers: per (x, y) seen on any wafer, how many wafers have a die
+//! there and how many of those failed.
+
+use std::collections::{BTreeMap, HashMap};
+
+use wafer::{DieTable, Verdict};
+
+/// The stacked map: one row per (x, y) seen on any wafer.
+pub struct Stack {
+    pub dies: DieTable,
+    pub fail_pct: Vec<f32>,
+    pub wafers: Vec<u32>,
+    pub(super) index: HashMap<(i16, i16), usize>,
+}
+
+impl Stack {
+    /// From [`Counts::finish`]'s list.
+    pub fn from_counts(acc: Vec<((i16, i16), (u32, u32))>) -> Stack {
+        let mut dies = DieTable::default();
+        let mut fail_pct = Vec::with_capacity(acc.len());
+        let mut wafers = Vec::with_capacity(acc.len());
+        let mut index = HashMap::with_capacity(acc.len());
+        for (i, &((x, y), (fails, n))) in acc.iter().enumerate() {
+            dies.x.push(x);
+            dies.y.push(y);
+            fail_pct.push(100.0 * fails as f32 / n as f32);
+            wafers.push(n);
+            index.insert((x, y), i);
+        }
+        Stack {
+            dies,
+            fail_pct,
+            wafers,
+            index,
+        }
+    }
+}
+
+/// (fails, dies) per (x, y), over tables added one at a time, so a lot's can be spread over
+/// several tasks. A lot's wafers share one grid, so a dense count over their bounding box does it
+/// in one pass (a tree of a million entries took over a tenth of a second on the page's thread);
+/// coordinates spread far apart (a hostile or odd file) are counted in a tree instead of a huge
+/// box.
+pub enum Counts {
+    Dense {
+        x0: i16,
+        y0: i16,
+        /// Column height: the box is counted column-major (x, then y), the tree's order.
+        h: usize,
+        acc: Vec<(u32, u32)>,
+    },
+    Sparse(BTreeMap<(i16, i16), (u32, u32)>),
+}
+
+impl Counts {
+    /// Ready for `tables` (their bounding box decides how to count); nothing counted yet.
+    pub fn new(tables: &[&DieTable]) -> Counts {
+        let n: usize = tables.iter().map(|d| d.len()).sum();
+        let (mut x0, mut x1, mut y0, mut y1) = (i16::MAX, i16::MIN, i16::MAX, i16::MIN);
+        for d in tables {
+            for (&x, &y) in d.x.iter().zip(&d.y) {
+                (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+            }
+        }
+        if n == 0 {
+            return Counts::Sparse(BTreeMap::new());
+        }
+        // In i32 and u64: an i16 span can exceed i16, and a box can exceed wasm's 32-bit usize.
+        let span = |a: i16, b: i16| (i32::from(b) - i32::from(a)) as usize + 1;
+        let (w, h) = (span(x0, x1), span(y0, y1));
+        if (w as u64) * (h as u64) <= 4 * n as u64 + (1 << 16) {
+            Counts::Dense {
+                x0,
+                y0,
+                h,
+                acc: vec![(0, 0); w * h],
+            }
+        } else {
+            Counts::Sparse(BTreeMap::new())
+        }
+    }
+
+    /// Count `d`'s dies (one of the tables `new` saw).
+    pub fn add(&mut self, d: &DieTable) {
+        match self {
+            Counts::Dense { x0, y0, h, acc } => {
+                for i in 0..d.len() {
+                    let k = (i32::from(d.x[i]) - i32::from(*x0)) as usize * *h
+                        + (i32::from(d.y[i]) - i32::from(*y0)) as usize;
+                    if let Some(c) = acc.get_mut(k) {
+                        c.0 += u32::from(d.verdict[i] == Verdict::Fail);
+                        c.1 += 1;
+                    }
+                }
+            }
+            Counts::Sparse(acc) => {
+                for i in 0..d.len() {
+                    let e = acc.entry((d.x[i], d.y[i])).or_default();
+                    e.0 += u32::from(d.verdict[i] == Verdict::Fail);
+                    e.1 += 1;
+                }
+            }
+        }
+    }
+
+    /// Per (x, y) counted, in (x, y) order: (fails, dies).
+    pub fn finish(self) -> Vec<((i16, i16), (u32, u32))> {
+        match self {
+            Counts::Dense { x0, y0, h, acc } => {
+                let at = |o: usize, base: i16| (i32::from(base) + o as i32) as i16;
+                acc.iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.1 > 0)
+                    .map(|(k, &c)| ((at(k / h, x0), at(k % h, y0)), c))
+                    .collect()
+            }
+            Counts::Sparse(acc) => acc.into_iter().collect(),
+        }
+    }
+}
+
+/// [`Counts`] over `tables`, all at once.
+pub fn tally(tables: &[&DieTable]) -> Vec<((i16, i16), (u32, u32))> {
+    let mut c = Counts::new(tables);
+    for d in tables {
+        c.add(d);
+    }
+    c.finish()
+}
