@@ -13,6 +13,9 @@
 //   time it waited on the GPU process to read the canvas back (`GLES2::ReadPixels` in a frame's
 //   commit): with software GL (SwiftShader, as here) every frame with a new map is drawn on the
 //   CPU and read back before the compositor can use it, which a hardware GPU does not need.
+// - then, on the open lot, what a user does next: another wafer, the map coloured by a test (its
+//   histogram and box plots), other wafers with the test, back to bins, the stacked map of all 25.
+//   Each is traced the same way (its tasks over 50 ms, whole and without the readback).
 // Medians of RUNS (default 3), each in a fresh page.
 import { join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
@@ -27,8 +30,57 @@ const server = await serve(dist);
 const url = `http://127.0.0.1:${server.address().port}/`;
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
+/** The page's tasks over 50 ms in a trace: whole, and without the wait for the canvas readback. */
+function longTasks(events) {
+  const threads = new Map(events.filter((e) => e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args.name]));
+  const main = events.filter((e) => e.ph === 'X' && e.dur && threads.get(`${e.pid}:${e.tid}`) === 'CrRendererMain');
+  const within = (e, t) => e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur;
+  const runs = main.filter((e) => e.name === 'ThreadControllerImpl::RunTask' && e.dur > 50000);
+  // Tasks run inside tasks (nested run loops): count the outermost.
+  return runs.filter((t) => !runs.some((o) => o !== t && within(t, o))).map((t) => {
+    const gpu = main.filter((e) => e.name === 'GLES2::ReadPixels' && within(e, t)).reduce((a, e) => a + e.dur, 0);
+    return { ms: t.dur / 1000, own: (t.dur - gpu) / 1000 };
+  });
+}
+
+/** Trace `action` on `page` (a CDP session `cdp`) and 2 s after it. */
+async function traced(page, cdp, action) {
+  const events = [];
+  const collect = (d) => events.push(...d.value);
+  cdp.on('Tracing.dataCollected', collect);
+  const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.start', { categories: 'toplevel,gpu', transferMode: 'ReportEvents' });
+  await action();
+  await page.waitForTimeout(2000);
+  await cdp.send('Tracing.end');
+  await complete;
+  cdp.off('Tracing.dataCollected', collect);
+  return longTasks(events);
+}
+
+/** What a user does next on the open lot, each step traced. */
+async function interact(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const test = (await page.$$eval('#layer-select option', (o) => o.map((x) => x.value))).find((v) => v.startsWith('test:'));
+  const steps = [
+    ['wafer 2', () => page.selectOption('#wafer-select', '2')],
+    ['coloured by a test', async () => {
+      await page.selectOption('#layer-select', test);
+      await page.waitForFunction(() => document.querySelector('#boxplot-wafers svg'), null, { timeout: 60000 });
+    }],
+    ['wafer 3, the test', () => page.selectOption('#wafer-select', '3')],
+    ['wafer 5, the test', () => page.selectOption('#wafer-select', '5')],
+    ['back to bins', () => page.selectOption('#layer-select', 'hbin')],
+    ['the stack', () => page.selectOption('#wafer-select', 'stack')],
+    ['wafer 7', () => page.selectOption('#wafer-select', '7')],
+  ];
+  const out = [];
+  for (const [name, action] of steps) out.push({ name, tasks: await traced(page, cdp, action) });
+  return out;
+}
+
 /** Open `file` in a fresh page; `done` (run in the page) says when everything has arrived. */
-async function measure(browser, file, done) {
+async function measure(browser, file, done, after) {
   const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
   await page.addInitScript(() => {
     window.__long = [];
@@ -74,18 +126,9 @@ async function measure(browser, file, done) {
       stats: Number(document.querySelector('#status')?.dataset.statsMs),
     };
   }, t0);
+  r.traced = longTasks(events);
+  if (after) r.after = await after(page);
   await page.close();
-  // The page's thread in the trace: each task over 50 ms, and its wait for the canvas readback.
-  const threads = new Map(events.filter((e) => e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args.name]));
-  const main = events.filter((e) => e.ph === 'X' && e.dur && threads.get(`${e.pid}:${e.tid}`) === 'CrRendererMain');
-  const within = (e, t) => e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur;
-  const runs = main.filter((e) => e.name === 'ThreadControllerImpl::RunTask' && e.dur > 50000);
-  // Tasks run inside tasks (nested run loops): count the outermost.
-  r.traced = runs.filter((t) => !runs.some((o) => o !== t && within(t, o))).map((t) => {
-    const inside = (e) => within(e, t);
-    const gpu = main.filter((e) => e.name === 'GLES2::ReadPixels' && inside(e)).reduce((a, e) => a + e.dur, 0);
-    return { ms: t.dur / 1000, own: (t.dur - gpu) / 1000 };
-  });
   return r;
 }
 
@@ -96,7 +139,7 @@ try {
   for (let i = 0; i < runs; i++) {
     gallery.push(await measure(browser, lot,
       () => document.querySelectorAll('#gallery .gallery-card img[src^="blob:"]').length === 25
-        && document.querySelector('#status')?.dataset.classifyBackend));
+        && document.querySelector('#status')?.dataset.classifyBackend, interact));
     stats.push(await measure(browser, flex,
       () => document.querySelector('#tests tbody tr') && document.querySelector('#status')?.dataset.statsMs));
   }
@@ -116,6 +159,12 @@ try {
   };
   report('gallery of 25 wafers x ~40k dies (file to all thumbnails and labels)', gallery);
   report('Teradyne_Flex_3 (file to the test list)', stats);
+  console.log('then, on the lot (per step: tasks over 50 ms, whole/without the readback, ms; one line per run):');
+  for (const [k, { name }] of gallery[0].after.entries()) {
+    const per = gallery.map((g) => g.after[k].tasks.map((t) => `${t.ms.toFixed(0)}/${t.own.toFixed(0)}`).join(' ') || 'none');
+    const own = gallery.map((g) => Math.max(0, ...g.after[k].tasks.map((t) => t.own)));
+    console.log(`  ${name}: ${per.join(' | ')}; longest own work, median: ${median(own).toFixed(0)} ms`);
+  }
   console.log(`Teradyne_Flex_3: statistics of every test, per wafer and over the file, in the parsing worker: median ${median(stats.map((r) => r.stats)).toFixed(0)} ms`);
 } finally {
   await browser.close();
