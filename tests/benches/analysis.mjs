@@ -148,7 +148,7 @@ try {
     console.log(`${name}: ${median(rs.map((r) => r.ms)).toFixed(0)} ms to everything (median of ${rs.length});`
       + ` page-thread tasks over 50 ms per run: ${rs.map((r) => r.long.length).join(', ')};`
       + ` longest per run: ${worst.map((w) => w.toFixed(0)).join(', ')} ms`);
-    console.log(`  long tasks by phase (ms), first run: ${rs[0].phase.join(', ') || 'none'}`);
+    console.log(`  long tasks by phase (ms), per run: ${rs.map((r) => r.phase.join(', ') || 'none').join(' | ')}`);
     const own = rs.map((r) => Math.max(0, ...r.traced.map((t) => t.own)));
     console.log(`  traced, per run: tasks over 50 ms ${rs.map((r) => r.traced.length).join(', ')};`
       + ` longest without the wait for the software GPU's canvas readback: ${own.map((w) => w.toFixed(0)).join(', ')} ms;`
