@@ -71,39 +71,33 @@ fn geometry_is_computed_once_per_subject() {
     }
 }
 
+/// Per (x, y), counted the plain way: a tree, die by die.
+fn tree(tables: &[&DieTable]) -> Vec<((i16, i16), (u32, u32))> {
+    let mut tree: BTreeMap<(i16, i16), (u32, u32)> = BTreeMap::new();
+    for d in tables {
+        for i in 0..d.len() {
+            let e = tree.entry((d.x[i], d.y[i])).or_default();
+            e.0 += u32::from(d.verdict[i] == Verdict::Fail);
+            e.1 += 1;
+        }
+    }
+    tree.into_iter().collect()
+}
+
 #[test]
 fn the_dense_and_the_sparse_tally_agree() {
     use stack::{Counts, tally};
     let doc = demo();
-    let tables: Vec<&DieTable> = doc.file.wafers.iter().map(|w| &w.dies).collect();
-    let dense = tally(&tables);
+    let tables = doc.tables();
     // One die far away makes the bounding box too big for the dense count: the tree counts.
     let mut far = doc.file.wafers[0].dies.clone();
     far.x[0] = i16::MAX;
     far.y[0] = i16::MIN;
     let mut with_far = tables.clone();
     with_far[0] = &far;
-    let sparse = tally(&with_far);
-    let mut tree: BTreeMap<(i16, i16), (u32, u32)> = BTreeMap::new();
-    for d in &with_far {
-        for i in 0..d.len() {
-            let e = tree.entry((d.x[i], d.y[i])).or_default();
-            e.0 += u32::from(d.verdict[i] == Verdict::Fail);
-            e.1 += 1;
-        }
-    }
-    assert_eq!(sparse, tree.into_iter().collect::<Vec<_>>());
-    // Without the far die, the dense count gives what the tree gives for the real tables.
-    let mut tree: BTreeMap<(i16, i16), (u32, u32)> = BTreeMap::new();
-    for d in &tables {
-        for i in 0..d.len() {
-            let e = tree.entry((d.x[i], d.y[i])).or_default();
-            e.0 += u32::from(d.verdict[i] == Verdict::Fail);
-            e.1 += 1;
-        }
-    }
     assert!(matches!(Counts::new(&tables), Counts::Dense { .. }));
     assert!(matches!(Counts::new(&with_far), Counts::Sparse(_)));
-    assert_eq!(dense, tree.into_iter().collect::<Vec<_>>());
+    assert_eq!(tally(&tables), tree(&tables));
+    assert_eq!(tally(&with_far), tree(&with_far));
     assert!(tally(&[]).is_empty());
 }
