@@ -34,6 +34,15 @@ impl Lint {
 /// The page, its parsing worker and the two classifier workers, by Trunk, into target/dist
 /// (profiles in app/index.html).
 pub fn build_app(lint: Lint) -> Result {
+    // Trunk runs cargo offline (Trunk.toml), and the WebGPU classifier worker needs crates no
+    // native build downloads (burn's wgpu backend: cubecl, cubek...). On a fresh machine they
+    // are not in cargo's cache yet, and the offline build failed there (2026-11-28, cold CI):
+    // fetch every crate the lockfile names for wasm32 first. A no-op when they are cached.
+    let mut fetch = Command::new("cargo");
+    fetch
+        .current_dir(root())
+        .args(["fetch", "--locked", "--target", "wasm32-unknown-unknown"]);
+    sh(fetch)?;
     let mut c = Command::new(tools_root().join("bin/trunk"));
     c.current_dir(root()).arg("build").env("PATH", tool_path());
     lint.apply(&mut c);
