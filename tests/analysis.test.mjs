@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch } from './lib/chromium.mjs';
@@ -95,6 +95,14 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
       assert.deepEqual(lot, [...info.wafers.map((w) => [w.id, 'WSDEMO1_three_wafers.stdf']), [otherId, 'WSDEMO2_big_endian.stdf']]);
       await page.click(`#gallery .gallery-card[data-wafer="${otherId}"]`);
       await until(page, (id) => document.querySelector('#status')?.dataset.wafer === id, otherId);
+
+      // A damaged file in a lot: its warning says which file it was met in.
+      const cut = join(dir, 'WSDEMO2_cut.stdf');
+      const whole = readFileSync(other);
+      writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.6)));
+      await page.setInputFiles('#file-input', [file, cut]);
+      await until(page, () => /reading stopped here/.test(document.querySelector('#warnings')?.textContent ?? ''));
+      assert.match(await page.textContent('#warnings'), /WSDEMO2_cut\.stdf: offset \d+/);
     });
 
     const lot2 = join(corpus, 'stdf/lot2.stdf.gz');

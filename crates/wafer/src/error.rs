@@ -153,10 +153,18 @@ impl WarningKind {
 pub struct Warning {
     pub at: Location,
     pub kind: WarningKind,
+    /// The file it was met in, when several files were read as one lot
+    /// ([`crate::lot::merge`]); empty for a file read alone. Carried by [`crate::pack`] beside
+    /// the model, as a wafer's origin is.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub file: String,
 }
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.file.is_empty() {
+            write!(f, "{}: ", self.file)?;
+        }
         write!(f, "{}: ", self.at)?;
         match &self.kind {
             WarningKind::Truncated { claimed, available } => write!(

@@ -8,9 +8,10 @@
 //! - a wafer id met again in a later file (a wafer tested twice) becomes `ID (file)`, so every
 //!   wafer stays addressable by id;
 //! - parts outside any wafer are appended, records and bytes counted over all files, warnings
-//!   kept in file order (they say where in their file, not which file: a wafer's origin does);
+//!   kept in file order, each naming its file ([`Warning::file`]);
 //! - lot facts (MIR) are the first file's.
 
+use crate::Warning;
 use crate::column::Column;
 use crate::model::*;
 
@@ -61,7 +62,10 @@ pub fn merge(files: Vec<(String, TestFile)>) -> TestFile {
         }
         out.records_total += f.records_total;
         out.bytes_read += f.bytes_read;
-        out.warnings.extend(f.warnings);
+        out.warnings.extend(f.warnings.into_iter().map(|w| Warning {
+            file: name.clone(),
+            ..w
+        }));
     }
     out
 }

@@ -4,13 +4,14 @@
 //! `WSPK`, a little-endian `u16` format version, then (format 4) the length (`u32`) and postcard
 //! encoding of the file with its die tables left empty, each wafer's die table and then the
 //! loose parts' as raw little-endian columns (`table`), and last, per wafer, its first-pass
-//! attempts ([`crate::FirstPass`]) and file of origin. The die tables are nearly all of a file's
+//! attempts ([`crate::FirstPass`]) and file of origin, then (format 5) each warning's file
+//! ([`crate::Warning::file`]: in a lot of several files, which one it was met in). The die tables are nearly all of a file's
 //! bytes, so unpacking one costs about a copy. The page does it on its own thread when a file
 //! arrives, one table at a time ([`Unpacker`]), straight from the buffer the worker moved to it
 //! (any [`Source`]), so a big lot never holds the thread for long.
 //!
 //! Older formats still read, so files kept by an earlier build (the page's library, the edge's
-//! store) still open: 3 is the whole model in postcard, then the first passes and origins; 2 is
+//! store) still open: 4 is 5 without the warnings' files; 3 is the whole model in postcard, then the first passes and origins; 2 is
 //! 3 without them (a file without retests).
 //!
 //! Not for: interchange with other tools (use STDF or `waferscope export`).
@@ -23,7 +24,7 @@ mod table;
 
 const MAGIC: &[u8; 4] = b"WSPK";
 /// Bumped whenever the model's serialised shape changes.
-pub const VERSION: u16 = 4;
+pub const VERSION: u16 = 5;
 /// The oldest format [`decode`] still reads.
 const OLDEST: u16 = 2;
 
@@ -66,8 +67,14 @@ pub fn encode(f: &TestFile) -> Vec<u8> {
     put_extra(f, out)
 }
 
-/// Per wafer, its first passes and origin (formats 3 and 4).
+/// Per wafer, its first passes and origin (formats 3 and 4), then each warning's file (5).
 fn put_extra(f: &TestFile, out: Vec<u8>) -> Vec<u8> {
+    let files: Vec<&str> = f.warnings.iter().map(|w| w.file.as_str()).collect();
+    postcard::to_extend(&files, put_wafer_extra(f, out)).expect("names serialise into a Vec")
+}
+
+/// Per wafer, its first passes and origin: what formats 3 and 4 carry after the tables.
+fn put_wafer_extra(f: &TestFile, out: Vec<u8>) -> Vec<u8> {
     let extra: Vec<(&[crate::FirstPass], &str)> = f
         .wafers
         .iter()
@@ -216,8 +223,8 @@ impl<'a, S: Source + ?Sized> Unpacker<'a, S> {
         let mut f = self.file;
         if self.version >= 3 {
             let rest = self.r.bytes(self.r.src.len() - self.r.at)?;
-            let extra: Vec<(Vec<crate::FirstPass>, String)> =
-                postcard::from_bytes(&rest).map_err(corrupt)?;
+            let (extra, rest): (Vec<(Vec<crate::FirstPass>, String)>, _) =
+                postcard::take_from_bytes(&rest).map_err(corrupt)?;
             if extra.len() != f.wafers.len() {
                 return Err(PackError::Corrupt(
                     "first passes do not match the wafers".into(),
@@ -229,6 +236,17 @@ impl<'a, S: Source + ?Sized> Unpacker<'a, S> {
                 }
                 w.first_pass = first;
                 w.origin = origin;
+            }
+            if self.version >= 5 {
+                let files: Vec<String> = postcard::from_bytes(rest).map_err(corrupt)?;
+                if files.len() != f.warnings.len() {
+                    return Err(PackError::Corrupt(
+                        "warnings' files do not match the warnings".into(),
+                    ));
+                }
+                for (w, file) in f.warnings.iter_mut().zip(files) {
+                    w.file = file;
+                }
             }
         }
         self.file = TestFile::default();
@@ -254,7 +272,7 @@ mod tests {
         // Format 3 (the whole model in postcard, then the first passes) still reads, whole.
         let mut v3 = MAGIC.to_vec();
         v3.extend_from_slice(&3u16.to_le_bytes());
-        let v3 = put_extra(&f, postcard::to_extend(&f, v3).unwrap());
+        let v3 = put_wafer_extra(&f, postcard::to_extend(&f, v3).unwrap());
         assert_eq!(format!("{f:?}"), format!("{:?}", decode(&v3).unwrap()));
         // Format 2 is format 3 without the first passes: it still reads, without retests.
         let mut old = MAGIC.to_vec();
@@ -268,6 +286,21 @@ mod tests {
         let back = decode(&encode(&lot)).unwrap();
         let origins: Vec<&str> = back.wafers.iter().map(|w| w.origin.as_str()).collect();
         assert_eq!(origins, ["a", "a", "a", "b", "b", "b"]);
+        // And each warning its file (format 5); format 4, without those names, still reads.
+        let cut = crate::read(&crate::demo::demo_files()[0].bytes[..5000]).unwrap();
+        assert!(!cut.warnings.is_empty());
+        let lot = crate::lot::merge(vec![("a".into(), f.clone()), ("cut".into(), cut.clone())]);
+        let back = decode(&encode(&lot)).unwrap();
+        assert_eq!(back.warnings, lot.warnings);
+        assert!(back.warnings.iter().all(|w| w.file == "cut"));
+        assert!(back.warnings[0].to_string().starts_with("cut: offset "));
+        let mut v4 = encode(&lot);
+        v4[4] = 4;
+        let files = postcard::to_allocvec(&vec!["cut"; lot.warnings.len()]).unwrap();
+        v4.truncate(v4.len() - files.len());
+        let back = decode(&v4).unwrap();
+        assert_eq!(back.warnings.len(), lot.warnings.len());
+        assert!(back.warnings.iter().all(|w| w.file.is_empty()));
         assert_eq!(decode(b"nope"), Err(PackError::NotPacked));
         let mut v2 = packed.clone();
         v2[4] = 9;

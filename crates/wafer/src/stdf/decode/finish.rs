@@ -85,6 +85,7 @@ impl Decoder {
                 kind: WarningKind::Suppressed {
                     count: self.suppressed,
                 },
+                file: String::new(),
             });
         }
         let mut file = self.file;

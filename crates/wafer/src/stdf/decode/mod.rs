@@ -164,7 +164,11 @@ impl Decoder {
     fn warn(&mut self, offset: u64, record: Option<RecordType>, kind: WarningKind) {
         if self.file.warnings.len() < MAX_WARNINGS || kind.stops_read() {
             let at = self.at(offset, record);
-            self.file.warnings.push(Warning { at, kind });
+            self.file.warnings.push(Warning {
+                at,
+                kind,
+                file: String::new(),
+            });
         } else {
             self.suppressed += 1;
         }
