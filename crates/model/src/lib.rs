@@ -11,6 +11,7 @@ use burn::tensor::activation::{relu, softmax};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use features::{FeatureGrid, SIZE};
 
+pub mod average;
 pub mod calibration;
 mod call;
 pub mod eval;

@@ -291,6 +291,10 @@ fn field(class: usize, rng: &mut Rng, cols: usize, rows: usize, cfg: &Config) ->
     }
 }
 
+/// The classes that are one located pattern, so can be mixed with a faint other
+/// ([`Config::mixed`]): not Near-full, Random or none, which are a map's whole texture.
+const MIXABLE: [usize; 6] = [0, 1, 2, 3, 4, 7];
+
 /// One map of class `class`, from `rng`.
 pub fn map(class: usize, rng: &mut Rng, cfg: &Config) -> Map {
     use std::f32::consts::PI;
@@ -338,6 +342,14 @@ pub fn map(class: usize, rng: &mut Rng, cfg: &Config) -> Map {
     };
     let f = field(class, rng, cols, rows, cfg);
     // Drawn only when enabled, so that older settings still give the same maps.
+    let faint = if cfg.mixed > 0.0 && MIXABLE.contains(&class) && rng.f32() < cfg.mixed {
+        let others: Vec<usize> = MIXABLE.iter().copied().filter(|&c| c != class).collect();
+        let other = others[(rng.next_u64() % others.len() as u64) as usize];
+        Some((field(other, rng, cols, rows, cfg), uniform(rng, 0.1, 0.33)))
+    } else {
+        None
+    };
+    // Drawn only when enabled, so that older settings still give the same maps.
     let clumped = if cfg.clumps > 0.0 && rng.f32() < cfg.clumps {
         clump_mask(rng, rows, cols, background)
     } else {
@@ -374,7 +386,13 @@ pub fn map(class: usize, rng: &mut Rng, cfg: &Config) -> Map {
                 Some(true) => 0.75,
                 _ => 0.0,
             };
-            let p = f.p(&at, gap).max(background).max(band).max(clump);
+            let second = faint.as_ref().map_or(0.0, |(g, k)| k * g.p(&at, gap));
+            let p = f
+                .p(&at, gap)
+                .max(background)
+                .max(band)
+                .max(clump)
+                .max(second);
             dies[r * cols + c] = if rng.f32() < p { 2 } else { 1 };
         }
     }

@@ -36,6 +36,9 @@ struct Args {
     /// Where to train: "flex" (the CPU, the default) or "wgpu" (a GPU; the `gpu` feature).
     device: String,
     pooling: model::Pooling,
+    /// Share of the last epochs whose end-of-epoch weights are averaged into the result (0: the
+    /// last epoch's weights, as v1 and v2).
+    average: f64,
 }
 
 fn args() -> Result<Args, String> {
@@ -53,6 +56,7 @@ fn args() -> Result<Args, String> {
         synth: synth::Config::default(),
         device: "flex".into(),
         pooling: model::Pooling::Max,
+        average: 0.0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -71,6 +75,7 @@ fn args() -> Result<Args, String> {
             "--smoothing" => a.smoothing = num(v()?)?.clamp(0.0, 0.5),
             "--synth" => a.synth.parse_overrides(&v()?)?,
             "--device" => a.device = v()?,
+            "--average" => a.average = num(v()?)?.clamp(0.0, 1.0),
             "--pooling" => {
                 let p = v()?;
                 a.pooling =
@@ -128,6 +133,9 @@ fn main() {
     let val_grids: Vec<FeatureGrid> = val.iter().map(|m| m.grid()).collect();
     let val_classes: Vec<usize> = val.iter().map(|m| m.class).collect();
     let mut val_acc = 0.0;
+    // The epochs whose weights are averaged: the last `average` share of them.
+    let averaged_from = a.epochs - (a.average * a.epochs as f64).ceil() as usize;
+    let mut average = model::average::WeightAverage::new();
 
     for epoch in 0..a.epochs {
         let t = Instant::now();
@@ -174,6 +182,9 @@ fn main() {
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr, model, grads);
         }
+        if epoch >= averaged_from {
+            average.add(&model.valid());
+        }
         let c = Classifier::from_model(model.valid(), &plain);
         val_acc = accuracy(&c, &val_grids, &val_classes);
         println!(
@@ -189,7 +200,16 @@ fn main() {
         );
     }
 
-    let trained = model.valid();
+    let trained = average.apply(model.valid());
+    if average.count() > 0 {
+        let c = Classifier::from_model(trained.clone(), &plain);
+        val_acc = accuracy(&c, &val_grids, &val_classes);
+        println!(
+            "weights averaged over the last {} epochs: synthetic validation {:.1}%",
+            average.count(),
+            100.0 * val_acc
+        );
+    }
     let params = trained.num_params();
     let bytes = trained
         .clone()
@@ -268,11 +288,15 @@ fn main() {
                 a.lr,
                 a.seed,
                 a.model_version,
-                [("--dropout", a.dropout), ("--smoothing", a.smoothing)]
-                    .iter()
-                    .filter(|(_, v)| *v > 0.0)
-                    .map(|(k, v)| format!(" {k} {v}"))
-                    .collect::<String>(),
+                [
+                    ("--dropout", a.dropout),
+                    ("--smoothing", a.smoothing),
+                    ("--average", a.average)
+                ]
+                .iter()
+                .filter(|(_, v)| *v > 0.0)
+                .map(|(k, v)| format!(" {k} {v}"))
+                .collect::<String>(),
                 match a.pooling {
                     model::Pooling::Max => String::new(),
                     p => format!(" --pooling {}", p.name()),

@@ -24,6 +24,13 @@ pub struct Config {
     /// that never saw them calls them Scratch or Loc. 0 in manifests written before it existed.
     #[serde(default)]
     pub clumps: f32,
+    /// Share of patterned maps that also carry a faint second pattern of another class (a tenth
+    /// to a third of its usual density): real maps mix a strong pattern with faint ones (a Loc
+    /// with a few edge fails, a Center crossed by a light streak), and their label is the strong
+    /// one. A model that never saw a faint streak beside a pattern reads one as Scratch.
+    /// 0 in manifests written before it existed.
+    #[serde(default)]
+    pub mixed: f32,
 }
 
 impl Default for Config {
@@ -40,6 +47,7 @@ impl Default for Config {
             background: 1.0,
             edge_noise: 0.6,
             clumps: 0.0,
+            mixed: 0.0,
         }
     }
 }
@@ -58,6 +66,7 @@ impl Config {
                 "background" => self.background = v,
                 "edge_noise" => self.edge_noise = v,
                 "clumps" => self.clumps = v,
+                "mixed" => self.mixed = v,
                 _ => return Err(format!("unknown generator setting {k}")),
             }
         }

@@ -50,3 +50,38 @@ fn patterns_have_the_fail_density_their_class_implies() {
     assert!(mean("Center") > mean("none"));
     assert!(mean("Edge-Ring") > mean("none"));
 }
+
+#[test]
+fn a_faint_second_pattern_is_off_by_default_and_only_on_located_patterns() {
+    let on = Config {
+        mixed: 1.0,
+        ..Config::default()
+    };
+    let center = crate::class_index("Center").unwrap();
+    let random = crate::class_index("Random").unwrap();
+    let fails = |m: &Map| m.dies.iter().filter(|&&d| d == 2).count();
+    // Off: the shipped settings draw nothing more, so their maps are unchanged.
+    let plain = map(center, &mut Rng::new(11), &Config::default());
+    assert_eq!(
+        plain.dies,
+        map(center, &mut Rng::new(11), &Config::default()).dies
+    );
+    // On: a Center map keeps its class and gains fails on the whole (its extra draws shift the
+    // per-die ones, so compare totals over many wafers, not dies); a Random map, whose pattern is
+    // the whole wafer, gets no second one.
+    let (mut mixed, mut alone) = (0, 0);
+    for seed in 0..60 {
+        let m = map(center, &mut Rng::new(seed), &on);
+        assert_eq!(m.class, center);
+        mixed += fails(&m);
+        alone += fails(&map(center, &mut Rng::new(seed), &Config::default()));
+        assert_eq!(
+            map(random, &mut Rng::new(seed), &on).dies,
+            map(random, &mut Rng::new(seed), &Config::default()).dies
+        );
+    }
+    assert!(
+        mixed > alone,
+        "{mixed} fails with a second pattern, {alone} without"
+    );
+}
