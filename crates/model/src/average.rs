@@ -109,7 +109,7 @@ mod tests {
         for ((m, x), y) in mean.iter().zip(&wa).zip(&wb) {
             assert!((m - (x + y) / 2.0).abs() < 1e-6, "{m} vs {x} and {y}");
         }
-        // It still runs, and differs from both ends.
+        // The averaged network still runs.
         let x = Tensor::<4>::zeros([1, 1, features::SIZE, features::SIZE], &device);
         let out = avg
             .apply(b)
