@@ -1,18 +1,18 @@
 //! The compact binary of a parsed [`TestFile`]: how the app's parsing Web Worker hands a file to
 //! the page, and how the edge stores and serves parsed wafers.
 //!
-//! `WSPK`, a little-endian `u16` format version, then (format 4) the length (`u32`) and postcard
-//! encoding of the file with its die tables left empty, each wafer's die table and then the
-//! loose parts' as raw little-endian columns (`table`), and last, per wafer, its first-pass
-//! attempts ([`crate::FirstPass`]) and file of origin, then (format 5) each warning's file
-//! ([`crate::Warning::file`]: in a lot of several files, which one it was met in). The die tables are nearly all of a file's
-//! bytes, so unpacking one costs about a copy. The page does it on its own thread when a file
-//! arrives, one table at a time ([`Unpacker`]), straight from the buffer the worker moved to it
-//! (any [`Source`]), so a big lot never holds the thread for long.
+//! `WSPK`, a little-endian `u16` format version, then (formats 4 and 5) the length (`u32`) and
+//! postcard encoding of the file with its die tables left empty, each wafer's die table and then
+//! the loose parts' as raw little-endian columns (`table`), then per wafer its first-pass
+//! attempts ([`crate::FirstPass`]) and file of origin, and last (format 5) each warning's file
+//! ([`crate::Warning::file`]: in a lot of several files, which one it was met in). The die
+//! tables are nearly all of a file's bytes, so unpacking one costs about a copy. The page does it
+//! on its own thread when a file arrives, one table at a time ([`Unpacker`]), straight from the
+//! buffer the worker moved to it (any [`Source`]), so a big lot never holds the thread for long.
 //!
 //! Older formats still read, so files kept by an earlier build (the page's library, the edge's
-//! store) still open: 4 is 5 without the warnings' files; 3 is the whole model in postcard, then the first passes and origins; 2 is
-//! 3 without them (a file without retests).
+//! store) still open: 4 is 5 without the warnings' files; 3 is the whole model in postcard, then
+//! the first passes and origins; 2 is 3 without them (a file without retests).
 //!
 //! Not for: interchange with other tools (use STDF or `waferscope export`).
 
