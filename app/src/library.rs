@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::doc::Doc;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
 pub mod idb;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
 pub mod keep;
 
 /// The library's list: each entry with its key.
