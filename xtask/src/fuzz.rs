@@ -30,7 +30,7 @@ pub fn run(secs: u32) -> Result {
     ensure_nightly()?;
     // libfuzzer-sys compiles libFuzzer (C++) from source.
     ensure_apt(&["g++"])?;
-    ensure_cargo_tool("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ, true)?;
+    ensure_cargo_tool("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ, true, "1")?;
     let seeds = [
         corpus().join("stdf"),
         root().join("tests/hostile"),
