@@ -31,6 +31,12 @@ pub struct Config {
     /// 0 in manifests written before it existed.
     #[serde(default)]
     pub mixed: f32,
+    /// Redraw a patterned map until its pattern's expected extra fails are at least this many
+    /// standard deviations of the background's (`synth::visible`): a label the dies do not
+    /// show teaches the network to see patterns in noise. 0 (off) in manifests written before
+    /// it existed.
+    #[serde(default)]
+    pub min_snr: f32,
 }
 
 impl Default for Config {
@@ -48,6 +54,7 @@ impl Default for Config {
             edge_noise: 0.6,
             clumps: 0.0,
             mixed: 0.0,
+            min_snr: 0.0,
         }
     }
 }
@@ -67,6 +74,7 @@ impl Config {
                 "edge_noise" => self.edge_noise = v,
                 "clumps" => self.clumps = v,
                 "mixed" => self.mixed = v,
+                "min_snr" => self.min_snr = v,
                 _ => return Err(format!("unknown generator setting {k}")),
             }
         }

@@ -1,4 +1,5 @@
 use super::*;
+use scene::clump_mask;
 
 #[test]
 fn maps_are_deterministic_and_balanced() {
@@ -84,4 +85,63 @@ fn a_faint_second_pattern_is_off_by_default_and_only_on_located_patterns() {
         mixed > alone,
         "{mixed} fails with a second pattern, {alone} without"
     );
+}
+
+#[test]
+fn the_visibility_check_is_off_by_default_and_redraws_exactly_the_faint_patterns() {
+    let loc = crate::class_index("Loc").unwrap();
+    let none = crate::class_index("none").unwrap();
+    let on = Config {
+        min_snr: 6.0,
+        ..Config::default()
+    };
+    let mut faint = 0;
+    for seed in 0..120 {
+        let (m, snr) = map_and_snr(loc, &mut Rng::new(seed), &Config::default());
+        // Off: the shipped settings draw the same map and nothing more.
+        assert_eq!(
+            m.dies,
+            map(loc, &mut Rng::new(seed), &Config::default()).dies
+        );
+        // On: a visible first draw is kept as it is; a faint one is replaced.
+        let checked = map(loc, &mut Rng::new(seed), &on);
+        if snr >= on.min_snr {
+            assert_eq!(checked.dies, m.dies, "seed {seed}: snr {snr}");
+        } else {
+            faint += 1;
+            assert_ne!(checked.dies, m.dies, "seed {seed}: snr {snr}");
+        }
+    }
+    // Some Loc draws are faint (sparse clusters on noisy wafers), most are not.
+    assert!((1..40).contains(&faint), "{faint} of 120 faint");
+    // A map with no pattern is always what it says.
+    assert!(map_and_snr(none, &mut Rng::new(1), &on).1.is_infinite());
+}
+
+#[test]
+fn snr_is_the_extra_fails_over_the_background_s_scatter() {
+    // A 40x40 wafer, 10% background, no band or clumps; the field raises every die to `p`.
+    let scene = |p: f32, background: f32| Scene {
+        class: crate::class_index("Random").unwrap(),
+        rows: 40,
+        cols: 40,
+        exclusion: 0.0,
+        flat: (0.0, 1.0, 0.0),
+        background,
+        edge_band: [0.0; 5],
+        clumped: Vec::new(),
+        field: Field::Uniform(p),
+        faint: None,
+    };
+    let mut n = 0;
+    scene(0.5, 0.1).for_each_die(|_, _, _| n += 1);
+    let n = n as f32;
+    // Extra fails 0.4 n, background scatter sqrt(0.1 * 0.9 * n).
+    let want = 0.4 * n / (0.09 * n).sqrt();
+    let got = visible::snr(&scene(0.5, 0.1));
+    assert!((got - want).abs() < 1e-3 * want, "{got} vs {want}");
+    // A field that barely lifts the background is not a pattern at all.
+    assert_eq!(visible::snr(&scene(0.13, 0.1)), 0.0);
+    // On a clean wafer it is the count of extra fails.
+    assert!((visible::snr(&scene(0.5, 0.0)) - 0.5 * n).abs() < 1e-2);
 }
