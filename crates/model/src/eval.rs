@@ -18,6 +18,9 @@ pub struct Labelled {
     pub dies: usize,
     pub rows: usize,
     pub cols: usize,
+    /// The dies in WM-811K's codes (0 none, 1 pass, 2 fail), row-major: for experiments that
+    /// change a map before its grid is made.
+    pub codes: Vec<u8>,
     /// Where it came from, for messages: `lotName` and `waferIndex`, or the list position.
     pub name: String,
 }
@@ -86,6 +89,7 @@ pub fn read_wm811k(bytes: &[u8]) -> Result<(Vec<Labelled>, usize), String> {
             dies,
             rows,
             cols,
+            codes: map.concat(),
             name,
         });
     }

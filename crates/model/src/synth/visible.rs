@@ -3,9 +3,10 @@
 //! The generator draws pattern density, size and background independently, so some maps carry
 //! a label their dies do not show: a sparse Loc on a 20% background, a short one-die scratch on
 //! a 150-die wafer. Trained on them, the network learns that a map that looks like noise may be
-//! Scratch or Loc, and reads real maps' chance streaks that way. The test is the one a person
-//! scanning a map makes without knowing where to look only in spirit: the pattern's expected
-//! fails beyond the background, in units of the background's own scatter over the same dies.
+//! Scratch or Loc, and reads real maps' chance streaks that way. The score is the pattern's
+//! expected fails beyond the background, in units of the background's own scatter over the same
+//! dies. It knows where the pattern is, which a person scanning the map does not, so it is a
+//! lenient bound on what can be seen.
 
 use super::Scene;
 
