@@ -33,7 +33,8 @@
 //!
 //! What is wasm-only is chosen here, once: the web modules need a browser and its crates. All but
 //! `infer` are the page's, behind feature `page` (its crates: Leptos, wgpu, the renderer), so the
-//! workers' builds do not compile them.
+//! workers' builds do not compile them; `infer` is behind feature `classifier` (burn), so the page
+//! and the parsing worker do not compile burn.
 
 pub mod details;
 pub mod doc;
@@ -50,7 +51,7 @@ mod edge;
 mod gpu;
 #[cfg(all(target_arch = "wasm32", feature = "page"))]
 mod hooks;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "classifier"))]
 pub mod infer;
 #[cfg(all(target_arch = "wasm32", feature = "page"))]
 mod loader;

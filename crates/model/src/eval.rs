@@ -7,7 +7,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::calibration::Reliability;
-use crate::{CLASSES, Call, Classifier, NUM_CLASSES, class_index};
+use crate::{CLASSES, NUM_CLASSES, class_index};
+#[cfg(feature = "network")]
+use crate::{Call, Classifier};
 
 /// One labelled real map.
 #[derive(Debug)]
@@ -112,6 +114,7 @@ pub struct Scored {
 }
 
 /// Classify `maps` (in chunks, natively) and score them.
+#[cfg(feature = "network")]
 pub fn score(c: &Classifier, maps: &[Labelled]) -> Scored {
     let mut predicted = Vec::with_capacity(maps.len());
     let mut calls = BTreeMap::new();
