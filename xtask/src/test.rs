@@ -72,17 +72,20 @@ pub fn test() -> Result {
             "set-up: Trunk, wasm-bindgen, wasm-opt, playwright-core, Chromium",
             ensure_app_tools,
         )?;
-        p.run(
-            "app: trunk build (release), clippy -D warnings on its crates",
-            || build_app(Lint::Deny),
-        )?;
-        p.run(
-            "set-up: worker-build, wrangler (workerd)",
-            ensure_edge_tools,
-        )?;
-        p.run(
-            "edge: worker-build (wasm profile), clippy -D warnings",
-            || build_edge(Lint::Deny),
+        // The app's and the edge's builds side by side: the WebGPU classifier's fat-LTO link
+        // holds one core for minutes, and worker-build's install and build fill the other.
+        p.run_beside(
+            (
+                "app: trunk build (release), clippy -D warnings on its crates",
+                || build_app(Lint::Deny),
+            ),
+            (
+                "edge: worker-build install, build (wasm profile), clippy -D warnings",
+                || {
+                    ensure_edge_tools()?;
+                    build_edge(Lint::Deny)
+                },
+            ),
         )?;
         p.run(
             "end-to-end tests: app in headless Chromium (WebGPU, WebGL2, CPU), edge on workerd",
