@@ -25,33 +25,37 @@ impl Phases {
         r
     }
 
-    /// Two phases at once, each in a thread of its own, for builds whose long single-threaded
-    /// stretches (a fat-LTO link, wasm-opt) leave the other core idle. Their output interleaves
-    /// line by line; each keeps its own time, and the table gives the pair's wall time too.
-    pub fn run_beside(
+    /// Two sequences of phases at once, each in a thread of its own, so that one's
+    /// single-threaded stretches (test runs, libFuzzer, a fat-LTO link, wasm-opt) leave no core
+    /// idle while the other has work. Their output interleaves line by line; each phase keeps
+    /// its own time, marked `|` in the table, which gives the pair's wall time too. Each side
+    /// stops at its own first failure; the other runs to its end.
+    pub fn beside(
         &mut self,
-        (a, fa): (&str, impl FnOnce() -> Result + Send),
-        (b, fb): (&str, impl FnOnce() -> Result + Send),
+        a: impl FnOnce(&mut Phases) -> Result + Send,
+        b: impl FnOnce(&mut Phases) -> Result + Send,
     ) -> Result {
         let t = Instant::now();
+        let (mut pa, mut pb) = (Phases::new(), Phases::new());
         let (ra, rb) = std::thread::scope(|s| {
-            let ta = s.spawn(|| timed(a, fa));
-            let rb = timed(b, fb);
+            let ta = s.spawn(|| a(&mut pa));
+            let rb = b(&mut pb);
             let ra = ta
                 .join()
-                .unwrap_or_else(|_| (0.0, Err(format!("{a}: the phase's thread panicked"))));
+                .unwrap_or_else(|_| Err("a phase's thread panicked".into()));
             (ra, rb)
         });
-        let ok = ra.1.is_ok() && rb.1.is_ok();
-        self.done.push((a.to_string(), ra.0, ra.1.is_ok(), true));
-        self.done.push((b.to_string(), rb.0, rb.1.is_ok(), true));
+        let ok = ra.is_ok() && rb.is_ok();
+        for (name, secs, ok, _) in pa.done.into_iter().chain(pb.done) {
+            self.done.push((name, secs, ok, true));
+        }
         self.done.push((
-            "  the two above, side by side (wall)".into(),
+            "  the phases marked |, side by side (wall)".into(),
             t.elapsed().as_secs_f64(),
             ok,
             false,
         ));
-        ra.1.and(rb.1)
+        ra.and(rb)
     }
     pub fn summary(&self) {
         println!("\nphase timings:");

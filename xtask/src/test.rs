@@ -6,7 +6,8 @@ use std::process::Command;
 use crate::build::{Lint, build_app, build_edge, ensure_corpus};
 use crate::phases::Phases;
 use crate::tools::{
-    GPU_PACKAGES, ensure_app_tools, ensure_apt, ensure_edge_tools, ensure_wasm_target,
+    DEBIAN_PACKAGES, GPU_PACKAGES, ensure_app_tools, ensure_apt, ensure_edge_tools, ensure_nightly,
+    ensure_wasm_target,
 };
 use crate::{Result, cargo, corpus, fuzz, root, sh, target_dir};
 
@@ -20,11 +21,14 @@ pub fn test() -> Result {
     let mut p = Phases::new();
     let result = (|| {
         p.run(
-            "set-up: corpus, wasm32 target, lavapipe (CPU Vulkan)",
+            "set-up: corpus, wasm32 target, nightly, Debian packages (lavapipe, Chromium, g++)",
             || {
                 ensure_corpus()?;
                 ensure_wasm_target()?;
-                ensure_apt(&GPU_PACKAGES)
+                // Every Debian package and toolchain the phases below need, here, one at a time:
+                // later phases run side by side, and apt and rustup each take one install at once.
+                ensure_apt(&[GPU_PACKAGES.as_slice(), &DEBIAN_PACKAGES].concat())?;
+                ensure_nightly()
             },
         )?;
         p.run("cargo fmt --check", || {
@@ -32,60 +36,73 @@ pub fn test() -> Result {
             c.args(["fmt", "--all", "--", "--check"]);
             sh(c)
         })?;
-        p.run("cargo clippy --all-targets -D warnings", || {
-            let mut c = cargo();
-            c.args(["clippy", "--workspace", "--all-targets"])
-                .args(NATIVE_FEATURES)
-                .args(["--", "-D", "warnings"]);
-            sh(c)
-        })?;
-        p.run(
-            "cargo test (unit, corpus facts, rust-stdf, robustness, CLI, GPU golden, training reproducibility)",
-            || {
-                let mut c = cargo();
-                c.args(["test", "--workspace"]).args(NATIVE_FEATURES);
-                // The Vulkan loader complains without one; lavapipe needs nothing else.
-                c.env("XDG_RUNTIME_DIR", env::temp_dir());
-                sh(c)
+        // The native checks beside the app's tools: both are cargo builds, but the tests have
+        // stretches on one core, and on a fresh machine the installs are six minutes of their own.
+        p.beside(
+            |p| {
+                p.run("cargo clippy --all-targets -D warnings", || {
+                    let mut c = cargo();
+                    c.args(["clippy", "--workspace", "--all-targets"])
+                        .args(NATIVE_FEATURES)
+                        .args(["--", "-D", "warnings"]);
+                    sh(c)
+                })?;
+                p.run(
+                    "cargo test (unit, corpus facts, rust-stdf, robustness, CLI, GPU golden, training reproducibility)",
+                    || {
+                        let mut c = cargo();
+                        c.args(["test", "--workspace"]).args(NATIVE_FEATURES);
+                        // The Vulkan loader complains without one; lavapipe needs nothing else.
+                        c.env("XDG_RUNTIME_DIR", env::temp_dir());
+                        sh(c)
+                    },
+                )
+            },
+            |p| {
+                p.run(
+                    "set-up: Trunk, wasm-bindgen, wasm-opt, playwright-core, Chromium",
+                    ensure_app_tools,
+                )
             },
         )?;
-        p.run(
-            &format!(
-                "fuzz: every target for {} s (nightly, cargo-fuzz)",
-                fuzz::CI_SECONDS
-            ),
-            || fuzz::run(fuzz::CI_SECONDS),
-        )?;
-        p.run("wasm32 build of crates/wafer", || {
-            let mut c = cargo();
-            c.args(["build", "-p", "wafer", "--target", "wasm32-unknown-unknown"]);
-            sh(c)
-        })?;
-        p.run("cargo doc (warnings are errors)", || {
-            let mut c = cargo();
-            c.args(["doc", "--workspace", "--no-deps"])
-                .args(NATIVE_FEATURES)
-                .env("RUSTDOCFLAGS", "-D warnings");
-            sh(c)
-        })?;
-        p.run(
-            "set-up: Trunk, wasm-bindgen, wasm-opt, playwright-core, Chromium",
-            ensure_app_tools,
-        )?;
-        // The app's and the edge's builds side by side: the WebGPU classifier's fat-LTO link
-        // holds one core for minutes, and worker-build's install and build fill the other.
-        p.run_beside(
-            (
-                "app: trunk build (release), clippy -D warnings on its crates",
-                || build_app(Lint::Deny),
-            ),
-            (
-                "edge: worker-build install, build (wasm profile), clippy -D warnings",
-                || {
-                    ensure_edge_tools()?;
-                    build_edge(Lint::Deny)
-                },
-            ),
+        // The app's build beside the edge's and the rest of the checks: Trunk's builds of the
+        // workers wait on each other and end in single-threaded fat-LTO links (minutes for the
+        // WebGPU classifier), which leave a core to the other side.
+        p.beside(
+            |p| {
+                p.run(
+                    "app: trunk build (release), clippy -D warnings on its crates",
+                    || build_app(Lint::Deny),
+                )
+            },
+            |p| {
+                p.run(
+                    "edge: worker-build install, build (wasm profile), clippy -D warnings",
+                    || {
+                        ensure_edge_tools()?;
+                        build_edge(Lint::Deny)
+                    },
+                )?;
+                p.run(
+                    &format!(
+                        "fuzz: every target for {} s (nightly, cargo-fuzz)",
+                        fuzz::CI_SECONDS
+                    ),
+                    || fuzz::run(fuzz::CI_SECONDS),
+                )?;
+                p.run("wasm32 build of crates/wafer", || {
+                    let mut c = cargo();
+                    c.args(["build", "-p", "wafer", "--target", "wasm32-unknown-unknown"]);
+                    sh(c)
+                })?;
+                p.run("cargo doc (warnings are errors)", || {
+                    let mut c = cargo();
+                    c.args(["doc", "--workspace", "--no-deps"])
+                        .args(NATIVE_FEATURES)
+                        .env("RUSTDOCFLAGS", "-D warnings");
+                    sh(c)
+                })
+            },
         )?;
         p.run(
             "end-to-end tests: app in headless Chromium (WebGPU, WebGL2, CPU), edge on workerd",

@@ -58,6 +58,9 @@ pub fn ensure_apt(packages: &[&str]) -> Result {
 
 /// Mesa's lavapipe: a CPU Vulkan driver, so GPU tests run on machines without a GPU.
 pub const GPU_PACKAGES: [&str; 2] = ["mesa-vulkan-drivers", "libvulkan1"];
+/// The other Debian packages the checks need: Chromium for the browser tests, g++ for
+/// libFuzzer (libfuzzer-sys compiles it).
+pub const DEBIAN_PACKAGES: [&str; 2] = ["chromium", "g++"];
 
 /// Where pinned tools go: outside the clone, so CI's repeated fresh clones reuse them.
 pub fn tools_root() -> PathBuf {
