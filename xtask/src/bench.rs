@@ -4,9 +4,10 @@ use std::env;
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::build::{Lint, build_app, build_edge, ensure_corpus};
+use crate::build::{Lint, build_app, ensure_corpus};
 use crate::phases::Phases;
 use crate::tools::{ensure_app_tools, ensure_edge_tools, ensure_torch, ensure_wasm_target};
+use crate::worker::build_edge;
 use crate::{Result, cargo, corpus, output, root, sh, target_dir};
 
 /// `bench edge`: the Worker on workerd under a Zipf load of tiles and predictions, at 32

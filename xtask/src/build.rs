@@ -1,5 +1,5 @@
-//! The two wasm builds (the page with Trunk, the edge Worker with worker-build) and the corpus
-//! check every test command starts with.
+//! The app's wasm build (the page and its workers, with Trunk), the lint switch both wasm builds
+//! take (the edge's is in `worker`), and the corpus check every test command starts with.
 
 use std::process::Command;
 
@@ -18,7 +18,7 @@ pub enum Lint {
 }
 
 impl Lint {
-    fn apply(self, c: &mut Command) {
+    pub fn apply(self, c: &mut Command) {
         if self == Lint::Deny {
             // What `cargo clippy -- -D warnings` does: clippy-driver in place of rustc for the
             // workspace's crates (dependencies are built by rustc as usual), its arguments in
@@ -47,28 +47,6 @@ pub fn build_app(lint: Lint) -> Result {
     c.current_dir(root()).arg("build").env("PATH", tool_path());
     lint.apply(&mut c);
     sh(c)
-}
-
-/// Build the Worker into edge/build with the size-and-speed `wasm` profile.
-pub fn build_edge(lint: Lint) -> Result {
-    let npm = root().join("tests/node_modules");
-    let mut c = Command::new(tools_root().join("bin/worker-build"));
-    c.current_dir(root().join("edge"))
-        .args(["--profile", "wasm"])
-        .env("PATH", tool_path())
-        .env("WASM_BINDGEN_BIN", tools_root().join("bin/wasm-bindgen"))
-        .env("WASM_OPT_BIN", npm.join("binaryen/bin/wasm-opt"))
-        .env("ESBUILD_BIN", npm.join("@esbuild/linux-x64/bin/esbuild"));
-    lint.apply(&mut c);
-    sh(c)?;
-    let wasm = root().join("edge/build/index_bg.wasm");
-    let size = std::fs::metadata(&wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
-    println!(
-        "edge worker: {} ({:.2} MB)",
-        wasm.display(),
-        size.len() as f64 / 1e6
-    );
-    Ok(())
 }
 
 pub fn ensure_corpus() -> Result {

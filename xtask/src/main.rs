@@ -12,6 +12,7 @@ mod phases;
 mod run;
 mod test;
 mod tools;
+mod worker;
 
 use std::env;
 use std::path::{Path, PathBuf};

@@ -2,8 +2,9 @@
 
 use std::process::Command;
 
-use crate::build::{Lint, build_app, build_edge, ensure_corpus};
+use crate::build::{Lint, build_app, ensure_corpus};
 use crate::tools::{ensure_app_tools, ensure_edge_tools, ensure_npm};
+use crate::worker::build_edge;
 use crate::{Result, cargo, corpus, root, sh, target_dir};
 
 /// Build the app and the edge Worker and serve both from workerd on http://127.0.0.1:8787, with

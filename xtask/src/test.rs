@@ -3,12 +3,13 @@
 use std::env;
 use std::process::Command;
 
-use crate::build::{Lint, build_app, build_edge, ensure_corpus};
+use crate::build::{Lint, build_app, ensure_corpus};
 use crate::phases::Phases;
 use crate::tools::{
     DEBIAN_PACKAGES, GPU_PACKAGES, ensure_app_tools, ensure_apt, ensure_edge_tools, ensure_nightly,
     ensure_wasm_target,
 };
+use crate::worker::build_edge;
 use crate::{Result, cargo, corpus, fuzz, root, sh, target_dir};
 
 /// Every native step (clippy, the tests, the docs) builds with one feature set, so each
@@ -72,7 +73,7 @@ pub fn test() -> Result {
             },
             |p| {
                 p.run(
-                    "edge: worker-build install, build (wasm profile), clippy -D warnings",
+                    "edge: build (wasm profile, cdylib), wasm-bindgen, wasm-opt, esbuild, clippy -D warnings",
                     || {
                         ensure_edge_tools()?;
                         build_edge(Lint::Deny)

@@ -84,9 +84,8 @@ pub fn tool_path() -> String {
 }
 
 /// Tools built from source, pinned: Trunk's newest needs a newer rustc (TOOLCHAIN.md);
-/// worker-build matches the `worker` crate; cargo-fuzz is the one that runs here.
+/// cargo-fuzz is the one that runs here.
 pub const TRUNK: &str = "0.21.14";
-pub const WORKER_BUILD: &str = "0.8.7";
 pub const CARGO_FUZZ: &str = "0.13.2";
 
 /// The version Cargo.lock holds for `krate` (wasm-bindgen-cli must equal the `wasm-bindgen` the
@@ -188,12 +187,11 @@ pub fn ensure_npm() -> Result {
     Ok(())
 }
 
-/// The edge Worker's tools: worker-build (pointed at the local wasm-bindgen, npm's wasm-opt and
-/// esbuild, since its own downloads fail offline) and wrangler.
+/// The edge Worker's tools: wasm-bindgen-cli, and npm's wasm-opt, esbuild and wrangler
+/// (`worker::build_edge` does worker-build's steps itself).
 pub fn ensure_edge_tools() -> Result {
     ensure_wasm_target()?;
     ensure_wasm_bindgen()?;
-    ensure_cargo_tool("worker-build", "worker-build", WORKER_BUILD, false, "1")?;
     ensure_npm()
 }
 
