@@ -44,16 +44,11 @@ pub fn test() -> Result {
                 .args(["--", "-D", "warnings"]);
             sh(c)
         })?;
-        p.run(
-            "cargo test (unit, corpus facts, rust-stdf, robustness, CLI, GPU golden, training reproducibility)",
-            || {
-                let mut c = cargo();
-                c.args(["test", "--workspace"]).args(NATIVE_FEATURES);
-                // The Vulkan loader complains without one; lavapipe needs nothing else.
-                c.env("XDG_RUNTIME_DIR", env::temp_dir());
-                sh(c)
-            },
-        )?;
+        // Built here, run beside Trunk's build (below): the run leaves a core idle for most of its
+        // 100 s (`vmstat`, cold run of fe966c6), and so does the end of Trunk's build.
+        p.run("cargo test --no-run (build the tests and the CLI)", || {
+            sh(cargo_test(&["--no-run"]))
+        })?;
         // Not beside the native checks: both saturate the two cores, and side by side on a cold
         // machine (2026-11-29) clippy, the tests and these installs took 1,567 s, against 1,476 s
         // one after the other.
@@ -97,7 +92,11 @@ pub fn test() -> Result {
                         .args(NATIVE_FEATURES)
                         .env("RUSTDOCFLAGS", "-D warnings");
                     sh(c)
-                })
+                })?;
+                p.run(
+                    "cargo test (unit, corpus facts, rust-stdf, robustness, CLI, GPU golden, training reproducibility)",
+                    || sh(cargo_test(&[])),
+                )
             },
         )?;
         p.run(
@@ -107,6 +106,17 @@ pub fn test() -> Result {
     })();
     p.summary();
     result
+}
+
+/// `cargo test` of the workspace with the native feature set, plus `extra`.
+fn cargo_test(extra: &[&str]) -> Command {
+    let mut c = cargo();
+    c.args(["test", "--workspace"])
+        .args(NATIVE_FEATURES)
+        .args(extra);
+    // The Vulkan loader complains without one; lavapipe needs nothing else.
+    c.env("XDG_RUNTIME_DIR", env::temp_dir());
+    c
 }
 
 /// The end-to-end tests, against the built app and the CLI. The CLI is the `dev` build that
