@@ -54,6 +54,9 @@ pub fn file(st: St, doc: &Rc<Doc>, seq: u32) {
             next_frame().await;
             frames += 1;
         }
+        // Out of the animation frame that drew the first map: its task holds the page's thread
+        // for the drawing (and, on a software GL, the canvas readback) already.
+        crate::loader::sleep_ms(0).await;
         let n = doc.file.wafers.len();
         for i in 0..n {
             let _ = doc.grid(i);

@@ -174,7 +174,16 @@ async fn unpack(
             slice = js_sys::Date::now();
         }
     }
-    u.finish().map(Some)
+    let file = u.finish()?;
+    // Opening the file builds its views (Flex_3's 1,352 tests: a list and a picker) in the task
+    // that opens it: not in the one that unpacked its last table too.
+    if js_sys::Date::now() - slice > 1.0 {
+        sleep_ms(0).await;
+        if !current() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(file))
 }
 
 /// A file's test statistics, into app state: only for the file on screen.

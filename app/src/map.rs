@@ -120,6 +120,14 @@ impl MapHandle {
 
     /// Draw one frame now.
     pub fn draw_now(self) {
+        self.draw(false);
+    }
+
+    /// Draw a frame; with `split`, a new map's upload takes this frame alone and the drawing the
+    /// next one. On a software GL (SwiftShader) a frame that draws holds the page's thread for
+    /// the canvas readback too, and a 40,000-die wafer's upload (grid layout, key texels, texture
+    /// writes) on top of it made the first frame of a file the page's longest task.
+    fn draw(self, split: bool) {
         let st = self.st;
         let Some(canvas) = self.canvas() else { return };
         let (w, h) = fit_canvas(&canvas);
@@ -149,6 +157,11 @@ impl MapHandle {
                         // Beyond the GPU's textures: this map is drawn on the CPU instead.
                         m.uploaded = None;
                         return Some(Next::Cpu(e));
+                    }
+                    if split && gpu.flush() {
+                        m.uploaded = Some(key);
+                        m.colored = Some(coloring.clone());
+                        return Some(Next::Draw);
                     }
                 } else if m.uploaded.as_ref() != Some(&key) {
                     let same_keys = m.colored.as_ref().is_some_and(|c| c.keys == coloring.keys);
@@ -198,7 +211,7 @@ impl MapHandle {
         match next {
             // Nothing else may ask for a frame (a shared link opens with no input), so a skipped
             // frame would leave the map blank.
-            Next::Retry => self.request_frame(),
+            Next::Retry | Next::Draw => self.request_frame(),
             Next::Lost => {
                 // Start over on a new canvas, without WebGPU this time.
                 st.backend
@@ -254,7 +267,7 @@ impl MapHandle {
         self.frame_pending.set_value(true);
         let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
             self.frame_pending.set_value(false);
-            self.draw_now();
+            self.draw(true);
         });
         if let Some(w) = web_sys::window() {
             let _ = w.request_animation_frame(cb.unchecked_ref());
@@ -323,6 +336,8 @@ enum Next {
     Done,
     /// No surface texture this time: try again on the next animation frame.
     Retry,
+    /// A new map was uploaded: draw it on the next animation frame.
+    Draw,
     /// The device is gone: a new canvas, without WebGPU.
     Lost,
     /// The GPU cannot hold this map: draw on the CPU from now on.
