@@ -176,7 +176,7 @@ impl Gpu {
         }
         surface.configure(&device, &config);
         let renderer = Renderer::new(&device, &queue, config.format);
-        warm_up(&device, &renderer, config.format);
+        renderer.warm_up();
         Ok(Gpu {
             backend,
             adapter_name: adapter.get_info().name,
@@ -288,35 +288,6 @@ impl Gpu {
             Painter::Cpu(p) => p.draw(map, view, style, w, h),
         }
     }
-}
-
-/// Encode and submit one frame off screen (1 x 1, background only). The browser compiles a wasm
-/// function on its first call, and wgpu's pass encoding is large: this way it is compiled while
-/// the page waits for a file, not in the task that draws the first map (about 13 ms of it on this
-/// 2-core machine, in a profile of the 25-wafer lot's opening).
-fn warm_up(device: &wgpu::Device, renderer: &Renderer, format: wgpu::TextureFormat) {
-    let target = device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("warm-up"),
-        size: wgpu::Extent3d {
-            width: 1,
-            height: 1,
-            depth_or_array_layers: 1,
-        },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
-        view_formats: &[],
-    });
-    let view = target.create_view(&Default::default());
-    let mut encoder = device.create_command_encoder(&Default::default());
-    let fit = View {
-        scale: 1.0,
-        offset: [0.0, 0.0],
-    };
-    renderer.draw(&mut encoder, &view, 1, 1, &fit, &Style::default());
-    renderer.queue().submit([encoder.finish()]);
 }
 
 impl GpuPainter {

@@ -90,21 +90,8 @@ fn run(
     let colors = Coloring::new(&file, &w.dies, Layer::HardBin, &BTreeSet::new());
 
     let format = wgpu::TextureFormat::Rgba8Unorm;
-    let target = device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("frame"),
-        size: wgpu::Extent3d {
-            width: size,
-            height: size,
-            depth_or_array_layers: 1,
-        },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
-        view_formats: &[],
-    });
-    let target = target.create_view(&Default::default());
+    let target = render::target_texture(device, size, size, format, wgpu::TextureUsages::empty())
+        .create_view(&Default::default());
     let mut r = Renderer::new(device, queue, format);
     let style = Style::default();
     let draw = |r: &Renderer, view: &View| {

@@ -28,6 +28,7 @@ mod resources;
 use resources::{bind, key_texture, plain_texture};
 
 pub use grid::{Grid, GridError, MAX_KEY_BYTES};
+pub use resources::target_texture;
 
 /// The shaders, loaded from the repository's `shaders/` folder at compile time.
 pub const SHADER: &str = include_str!("../../../shaders/map.wgsl");

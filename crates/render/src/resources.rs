@@ -1,6 +1,30 @@
 //! The renderer's GPU resources: the key texture (a 2D array of R16Uint tiles), the plain 2D
 //! textures (colour table, tile index) and the bind group that hands them to `map.wgsl`.
 
+/// A 2D texture of `format` to draw a map into, off screen (export, tests, benchmarks, warm-up).
+pub fn target_texture(
+    device: &wgpu::Device,
+    width: u32,
+    height: u32,
+    format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("map target"),
+        size: wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: usage | wgpu::TextureUsages::RENDER_ATTACHMENT,
+        view_formats: &[],
+    })
+}
+
 pub(crate) fn key_texture(device: &wgpu::Device, side: u32, layers: u32) -> wgpu::Texture {
     device.create_texture(&wgpu::TextureDescriptor {
         label: Some("die keys"),

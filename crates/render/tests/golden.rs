@@ -167,6 +167,29 @@ fn hiding_a_bin_changes_only_the_table() {
     assert!(compare(&after, &cpu).0 >= 0.995);
 }
 
+#[test]
+fn warming_up_draws_nothing_and_changes_no_picture() {
+    let (device, queue, _) = gpu();
+    let f = wafer::read(&wafer::demo::demo_files()[0].bytes).unwrap();
+    let w = &f.wafers[0];
+    let g = MapGeometry::new(w);
+    let colors = Coloring::new(&f, &w.dies, Layer::HardBin, &BTreeSet::new());
+    let view = View::fit(&g, 128, 128);
+    let picture = |warm: bool| {
+        let mut r = Renderer::new(&device, &queue, wgpu::TextureFormat::Rgba8Unorm);
+        if warm {
+            // Before any map, as the page does: a background-only frame off screen.
+            r.warm_up();
+        }
+        r.set_dies(&g, &w.dies).unwrap();
+        r.set_coloring(&colors);
+        pollster::block_on(r.render_to_canvas(128, 128, &view, &Style::default())).unwrap()
+    };
+    let (cold, warmed) = (picture(false), picture(true));
+    assert_eq!(cold, warmed);
+    assert!(cold.pixels.chunks(4).any(|p| colors.table.contains(&[p[0], p[1], p[2], p[3]])));
+}
+
 /// Draw `dies` on the GPU and the CPU through each view and demand the same picture.
 fn same_pictures(r: &mut Renderer, dies: &DieTable, views: &[(&str, View)], size: u32) {
     let g = MapGeometry::for_dies(dies, &WaferGeometry::default(), center_of(dies));
