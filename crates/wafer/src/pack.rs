@@ -146,12 +146,18 @@ pub fn decode(bytes: &[u8]) -> Result<TestFile, PackError> {
     u.finish()
 }
 
-/// Unpacks a file in steps of one die table, so a caller on a UI thread can yield between
-/// them: [`Unpacker::new`], [`Unpacker::step`] until it answers false, [`Unpacker::finish`].
-/// Formats 2 and 3 unpack whole in `new`.
+/// About how many bytes of result columns one [`Unpacker::step`] reads: Teradyne_Flex_3's one
+/// wafer has 1,352 columns (11.7 MB), which as one step held a browser's thread for 50-60 ms.
+pub const STEP_BYTES: usize = 2 << 20;
+
+/// Unpacks a file in steps of one die table or [`STEP_BYTES`] of its results, so a caller on a
+/// UI thread can yield between them: [`Unpacker::new`], [`Unpacker::step`] until it answers
+/// false, [`Unpacker::finish`]. Formats 2 and 3 unpack whole in `new`.
 pub struct Unpacker<'a, S: Source + ?Sized> {
     r: table::Reader<'a, S>,
     file: TestFile,
+    /// The table being read, when a step stopped inside its result columns.
+    partial: Option<table::Partial>,
     /// Tables unpacked so far: the wafers' in order, then the loose parts'.
     done: usize,
     version: u16,
@@ -177,6 +183,7 @@ impl<'a, S: Source + ?Sized> Unpacker<'a, S> {
             let body = r.bytes(src.len() - 6)?;
             let (file, rest): (TestFile, _) = postcard::take_from_bytes(&body).map_err(corrupt)?;
             let mut u = Unpacker {
+                partial: None,
                 done: file.wafers.len() + 1,
                 file,
                 version,
@@ -188,18 +195,28 @@ impl<'a, S: Source + ?Sized> Unpacker<'a, S> {
         Ok(Unpacker {
             r,
             file,
+            partial: None,
             done,
             version,
         })
     }
 
-    /// Unpack the next die table; false once none is left.
+    /// Unpack the next part of a die table: its dies and fixed columns and some result columns,
+    /// or more of its result columns ([`STEP_BYTES`]); false once no table is left.
     pub fn step(&mut self) -> Result<bool, PackError> {
         let wafers = self.file.wafers.len();
         if self.done > wafers {
             return Ok(false);
         }
-        let table = self.r.table(self.file.tests.tests.len())?;
+        let mut p = match self.partial.take() {
+            Some(p) => p,
+            None => self.r.table_start(self.file.tests.tests.len())?,
+        };
+        if !self.r.columns(&mut p, STEP_BYTES)? {
+            self.partial = Some(p);
+            return Ok(true);
+        }
+        let table = p.table;
         match self.file.wafers.get_mut(self.done) {
             Some(w) => w.dies = table,
             None => self.file.loose_parts = table,
@@ -261,6 +278,7 @@ fn corrupt(e: postcard::Error) -> PackError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::column::{Column, OwnedCells};
 
     #[test]
     fn a_file_survives_packing_and_damage_is_an_error() {
@@ -312,6 +330,41 @@ mod tests {
     }
 
     #[test]
+    fn a_table_with_many_results_unpacks_in_steps_of_about_step_bytes() {
+        let mut f = crate::read(&crate::demo::demo_files()[0].bytes).unwrap();
+        // Wafer 0 gets about 3 x STEP_BYTES of results: dense columns of a value per die.
+        let n = f.wafers[0].dies.len();
+        let columns = 3 * STEP_BYTES / (4 * n) + 1;
+        let known = f.tests.tests.len();
+        let test = f.tests.tests[0].clone();
+        f.tests.tests.resize(known + columns, test);
+        let dies = &mut f.wafers[0].dies;
+        dies.columns = (0..columns)
+            .map(|c| {
+                let values = (0..n).map(|i| (c * n + i) as f32).collect();
+                Column::from_raw((known + c) as u32, n as u64, OwnedCells::Dense(0, values))
+            })
+            .collect();
+        let packed = encode(&f);
+        let mut u = Unpacker::new(&packed[..]).unwrap();
+        let (mut steps, mut at) = (0, u.r.at);
+        let mut longest = 0;
+        while u.step().unwrap() {
+            steps += 1;
+            longest = longest.max(u.r.at - at);
+            at = u.r.at;
+        }
+        let back = u.finish().unwrap();
+        assert_eq!(format!("{f:?}"), format!("{back:?}"));
+        // Wafer 0 took several steps, none much over STEP_BYTES (one column past it at most).
+        assert!(steps > f.wafers.len() + 2, "{steps} steps");
+        assert!(
+            longest < STEP_BYTES + 4 * n + (1 << 20),
+            "{longest} bytes in a step"
+        );
+    }
+
+    #[test]
     fn damaged_tables_are_errors_never_panics_or_huge_allocations() {
         let f = crate::read(&crate::demo::demo_files()[0].bytes).unwrap();
         let packed = encode(&f);
@@ -341,7 +394,7 @@ mod tests {
             src: &bytes[..],
             at: 0,
         }
-        .table(0);
+        .table_start(0);
         assert!(matches!(r, Err(PackError::Corrupt(m)) if m.contains("verdict")));
     }
 }

@@ -162,7 +162,9 @@ impl<S: Source + ?Sized> Reader<'_, S> {
         Ok(v)
     }
 
-    pub(super) fn table(&mut self, tests: usize) -> Result<DieTable, PackError> {
+    /// A die table's dies and fixed columns; its result columns follow with
+    /// [`Reader::columns`].
+    pub(super) fn table_start(&mut self, tests: usize) -> Result<Partial, PackError> {
         let x: Vec<i16> = self.vec("x")?;
         let n = x.len();
         let y = self.rows(n, "y")?;
@@ -191,9 +193,33 @@ impl<S: Source + ?Sized> Reader<'_, S> {
             .collect();
         let part_id = StrColumn::from_raw(text, spans)
             .ok_or_else(|| corrupt("a part id lies outside its buffer"))?;
-        let count = self.u32("result columns")? as usize;
-        let mut columns: Vec<Column> = Vec::new();
-        for _ in 0..count {
+        let left = self.u32("result columns")? as usize;
+        let table = DieTable {
+            x,
+            y,
+            hard_bin,
+            soft_bin,
+            verdict,
+            head,
+            site,
+            part_id,
+            attempts,
+            test_time_ms,
+            columns: Vec::new(),
+        };
+        Ok(Partial { table, left, tests })
+    }
+
+    /// Read `p`'s next result columns, at least one, until about `budget` bytes are read; true
+    /// once its last column is in.
+    pub(super) fn columns(&mut self, p: &mut Partial, budget: usize) -> Result<bool, PackError> {
+        let (n, tests, start) = (p.table.len(), p.tests, self.at);
+        let columns = &mut p.table.columns;
+        while p.left > 0 {
+            if self.at - start >= budget {
+                return Ok(false);
+            }
+            p.left -= 1;
             let test = self.u32("a column's test")?;
             let written = self.u64("a column's count")?;
             if test as usize >= tests || columns.last().is_some_and(|c| c.test >= test) {
@@ -221,18 +247,15 @@ impl<S: Source + ?Sized> Reader<'_, S> {
             };
             columns.push(Column::from_raw(test, written, cells));
         }
-        Ok(DieTable {
-            x,
-            y,
-            hard_bin,
-            soft_bin,
-            verdict,
-            head,
-            site,
-            part_id,
-            attempts,
-            test_time_ms,
-            columns,
-        })
+        Ok(true)
     }
+}
+
+/// A die table read up to some of its result columns.
+pub(super) struct Partial {
+    pub table: DieTable,
+    /// Result columns still to read.
+    left: usize,
+    /// Tests in the file, which a column must name one of.
+    tests: usize,
 }
