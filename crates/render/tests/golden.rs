@@ -187,7 +187,11 @@ fn warming_up_draws_nothing_and_changes_no_picture() {
     };
     let (cold, warmed) = (picture(false), picture(true));
     assert_eq!(cold, warmed);
-    assert!(cold.pixels.chunks(4).any(|p| colors.table.contains(&[p[0], p[1], p[2], p[3]])));
+    assert!(
+        cold.pixels
+            .chunks(4)
+            .any(|p| colors.table.contains(&[p[0], p[1], p[2], p[3]]))
+    );
 }
 
 /// Draw `dies` on the GPU and the CPU through each view and demand the same picture.
