@@ -154,10 +154,8 @@ impl wafer::pack::Source for JsBytes {
 }
 
 /// How long one slice of unpacking may hold the page's thread before it yields (the browser
-/// calls a task over 50 ms long). A slice ends after the step that crosses it (a table of a
-/// 40,000-die wafer, or 2 MB of results: several ms each here): at 20 ms the first slice, with
-/// the file's header and the message's arrival, made a 50-57 ms task for the 25-wafer lot.
-const UNPACK_SLICE_MS: f64 = 10.0;
+/// calls a task over 50 ms long; one table of a big wafer takes a few ms).
+const UNPACK_SLICE_MS: f64 = 20.0;
 
 /// Unpack a file a die table at a time, yielding to the browser between slices; None when
 /// `current` says a newer file came meanwhile.
@@ -233,7 +231,7 @@ fn received(st: St, msg: FromWorker<JsWire>) {
                             stats_arrived(st, seq, &json, ms);
                         }
                         crate::classify::file(st, &doc, p.seq);
-                        crate::library::keep::opened(st, doc, p.packed, p.kept, original);
+                        crate::library::keep::opened(st, doc, p.packed, original);
                     }
                     // A newer file arrived meanwhile.
                     Ok(None) => {}

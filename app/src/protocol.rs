@@ -26,8 +26,6 @@ pub trait Wire: Sized {
     type File;
     /// Bytes that are moved, not copied: the JS side lists their buffer for transfer.
     type Bytes;
-    /// A browser `Blob`: bytes in the browser's blob store, passed by reference.
-    type Blob;
 
     fn empty() -> Self;
     fn put_str(&mut self, key: &'static str, value: &str);
@@ -39,7 +37,6 @@ pub trait Wire: Sized {
     fn put_file(&mut self, key: &'static str, value: Self::File);
     fn put_files(&mut self, key: &'static str, value: Vec<Self::File>);
     fn put_bytes(&mut self, key: &'static str, value: Self::Bytes);
-    fn put_blob(&mut self, key: &'static str, value: Self::Blob);
 
     fn str(&self, key: &'static str) -> Option<String>;
     fn num(&self, key: &'static str) -> Option<f64>;
@@ -49,7 +46,6 @@ pub trait Wire: Sized {
     fn file(&self, key: &'static str) -> Option<Self::File>;
     fn files(&self, key: &'static str) -> Option<Vec<Self::File>>;
     fn bytes(&self, key: &'static str) -> Option<Self::Bytes>;
-    fn blob(&self, key: &'static str) -> Option<Self::Blob>;
 }
 
 /// Page to worker.
@@ -82,7 +78,7 @@ pub enum FromWorker<W: Wire> {
     /// The share of the file read so far, 0 to 1.
     Progress { fraction: f64 },
     /// A file read.
-    Done(Parsed<W::Bytes, W::Blob>),
+    Done(Parsed<W::Bytes>),
     /// A file that could not be read.
     Failed { name: String, message: String },
     /// File `seq`'s test statistics (`stats::scopes`, as JSON), after its `Done`: the map does
@@ -100,14 +96,10 @@ pub enum FromWorker<W: Wire> {
 
 /// A file the worker read, packed for the page.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Parsed<B, K> {
+pub struct Parsed<B> {
     pub name: String,
     /// `wafer::pack` of the file.
     pub packed: B,
-    /// The same bytes as a Blob, for the library to keep: made by the worker because making it
-    /// copies them into the browser's blob store, 37-44 ms on the page's thread for a 50 MB lot.
-    /// None if the worker could not make one (the page then does).
-    pub kept: Option<K>,
     /// Reading and decoding it (streaming and decompression included, packing not).
     pub parse_ms: f64,
     /// The file's number, to match its [`Classified`] to it.

@@ -159,14 +159,10 @@ mod worker {
             s.set(s.get() + 1);
             s.get()
         });
-        // Moved to the page, not copied: `JsWire` lists the buffer for transfer. The Blob the
-        // library keeps is made here, off the page's thread.
-        let packed = Uint8Array::from(&wafer::pack::encode(&f)[..]);
-        let kept = web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&packed)).ok();
+        // Moved to the page, not copied: `JsWire` lists the buffer for transfer.
         post_to_page(FromWorker::Done(Parsed {
             name: name.into(),
-            packed,
-            kept,
+            packed: Uint8Array::from(&wafer::pack::encode(&f)[..]),
             parse_ms,
             seq,
         }));

@@ -165,9 +165,6 @@ impl<W: Wire> FromWorker<W> {
             FromWorker::Done(p) => {
                 w.put_str("name", &p.name);
                 w.put_bytes("packed", p.packed);
-                if let Some(b) = p.kept {
-                    w.put_blob("kept", b);
-                }
                 w.put_num("parse_ms", p.parse_ms);
                 w.put_num("seq", p.seq.into());
             }
@@ -245,7 +242,6 @@ impl<W: Wire> FromWorker<W> {
             "done" => FromWorker::Done(Parsed {
                 name: f.str("name")?,
                 packed: f.bytes("packed")?,
-                kept: wire.blob("kept"),
                 parse_ms: f.num("parse_ms")?,
                 seq: f.count("seq")?,
             }),

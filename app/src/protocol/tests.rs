@@ -15,7 +15,6 @@ enum Value {
     File(String),
     Files(Vec<String>),
     Bytes(Vec<u8>),
-    Blob(Vec<u8>),
 }
 
 /// A message's fields in memory; a file is its name, bytes are a Vec.
@@ -25,7 +24,6 @@ struct Map(BTreeMap<&'static str, Value>);
 impl Wire for Map {
     type File = String;
     type Bytes = Vec<u8>;
-    type Blob = Vec<u8>;
 
     fn empty() -> Self {
         Map::default()
@@ -53,9 +51,6 @@ impl Wire for Map {
     }
     fn put_bytes(&mut self, key: &'static str, value: Vec<u8>) {
         self.0.insert(key, Value::Bytes(value));
-    }
-    fn put_blob(&mut self, key: &'static str, value: Vec<u8>) {
-        self.0.insert(key, Value::Blob(value));
     }
     fn str(&self, key: &'static str) -> Option<String> {
         match self.0.get(key)? {
@@ -105,12 +100,6 @@ impl Wire for Map {
             _ => None,
         }
     }
-    fn blob(&self, key: &'static str) -> Option<Vec<u8>> {
-        match self.0.get(key)? {
-            Value::Blob(b) => Some(b.clone()),
-            _ => None,
-        }
-    }
 }
 
 fn to_worker() -> Vec<ToWorker<Map>> {
@@ -142,17 +131,8 @@ fn from_worker() -> Vec<FromWorker<Map>> {
         FromWorker::Done(Parsed {
             name: "demo.stdf".into(),
             packed: vec![9, 8, 7],
-            kept: Some(vec![9, 8, 7]),
             parse_ms: 12.5,
             seq: 4,
-        }),
-        // No Blob: the page makes it.
-        FromWorker::Done(Parsed {
-            name: "lot.stdf".into(),
-            packed: vec![1],
-            kept: None,
-            parse_ms: 1.0,
-            seq: 5,
         }),
         FromWorker::Failed {
             name: "bad.stdf".into(),
