@@ -20,6 +20,7 @@
 use serde::{Deserialize, Serialize};
 use wafer::{DieTable, TestFile, TestKind};
 
+pub mod ask;
 pub mod place;
 pub use place::{Lasso, Rect, Region, Retests, Reticle, ReticleSpec, Site, Tally, ZoneSpec, Zones};
 

@@ -49,7 +49,22 @@ pub struct Tally {
     #[serde(rename = "yield")]
     pub yield_: Option<f64>,
     /// Hard bin -> dies.
+    #[serde(deserialize_with = "bin_keys")]
     pub bins: BTreeMap<u16, usize>,
+}
+
+/// Bin numbers as JSON keys: strings. Read through `#[serde(flatten)]` (a [`Site`]'s tally) they
+/// stay strings, which a `u16` key refuses: so they are read as strings and parsed.
+fn bin_keys<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<u16, usize>, D::Error> {
+    BTreeMap::<String, usize>::deserialize(d)?
+        .into_iter()
+        .map(|(k, n)| match k.parse() {
+            Ok(b) => Ok((b, n)),
+            Err(_) => Err(serde::de::Error::custom(format!(
+                "{k:?} is not a bin number"
+            ))),
+        })
+        .collect()
 }
 
 impl Tally {
