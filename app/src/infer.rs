@@ -85,7 +85,11 @@ fn on_message(e: MessageEvent) {
                 "this browser has no WebGPU: its classifier is the CPU one".into(),
             )));
         }
-        ToWorker::File(_) | ToWorker::Lot(_) | ToWorker::Demo { .. } | ToWorker::Packed { .. } => {
+        ToWorker::File(_)
+        | ToWorker::Lot(_)
+        | ToWorker::Demo { .. }
+        | ToWorker::Packed { .. }
+        | ToWorker::Ask { .. } => {
             web_sys::console::error_1(&"classifier: files go to the parsing worker".into());
         }
     }

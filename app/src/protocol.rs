@@ -7,7 +7,8 @@
 //! `Packed` for a kept or edge file); the parsing worker streams and parses it, posting
 //! [`FromWorker::Progress`] on the way, [`FromWorker::Done`] with the file packed
 //! (`wafer::pack`), its buffer moved, not copied, then [`FromWorker::Stats`]; the page (`loader`)
-//! unpacks it into a `doc::Doc`, which `map` draws. After the first map the page sends the
+//! unpacks it into a `doc::Doc`, which `map` draws; the panels' counting is asked of the worker,
+//! which keeps the file ([`ToWorker::Ask`], [`FromWorker::Answer`]). After the first map the page sends the
 //! classifier worker the weights ([`ToWorker::Model`]) and each file's grids
 //! ([`ToWorker::Grids`]); it answers [`FromWorker::Classified`].
 //!
@@ -68,6 +69,9 @@ pub enum ToWorker<W: Wire> {
     /// To the classifier worker: time the warm classifier on the last file's first wafer
     /// (`tests/benches/viewer.mjs`), on WebGPU or on the CPU.
     BenchClassify { gpu: bool },
+    /// To the parsing worker: a question about file `seq` (`stats::ask::Ask`, as JSON), which
+    /// it keeps after handing it over; answered by [`FromWorker::Answer`] with the same `id`.
+    Ask { seq: u32, id: u32, json: String },
 }
 
 /// Worker to page.
@@ -92,6 +96,12 @@ pub enum FromWorker<W: Wire> {
     Classified(Classified),
     /// The answer to [`ToWorker::BenchClassify`].
     BenchClassify(Result<BenchTimes, String>),
+    /// The answer to [`ToWorker::Ask`] `id`: a `stats::ask::Answer` as JSON, or why there is
+    /// none (the worker holds another file now, or the ask was not understood).
+    Answer {
+        id: u32,
+        answer: Result<String, String>,
+    },
 }
 
 /// A file the worker read, packed for the page.

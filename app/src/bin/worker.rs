@@ -5,7 +5,8 @@
 //! whole in the worker's memory.
 //!
 //! It also computes every test's statistics (`stats`) per wafer and over the file, after handing
-//! the file over, so the page never computes them on its thread.
+//! the file over, and keeps the file to answer the panels' asks (`stats::ask`: zones, sites, a
+//! selection...), so the page never counts them on its thread.
 //!
 //! It carries no classifier: that is a worker of its own (`app::infer`), fetched after the first
 //! map, so this one stays small enough for the first load.
@@ -171,11 +172,29 @@ mod worker {
         let json = serde_json::to_string(&stats::scopes(&f)).unwrap_or_else(|_| "[]".into());
         let ms = now() - t0;
         post_to_page(FromWorker::Stats { seq, json, ms });
+        // Kept to count what the panels ask (the file before is let go).
+        HELD.set(Some((seq, stats::ask::Held::new(f))));
+    }
+
+    /// The answer to an ask about file `seq`, as JSON.
+    fn answer(seq: u32, json: &str) -> Result<String, String> {
+        let ask: stats::ask::Ask =
+            serde_json::from_str(json).map_err(|e| format!("an ask not understood: {e}"))?;
+        HELD.with_borrow(|held| match held {
+            Some((s, h)) if *s == seq => {
+                let a = h.answer(&ask).map_err(|e| e.to_string())?;
+                serde_json::to_string(&a).map_err(|e| e.to_string())
+            }
+            _ => Err(format!("file {seq} is no longer held")),
+        })
     }
 
     thread_local! {
         /// The number of the last file read.
         static SEQ: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+        /// The last file read, and its number.
+        static HELD: std::cell::RefCell<Option<(u32, stats::ask::Held)>> =
+            const { std::cell::RefCell::new(None) };
     }
 
     fn source<'a>(
@@ -225,6 +244,10 @@ mod worker {
                     None => failed("demo", "no demo file"),
                 }
             }
+            ToWorker::Ask { seq, id, json } => post_to_page(FromWorker::Answer {
+                id,
+                answer: answer(seq, &json),
+            }),
             ToWorker::Model { .. } | ToWorker::Grids { .. } | ToWorker::BenchClassify { .. } => {
                 web_sys::console::error_1(&"worker: classifying is the classifier worker's".into());
             }

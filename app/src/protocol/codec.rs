@@ -54,7 +54,7 @@ fn open<'a, W: Wire>(wire: &'a W, kinds: &[&'static str]) -> Result<Fields<'a, W
 }
 
 impl<W: Wire> ToWorker<W> {
-    pub(super) const KINDS: [&'static str; 7] = [
+    pub(super) const KINDS: [&'static str; 8] = [
         "file",
         "demo",
         "packed",
@@ -62,6 +62,7 @@ impl<W: Wire> ToWorker<W> {
         "grids",
         "bench-classify",
         "lot",
+        "ask",
     ];
 
     /// Its `kind` on the wire.
@@ -74,6 +75,7 @@ impl<W: Wire> ToWorker<W> {
             ToWorker::Grids { .. } => 4,
             ToWorker::BenchClassify { .. } => 5,
             ToWorker::Lot(_) => 6,
+            ToWorker::Ask { .. } => 7,
         };
         Self::KINDS[i]
     }
@@ -97,6 +99,11 @@ impl<W: Wire> ToWorker<W> {
                 w.put_bytes("grids", grids);
             }
             ToWorker::BenchClassify { gpu } => w.put_bool("gpu", gpu),
+            ToWorker::Ask { seq, id, json } => {
+                w.put_num("seq", seq.into());
+                w.put_num("id", id.into());
+                w.put_str("json", &json);
+            }
         }
         w
     }
@@ -121,6 +128,11 @@ impl<W: Wire> ToWorker<W> {
                 seq: f.count("seq")?,
                 grids: f.bytes("grids")?,
             },
+            "ask" => ToWorker::Ask {
+                seq: f.count("seq")?,
+                id: f.count("id")?,
+                json: f.str("json")?,
+            },
             _ => ToWorker::BenchClassify {
                 gpu: f.bool("gpu")?,
             },
@@ -129,7 +141,7 @@ impl<W: Wire> ToWorker<W> {
 }
 
 impl<W: Wire> FromWorker<W> {
-    pub(super) const KINDS: [&'static str; 9] = [
+    pub(super) const KINDS: [&'static str; 10] = [
         "ready",
         "progress",
         "done",
@@ -139,6 +151,7 @@ impl<W: Wire> FromWorker<W> {
         "gpu",
         "classified",
         "bench-classify",
+        "answer",
     ];
 
     /// Its `kind` on the wire.
@@ -153,6 +166,7 @@ impl<W: Wire> FromWorker<W> {
             FromWorker::Gpu(_) => 6,
             FromWorker::Classified(_) => 7,
             FromWorker::BenchClassify(_) => 8,
+            FromWorker::Answer { .. } => 9,
         };
         Self::KINDS[i]
     }
@@ -223,6 +237,13 @@ impl<W: Wire> FromWorker<W> {
                 }
                 w.put_str("backend", &t.backend);
             }
+            FromWorker::Answer { id, answer } => {
+                w.put_num("id", id.into());
+                match answer {
+                    Ok(json) => w.put_str("json", &json),
+                    Err(e) => w.put_str("error", &e),
+                }
+            }
             FromWorker::Model(Err(e)) | FromWorker::BenchClassify(Err(e)) => {
                 w.put_str("error", &e);
             }
@@ -232,7 +253,7 @@ impl<W: Wire> FromWorker<W> {
 
     pub fn decode(wire: &W) -> Result<Self, DecodeError> {
         let f = open(wire, &Self::KINDS)?;
-        // Model and bench answers are an error when they carry one.
+        // Model, bench and ask answers are an error when they carry one.
         let error = wire.str("error");
         Ok(match f.kind {
             "ready" => FromWorker::Ready,
@@ -272,6 +293,13 @@ impl<W: Wire> FromWorker<W> {
                 _ => GpuStatus::Failed(f.str("error")?),
             }),
             "classified" => FromWorker::Classified(classified(&f)?),
+            "answer" => FromWorker::Answer {
+                id: f.count("id")?,
+                answer: match error {
+                    Some(e) => Err(e),
+                    None => Ok(f.str("json")?),
+                },
+            },
             _ => FromWorker::BenchClassify(match error {
                 Some(e) => Err(e),
                 None => Ok(BenchTimes {

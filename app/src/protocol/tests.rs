@@ -121,6 +121,11 @@ fn to_worker() -> Vec<ToWorker<Map>> {
         },
         ToWorker::BenchClassify { gpu: true },
         ToWorker::BenchClassify { gpu: false },
+        ToWorker::Ask {
+            seq: 4,
+            id: 17,
+            json: r#"{"ask":"pareto","wafer":0}"#.into(),
+        },
     ]
 }
 
@@ -149,6 +154,14 @@ fn from_worker() -> Vec<FromWorker<Map>> {
             backend: "CPU".into(),
         })),
         FromWorker::Model(Err("sha256 differs".into())),
+        FromWorker::Answer {
+            id: 17,
+            answer: Ok(r#"{"pareto":[[5,1]]}"#.into()),
+        },
+        FromWorker::Answer {
+            id: 18,
+            answer: Err("no wafer 3 in this file".into()),
+        },
         FromWorker::Gpu(GpuStatus::Unavailable),
         FromWorker::Gpu(GpuStatus::Starting),
         FromWorker::Gpu(GpuStatus::Ready {

@@ -52,6 +52,22 @@ pub enum Ask {
     SiteBoxes { wafer: usize, test: usize },
 }
 
+impl Ask {
+    /// The wafer it is about (None: every wafer): a panel keeps showing its last answer while
+    /// a newer ask about the same wafer is counted, not one about another wafer.
+    pub fn wafer(&self) -> Option<usize> {
+        match self {
+            Ask::Sites { wafer, .. } => *wafer,
+            Ask::Zones { wafer, .. }
+            | Ask::Reticle { wafer, .. }
+            | Ask::Retests { wafer }
+            | Ask::Pareto { wafer }
+            | Ask::Selection { wafer, .. }
+            | Ask::SiteBoxes { wafer, .. } => Some(*wafer),
+        }
+    }
+}
+
 /// The answer to an [`Ask`] of the same name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
