@@ -18,10 +18,15 @@ const bin = process.env.WAFERSCOPE_BIN ?? join(root, 'target/debug/waferscope');
 const run = (...args) => execFileSync(bin, args, { maxBuffer: 1 << 28 }).toString();
 const json = (...args) => JSON.parse(run(...args, '--json'));
 const until = (page, fn, arg, timeout = 120000) => page.waitForFunction(fn, arg, { timeout });
-const data = (page, sel) => page.evaluate((s) => {
-  const e = document.querySelector(s);
-  return e && JSON.parse(e.dataset.json);
-}, sel);
+/** A panel's numbers, once the parsing worker's answer to its last ask is in (`data-pending` gone). */
+const data = async (page, sel) => {
+  await until(page, (s) => !document.querySelector(s)?.dataset.pending, sel);
+  return page.evaluate((s) => {
+    const e = document.querySelector(s);
+    return e && JSON.parse(e.dataset.json);
+  }, sel);
+};
+
 /** Colour `c` faded four fifths of the way to the background, as paint::palette::fade does. */
 const fade = (c) => c.slice(0, 3).map((v) => Math.floor((v + 4 * 250) / 5));
 const near = (a, b, label) => assert.ok(a.slice(0, 3).every((v, i) => Math.abs(v - b[i]) <= 3), `${label}: ${a} vs ${b}`);
@@ -165,8 +170,8 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
       await page.dispatchEvent('#zones-rings', 'change');
       await page.fill('#zones-edge', '1');
       await page.dispatchEvent('#zones-edge', 'change');
-      await until(page, () => JSON.parse(document.querySelector('#zones').dataset.json).spec.rings === 4
-        && JSON.parse(document.querySelector('#zones').dataset.json).spec.edge === 1);
+      await until(page, () => { const z = document.querySelector('#zones'); const j = z?.dataset.json && JSON.parse(z.dataset.json);
+        return j && j.spec.rings === 4 && j.spec.edge === 1; });
       const cli = json('zones', lot2, '--rings', '4', '--edge', '1');
       assert.deepEqual(await data(page, '#zones'), cli.wafers[0].zones);
       await page.check('#zones-overlay');
@@ -222,7 +227,7 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
       await page.mouse.up();
       await page.keyboard.up('Shift');
       await page.mouse.move(5, 5);
-      await until(page, () => document.querySelector('#selection') && JSON.parse(document.querySelector('#selection').dataset.json).lasso);
+      await until(page, () => { const j = document.querySelector('#selection')?.dataset.json; return j && JSON.parse(j).lasso; });
       const sel = await data(page, '#selection');
       assert.ok(sel.lasso.length >= 20, `a lasso of ${sel.lasso.length} points`);
       // The CLI counts the dies inside the same path, from the file.
@@ -303,8 +308,9 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
         await page.dispatchEvent(id, 'change');
       }
       await until(page, () => {
-        const r = JSON.parse(document.querySelector('#reticle').dataset.json).spec;
-        return r.width === 3 && r.height === 2 && r.offset[0] === 1 && r.offset[1] === -1;
+        const j = document.querySelector('#reticle')?.dataset.json;
+        const r = j && JSON.parse(j).spec;
+        return r && r.width === 3 && r.height === 2 && r.offset[0] === 1 && r.offset[1] === -1;
       });
       const cli = json('reticle', lot2, '--field', '3x2+1-1');
       assert.deepEqual(await data(page, '#reticle'), cli.wafers[0].reticle);

@@ -19,6 +19,8 @@
 //! - `state`: the signals (uses `doc`; the edge's wire types come from the `api` crate);
 //! - `channel`: a worker seen from the page, with its outbox (`protocol`);
 //! - `loader`: the page's side of the parsing worker (`channel`, `state`);
+//! - `ask`: the panels' questions to the parsing worker, which keeps the file (`channel`,
+//!   `state`);
 //! - `map`: the canvas and its interactions (`gpu`, `state`);
 //! - `classify`: the page's side of the classifier worker, started after the first map
 //!   (`channel`, `gpu`, `loader`, `state`);
@@ -41,6 +43,8 @@ pub mod doc;
 pub mod library;
 pub mod protocol;
 
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
+mod ask;
 #[cfg(all(target_arch = "wasm32", feature = "page"))]
 mod channel;
 #[cfg(all(target_arch = "wasm32", feature = "page"))]

@@ -56,9 +56,9 @@ impl Loader {
             received(st, msg)
         })?;
         fetch_model(st);
-        Ok(Loader {
-            channel: Rc::new(channel),
-        })
+        let channel = Rc::new(channel);
+        crate::ask::connect(channel.clone());
+        Ok(Loader { channel })
     }
 
     pub fn open_file(&self, st: St, file: File) {
@@ -225,7 +225,7 @@ fn received(st: St, msg: FromWorker<JsWire>) {
                 match unpacked {
                     Ok(Some(file)) => {
                         let doc = Rc::new(Doc::new(p.name, file));
-                        st.open(doc.clone());
+                        st.open(doc.clone(), p.seq);
                         crate::panels::settle(st);
                         if let Some((seq, json, ms)) = pending {
                             stats_arrived(st, seq, &json, ms);
@@ -248,6 +248,7 @@ fn received(st: St, msg: FromWorker<JsWire>) {
                 stats_arrived(st, seq, &json, ms);
             }
         }
+        FromWorker::Answer { id, answer } => crate::ask::answered(id, answer),
         FromWorker::Failed { name, message } => {
             source_read();
             st.progress.set(None);

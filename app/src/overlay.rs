@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use paint::{MapGeometry, View};
+use stats::ask::{Answer, Ask};
 use stats::{Lasso, Rect, Region};
 
 use crate::doc::{Doc, Subject};
@@ -120,13 +121,31 @@ pub fn Overlay(map: MapHandle) -> impl IntoView {
             }
         })
     };
+    // The wafer's radius comes with its zones from the parsing worker: finding it walks every
+    // die, which is not a pan's work.
+    let zones_asked = crate::ask::asked(st, move || {
+        if !st.show_zones.get() {
+            return None;
+        }
+        let (_, Subject::Wafer(wafer)) = st.shown()? else {
+            return None;
+        };
+        Some(Ask::Zones {
+            wafer,
+            first_pass: st.first_pass.get(),
+            spec: st.zones.get(),
+        })
+    });
     let zones = move || {
         if !st.show_zones.get() {
             return None;
         }
-        let (doc, i, g, v) = frame(st, map)?;
-        let spec = st.zones.get();
-        let (_, radius) = stats::place::places(&doc.file.wafers[i], spec);
+        let (_, _, g, v) = frame(st, map)?;
+        let shown = zones_asked()?;
+        let (Ok(Answer::Zones(z)), false) = (&*shown.answer, shown.pending) else {
+            return None;
+        };
+        let (spec, radius) = (z.spec, z.radius);
         // Zone radii are in die widths; world units are die heights.
         let unit = g.die_w * v.scale;
         let c = v.to_pixel(g.center);

@@ -179,6 +179,9 @@ pub struct St {
     pub stats_ms: RwSignal<Option<f64>>,
     /// The parsing worker's number of the open file, to match its classification to it.
     pub seq: RwSignal<u32>,
+    /// The parsing worker's number of the file on screen (`doc`): `seq` moves on when a newer
+    /// file arrives, before it is unpacked. The panels' asks name it (`ask`).
+    pub doc_seq: RwSignal<u32>,
     /// The wafers stored on the edge, when the app is served by the edge Worker.
     pub edge: RwSignal<Option<Rc<Vec<api::WaferMeta>>>, LocalStorage>,
     /// The edge's prediction for the wafer on screen.
@@ -254,6 +257,7 @@ impl St {
             stats: RwSignal::new_local(None),
             stats_ms: RwSignal::new(None),
             seq: RwSignal::new(0),
+            doc_seq: RwSignal::new(0),
             edge: RwSignal::new_local(None),
             edge_prediction: RwSignal::new_local(None),
             offline: RwSignal::new(Offline::Starting),
@@ -297,7 +301,9 @@ impl St {
         self.error.set(Some(format!("{name}: {message}")));
     }
 
-    pub fn open(&self, doc: Rc<Doc>) {
+    /// Show `doc`, the parsing worker's file `seq`.
+    pub fn open(&self, doc: Rc<Doc>, seq: u32) {
+        self.doc_seq.set(seq);
         self.subject.set(Subject::Wafer(0));
         self.compare.set(None);
         self.layer.set(Layer::HardBin);

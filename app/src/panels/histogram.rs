@@ -1,11 +1,13 @@
 //! The test the map shows, as charts (the `charts` crate, as in the report): its histogram over
 //! the wafer shown with the limits drawn, where a click on a bar makes that bar's dies stand out
-//! on the map; and box plots per probe site and per wafer.
+//! on the map; and box plots per probe site (the parsing worker's, `ask`) and per wafer (its
+//! statistics').
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use paint::Layer;
+use stats::ask::{Answer, Ask};
 use wasm_bindgen::JsCast;
 
 use crate::doc::Subject;
@@ -16,6 +18,13 @@ const SIZE: (u32, u32) = (256, 150);
 #[component]
 pub fn Histogram() -> impl IntoView {
     let st = expect_context::<St>();
+    let asked = crate::ask::asked(st, move || {
+        let (_, s) = st.shown()?;
+        let (Subject::Wafer(wafer), Layer::Test(test)) = (s, st.layer.get()) else {
+            return None;
+        };
+        Some(Ask::SiteBoxes { wafer, test })
+    });
     move || {
         let (doc, s) = st.shown()?;
         let Layer::Test(t) = st.layer.get() else {
@@ -67,18 +76,19 @@ pub fn Histogram() -> impl IntoView {
             st.emphasis
                 .set(Some(Rc::new(Emphasis::new(Source::Histogram, keep, what))));
         };
-        // Per site over the wafer shown (its dies only, a few thousand per site).
-        let site_rows = stats::place::site_rows(d);
-        let sites: Vec<(String, stats::BoxStats)> = site_rows
-            .iter()
-            .filter_map(|((_, site), rows)| {
-                let b = stats::BoxStats::of(rows.iter().map(|&r| f64::from(d.value(t, r))))?;
-                Some((format!("site {site}"), b))
-            })
-            .collect();
-        let by_site = (site_rows.len() > 1)
-            .then(|| charts::boxplots("per site", &sites, low, high, SIZE).ok())
-            .flatten();
+        // Per site over the wafer shown: the parsing worker sorts each site's results.
+        let shown = asked();
+        let pending = shown.as_ref().is_none_or(|s| s.pending).then_some("1");
+        let by_site = shown.and_then(|shown| match &*shown.answer {
+            Ok(Answer::SiteBoxes(b)) if b.len() > 1 && !shown.pending => {
+                let sites: Vec<(String, stats::BoxStats)> = b
+                    .iter()
+                    .map(|((_, site), b)| (format!("site {site}"), *b))
+                    .collect();
+                charts::boxplots("per site", &sites, low, high, SIZE).ok()
+            }
+            _ => None,
+        });
         // Per wafer: the worker's boxes (every wafer's results, sorted there, not here), once
         // they have come.
         let by_wafer = (f.wafers.len() > 1)
@@ -106,7 +116,7 @@ pub fn Histogram() -> impl IntoView {
             })
             .flatten();
         Some(view! {
-            <div class="panel histogram" id="histogram" data-json=json>
+            <div class="panel histogram" id="histogram" data-json=json data-pending=pending>
                 <h3>"Distribution"</h3>
                 <div class="chart" id="histogram-chart" title="Click a bar: its dies stand out on the map"
                     on:click=click inner_html=h.svg.clone()></div>

@@ -1,9 +1,11 @@
 //! Retests: the first pass against the final map. A toggle shows each retested die's first
-//! result; a check box makes the dies whose bin a retest changed stand out, with their count.
+//! result; a check box makes the dies whose bin a retest changed stand out, with their count
+//! (counted by the parsing worker, `ask`).
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use stats::ask::{Answer, Ask};
 
 use crate::doc::Subject;
 use crate::state::{Emphasis, Source, St};
@@ -15,6 +17,13 @@ fn pct(y: Option<f64>) -> String {
 #[component]
 pub fn Retests() -> impl IntoView {
     let st = expect_context::<St>();
+    let asked = crate::ask::asked(st, move || {
+        let (doc, s) = st.shown()?;
+        let Subject::Wafer(wafer) = s else {
+            return None;
+        };
+        (!doc.file.wafers[wafer].first_pass.is_empty()).then_some(Ask::Retests { wafer })
+    });
     move || {
         let (doc, s) = st.shown()?;
         let Subject::Wafer(i) = s else { return None };
@@ -22,7 +31,13 @@ pub fn Retests() -> impl IntoView {
         if w.first_pass.is_empty() {
             return None;
         }
-        let r = stats::place::retests(w, doc.first_pass(i));
+        let Some(shown) = asked() else {
+            return Some(crate::ask::counting("retests", "retests", "Retests"));
+        };
+        let r = match &*shown.answer {
+            Ok(Answer::Retests(r)) => r,
+            other => return Some(crate::ask::failed("retests", "Retests", other)),
+        };
         let json = serde_json::to_string(&r).unwrap_or_default();
         let first = st.first_pass.get();
         let marked = st
@@ -57,6 +72,6 @@ pub fn Retests() -> impl IntoView {
                     on:change=move |e| toggle(event_target_checked(&e)) />
                     {format!(" Make the {} changed dies stand out", r.changed)}</label>
             </div>
-        })
+        }.into_any())
     }
 }

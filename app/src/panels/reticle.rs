@@ -1,9 +1,11 @@
 //! The stepper's field: its size and offset in dies, the field grid over the map (`overlay`),
 //! and the yield at each position inside the field as a small map, where a failure repeating in
-//! every field (a reticle defect) shows as one dark cell. `waferscope reticle` prints the same.
+//! every field (a reticle defect) shows as one dark cell. `waferscope reticle` prints the same;
+//! the parsing worker counts it (`ask`).
 
 use leptos::prelude::*;
 use stats::ReticleSpec;
+use stats::ask::{Answer, Ask};
 
 use super::css;
 use crate::doc::Subject;
@@ -19,16 +21,29 @@ pub fn Reticle() -> impl IntoView {
     };
     let side = |v: i32| v.clamp(1, i32::from(stats::place::MAX_RETICLE)) as u16;
     let off = |v: i32| v.clamp(-999, 999) as i16;
+    let asked = crate::ask::asked(st, move || {
+        let (_, s) = st.shown()?;
+        let Subject::Wafer(wafer) = s else {
+            return None;
+        };
+        Some(Ask::Reticle {
+            wafer,
+            first_pass: st.first_pass.get(),
+            spec: st.reticle.get(),
+        })
+    });
     move || {
         let (doc, s) = st.shown()?;
-        let Subject::Wafer(i) = s else { return None };
+        let Subject::Wafer(_) = s else { return None };
         let spec = st.reticle.get();
-        let dies = if st.first_pass.get() {
-            doc.first_pass(i)
-        } else {
-            &doc.file.wafers[i].dies
+        let Some(shown) = asked() else {
+            return Some(crate::ask::counting("reticle", "reticle", "Reticle"));
         };
-        let r = stats::place::reticle(dies, spec);
+        let pending = shown.pending_attr();
+        let r = match &*shown.answer {
+            Ok(Answer::Reticle(r)) => r,
+            other => return Some(crate::ask::failed("reticle", "Reticle", other)),
+        };
         let json = serde_json::to_string(&r).unwrap_or_default();
         let g = doc.geometry(s);
         // Cells as the map shows them: flip where the map's axes run the other way.
@@ -52,7 +67,7 @@ pub fn Reticle() -> impl IntoView {
             })
             .collect();
         Some(view! {
-            <div class="panel reticle" id="reticle" data-json=json>
+            <div class="panel reticle" id="reticle" data-json=json data-pending=pending>
                 <h3>{format!("Reticle · {} fields", r.fields)}</h3>
                 <p class="muted">
                     <label>"field "<input id="reticle-width" type="number" min="1" max="64" prop:value=spec.width
@@ -69,6 +84,6 @@ pub fn Reticle() -> impl IntoView {
                 <p class="muted">"Yield (%) at each position of the field:"</p>
                 <table class="reticle-map"><tbody>{rows}</tbody></table>
             </div>
-        })
+        }.into_any())
     }
 }

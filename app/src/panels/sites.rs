@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use paint::Layer;
+use stats::ask::{Answer, Ask};
 
 use crate::doc::Subject;
 use crate::state::St;
@@ -11,20 +12,39 @@ use crate::state::St;
 #[component]
 pub fn Sites() -> impl IntoView {
     let st = expect_context::<St>();
-    move || {
-        let (doc, s) = st.shown()?;
-        let f = &doc.file;
+    let asked = crate::ask::asked(st, move || {
+        let (_, s) = st.shown()?;
         // The first pass when the map shows it, as the zones and the reticle count.
-        let tables: Vec<&wafer::DieTable> = match s {
-            Subject::Wafer(i) if st.first_pass.get() => vec![doc.first_pass(i)],
-            Subject::Wafer(i) => vec![&f.wafers[i].dies],
-            Subject::Stack => f.wafers.iter().map(|w| &w.dies).collect(),
+        let (wafer, first_pass) = match s {
+            Subject::Wafer(i) => (Some(i), st.first_pass.get()),
+            Subject::Stack => (None, false),
         };
         let test = match st.layer.get() {
-            Layer::Test(t) => Some((t, stats::limits(&f.tests.tests[t]))),
+            Layer::Test(t) => Some(t),
             _ => None,
         };
-        let sites = stats::place::sites(&tables, test);
+        Some(Ask::Sites {
+            wafer,
+            first_pass,
+            test,
+        })
+    });
+    move || {
+        let (doc, _) = st.shown()?;
+        let f = &doc.file;
+        let Some(shown) = asked() else {
+            return Some(crate::ask::counting("sites", "sites", "Sites"));
+        };
+        let pending = shown.pending_attr();
+        let sites = match &*shown.answer {
+            Ok(Answer::Sites(s)) => s,
+            other => return Some(crate::ask::failed("sites", "Sites", other)),
+        };
+        // The test the answer counted (while pending, maybe the test before).
+        let test = match shown.ask {
+            Ask::Sites { test, .. } => test,
+            _ => None,
+        };
         let json = serde_json::json!({ "sites": &sites }).to_string();
         let num = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.4}"));
         // The site whose mean is farthest from the mean of the site means, in sigmas of the sites.
@@ -53,9 +73,9 @@ pub fn Sites() -> impl IntoView {
                 }
             })
             .collect();
-        let name = test.map(|(t, _)| f.tests.tests[t].number);
+        let name = test.and_then(|t| Some(f.tests.tests.get(t)?.number));
         Some(view! {
-            <div class="panel sites" id="sites" data-count=sites.len() data-json=json>
+            <div class="panel sites" id="sites" data-count=sites.len() data-json=json data-pending=pending>
                 <h3>{format!("Sites · {}", name.map_or("colour the map by a test for its means".into(), |n| format!("test {n}")))}</h3>
                 <table>
                     <thead><tr><th>"head"</th><th>"site"</th><th>"dies"</th><th>"yield"</th>
@@ -63,6 +83,6 @@ pub fn Sites() -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
             </div>
-        })
+        }.into_any())
     }
 }

@@ -1,6 +1,8 @@
-//! The wafer's yield and its fail-bin pareto (or, stacked, how many wafers).
+//! The wafer's yield and its fail-bin pareto (counted by the parsing worker, `ask`), or,
+//! stacked, how many wafers.
 
 use leptos::prelude::*;
+use stats::ask::{Answer, Ask};
 use wafer::Verdict;
 
 use super::css;
@@ -25,6 +27,13 @@ fn mark_bin(st: St, bin: u16) {
 #[component]
 pub fn Summary() -> impl IntoView {
     let st = expect_context::<St>();
+    let asked = crate::ask::asked(st, move || {
+        let (_, s) = st.shown()?;
+        let Subject::Wafer(wafer) = s else {
+            return None;
+        };
+        Some(Ask::Pareto { wafer })
+    });
     move || {
         let doc = st.doc.get()?;
         let Subject::Wafer(i) = st.subject.get() else {
@@ -34,8 +43,13 @@ pub fn Summary() -> impl IntoView {
         let d = &w.dies;
         let pass = d.count(Verdict::Pass);
         let y = w.yield_fraction().unwrap_or(0.0) * 100.0;
-        // Pareto of failing hard bins over the final dies.
-        let pareto = stats::place::fail_pareto(&[d]);
+        // Pareto of failing hard bins over the final dies, counted by the parsing worker.
+        let shown = asked();
+        let pending = shown.as_ref().is_none_or(|s| s.pending).then_some("1");
+        let pareto = match shown.as_ref().map(|s| &*s.answer) {
+            Some(Ok(Answer::Pareto(p))) => p.as_slice(),
+            _ => &[],
+        };
         let top = pareto.first().map_or(1, |p| p.1).max(1);
         let bars: Vec<_> = pareto
             .iter()
@@ -63,7 +77,7 @@ pub fn Summary() -> impl IntoView {
             })
             .collect();
         Some(view! {
-            <div class="summary">
+            <div class="summary" id="summary" data-pending=pending>
                 <p id="yield"><b>{format!("Yield {y:.2}%")}</b>{format!(" · {pass} of {} dies pass", d.len())}</p>
                 <p class="muted">{format!("{} parts tested, {} retests superseded", w.parts, w.superseded)}</p>
                 <h3>"Fail bin pareto"</h3>

@@ -1,9 +1,9 @@
 //! Zones: yield and bin mix by radial ring and quadrant of the wafer shown (`stats::place`, the
 //! numbers `waferscope zones` prints), with the ring count and edge exclusion to set, and the
-//! rings drawn over the map (`overlay`). Counting over the wafer's dies, on the page's thread:
-//! one pass, milliseconds for a million dies.
+//! rings drawn over the map (`overlay`). Counted by the parsing worker (`ask`).
 
 use leptos::prelude::*;
+use stats::ask::{Answer, Ask};
 use stats::{Tally, ZoneSpec};
 
 use crate::doc::Subject;
@@ -32,16 +32,29 @@ pub fn Zones() -> impl IntoView {
             st.zones.update(|z| f(z, v));
         }
     };
-    move || {
-        let (doc, s) = st.shown()?;
-        let Subject::Wafer(i) = s else { return None };
-        let spec = st.zones.get();
-        let dies = if st.first_pass.get() {
-            doc.first_pass(i)
-        } else {
-            &doc.file.wafers[i].dies
+    let asked = crate::ask::asked(st, move || {
+        let (_, s) = st.shown()?;
+        let Subject::Wafer(wafer) = s else {
+            return None;
         };
-        let z = stats::place::zones(&doc.file.wafers[i], spec, dies);
+        Some(Ask::Zones {
+            wafer,
+            first_pass: st.first_pass.get(),
+            spec: st.zones.get(),
+        })
+    });
+    move || {
+        let (_, s) = st.shown()?;
+        let Subject::Wafer(_) = s else { return None };
+        let spec = st.zones.get();
+        let Some(shown) = asked() else {
+            return Some(crate::ask::counting("zones", "zones", "Zones"));
+        };
+        let pending = shown.pending_attr();
+        let z = match &*shown.answer {
+            Ok(Answer::Zones(z)) => z,
+            other => return Some(crate::ask::failed("zones", "Zones", other)),
+        };
         let json = serde_json::to_string(&z).unwrap_or_default();
         let rings: Vec<_> = z
             .rings
@@ -69,7 +82,7 @@ pub fn Zones() -> impl IntoView {
         )
         .ok();
         Some(view! {
-            <div class="panel zones" id="zones" data-json=json>
+            <div class="panel zones" id="zones" data-json=json data-pending=pending>
                 <h3>"Zones"</h3>
                 <p class="muted">
                     <label>"rings "<input id="zones-rings" type="number" min="1" max="20" prop:value=spec.rings
@@ -85,6 +98,6 @@ pub fn Zones() -> impl IntoView {
                     <tbody>{rings}{quads}{row("excluded".into(), &z.excluded)}</tbody>
                 </table>
             </div>
-        })
+        }.into_any())
     }
 }

@@ -1,0 +1,141 @@
+//! The panels' questions to the parsing worker, which keeps the file it read (`stats::ask`): a
+//! panel derives its [`Ask`] from the page's state ([`asked`]) and draws the answer when it
+//! comes, so no panel counts over the dies on the page's thread (a lasso over a million dies, a
+//! sort per probe site). While a newer ask about the same wafer is counted, the panel keeps its
+//! last answer, marked pending (`data-pending`), rather than blinking.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use stats::ask::{Answer, Ask};
+
+use crate::channel::Channel;
+use crate::protocol::ToWorker;
+use crate::state::St;
+
+thread_local! {
+    /// The parsing worker, once the loader has started it.
+    static WORKER: RefCell<Option<Rc<Channel>>> = const { RefCell::new(None) };
+    /// Per ask in flight: the promise's resolve, and then its answer.
+    static WAITING: RefCell<HashMap<u32, js_sys::Function>> = RefCell::new(HashMap::new());
+    static ANSWERS: RefCell<HashMap<u32, Result<String, String>>> = RefCell::new(HashMap::new());
+    static NEXT: Cell<u32> = const { Cell::new(0) };
+}
+
+/// The parsing worker asks go to (`loader` calls it once).
+pub fn connect(worker: Rc<Channel>) {
+    WORKER.set(Some(worker));
+}
+
+/// The worker's answer to ask `id` (`loader` hands it over).
+pub fn answered(id: u32, answer: Result<String, String>) {
+    if let Some(resolve) = WAITING.with_borrow_mut(|w| w.remove(&id)) {
+        ANSWERS.with_borrow_mut(|a| a.insert(id, answer));
+        let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+    }
+}
+
+/// Ask the worker about its file `seq`.
+async fn ask(seq: u32, question: &Ask) -> Result<Answer, String> {
+    let json = serde_json::to_string(question).map_err(|e| e.to_string())?;
+    let id = NEXT.get();
+    NEXT.set(id.wrapping_add(1));
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        WAITING.with_borrow_mut(|w| w.insert(id, resolve));
+    });
+    WORKER
+        .with_borrow(|w| w.as_ref().map(|w| w.post(ToWorker::Ask { seq, id, json })))
+        .ok_or("no parsing worker")?;
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    let text = ANSWERS
+        .with_borrow_mut(|a| a.remove(&id))
+        .unwrap_or_else(|| Err("no answer".into()))?;
+    serde_json::from_str(&text).map_err(|e| format!("an answer not understood: {e}"))
+}
+
+/// What a panel draws: the answer (or why there is none), and whether a newer ask is still
+/// being counted.
+#[derive(Clone)]
+pub struct Shown {
+    /// The ask answered (while pending, the one before the current).
+    pub ask: Ask,
+    pub answer: Rc<Result<Answer, String>>,
+    pub pending: bool,
+}
+
+impl Shown {
+    /// `data-pending` while a newer answer is on its way (the browser tests wait it out).
+    pub fn pending_attr(&self) -> Option<&'static str> {
+        self.pending.then_some("1")
+    }
+}
+
+/// The last answer a panel got: the file's number, the ask, the answer.
+type Last = (u32, Ask, Rc<Result<Answer, String>>);
+
+/// The answer to the ask `question` derives from the page's state (None: nothing to ask), kept
+/// current: a change of the state asks again. Call it once per panel, outside its view closure.
+pub fn asked(
+    st: St,
+    question: impl Fn() -> Option<Ask> + Send + Sync + 'static,
+) -> impl Fn() -> Option<Shown> + Copy {
+    let current = Memo::new(move |_| question().map(|q| (st.doc_seq.get(), q)));
+    let last: RwSignal<Option<Last>, LocalStorage> = RwSignal::new_local(None);
+    Effect::new(move |_| {
+        let Some((seq, q)) = current.get() else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let answer = ask(seq, &q).await;
+            // Only if still the question: an answer overtaken by a newer ask is dropped, and so
+            // is one for a panel gone meanwhile (its signals disposed: `try_`).
+            let still = current.try_with_untracked(|c| c.as_ref() == Some(&(seq, q.clone())));
+            if still == Some(true) {
+                let _ = last.try_set(Some((seq, q, Rc::new(answer))));
+            }
+        });
+    });
+    move || {
+        let (seq, q) = current.get()?;
+        last.with(|l| {
+            let (s, a, answer) = l.as_ref()?;
+            let same_place = *s == seq
+                && std::mem::discriminant(a) == std::mem::discriminant(&q)
+                && a.wafer() == q.wafer();
+            same_place.then(|| Shown {
+                ask: a.clone(),
+                answer: answer.clone(),
+                pending: *a != q,
+            })
+        })
+    }
+}
+
+/// A panel's stand-in until its first answer comes.
+pub fn counting(id: &'static str, class: &'static str, title: &'static str) -> AnyView {
+    view! {
+        <div class=format!("panel {class}") id=id data-pending="1">
+            <h3>{title}</h3>
+            <p class="muted">"counting…"</p>
+        </div>
+    }
+    .into_any()
+}
+
+/// A panel whose ask got no answer it can draw: why, in its place.
+pub fn failed(id: &'static str, title: &'static str, answer: &Result<Answer, String>) -> AnyView {
+    let why = match answer {
+        Err(e) => e.clone(),
+        Ok(_) => "the worker answered another question".into(),
+    };
+    let text = why.clone();
+    view! {
+        <div class="panel" id=id data-error=why>
+            <h3>{title}</h3>
+            <p class="muted">{text}</p>
+        </div>
+    }
+    .into_any()
+}
