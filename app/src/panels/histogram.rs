@@ -1,7 +1,7 @@
 //! The test the map shows, as charts (the `charts` crate, as in the report): its histogram over
 //! the wafer shown with the limits drawn, where a click on a bar makes that bar's dies stand out
-//! on the map; and box plots per probe site (the parsing worker's, `ask`) and per wafer (its
-//! statistics').
+//! on the map; and box plots per probe site and per wafer. The parsing worker counts them all
+//! (`ask`; the per-wafer boxes come with its statistics): the page only draws.
 
 use std::rc::Rc;
 
@@ -23,7 +23,7 @@ pub fn Histogram() -> impl IntoView {
         let (Subject::Wafer(wafer), Layer::Test(test)) = (s, st.layer.get()) else {
             return None;
         };
-        Some(Ask::SiteBoxes { wafer, test })
+        Some(Ask::Distribution { wafer, test })
     });
     move || {
         let (doc, s) = st.shown()?;
@@ -33,11 +33,25 @@ pub fn Histogram() -> impl IntoView {
         let Subject::Wafer(i) = s else { return None };
         let f = &doc.file;
         let info = &f.tests.tests[t];
-        let d = &f.wafers[i].dies;
-        let values: Vec<f64> = (0..d.len()).map(|r| f64::from(d.value(t, r))).collect();
         let (low, high) = (info.lo_limit.map(f64::from), info.hi_limit.map(f64::from));
+        // The bars and the per-site boxes are counted by the parsing worker; a pending answer
+        // (another test's) is not drawn beside this test's limits.
+        let shown = asked();
+        let dist = match shown.as_ref().map(|s| (&*s.answer, s.pending)) {
+            Some((Ok(Answer::Distribution(d)), false)) => d,
+            Some((other @ Err(_), false)) => {
+                return Some(crate::ask::failed("histogram", "Distribution", other));
+            }
+            _ => {
+                return Some(crate::ask::counting(
+                    "histogram",
+                    "histogram",
+                    "Distribution",
+                ));
+            }
+        };
         let title = format!("test {} · wafer {}", info.number, f.wafers[i].id);
-        let h = match charts::histogram(&title, &values, low, high, SIZE) {
+        let h = match charts::histogram_of(&title, dist.bars.clone(), low, high, SIZE) {
             Ok(h) => Rc::new(h),
             Err(e) => return Some(view! { <p class="muted" id="histogram">{e}</p> }.into_any()),
         };
@@ -56,6 +70,7 @@ pub fn Histogram() -> impl IntoView {
             _ => None,
         });
         let hh = h.clone();
+        let d = doc.clone();
         let click = move |e: leptos::ev::MouseEvent| {
             // The picture itself (the box around it may be wider), in its own pixels should the
             // page have scaled it.
@@ -71,24 +86,23 @@ pub fn Histogram() -> impl IntoView {
             let Some(k) = hh.bar_at(x) else { return };
             let bar = hh.bars[k];
             let last = k + 1 == hh.bars.len();
-            let keep = values.iter().map(|&v| bar.holds(v, last)).collect();
+            // Which dies the bar holds: one look at each die's value, for the map to mark.
+            let dies = &d.file.wafers[i].dies;
+            let keep = (0..dies.len())
+                .map(|r| bar.holds(f64::from(dies.value(t, r)), last))
+                .collect();
             let what = format!("{:.4} to {:.4}", bar.lo, bar.hi);
             st.emphasis
                 .set(Some(Rc::new(Emphasis::new(Source::Histogram, keep, what))));
         };
-        // Per site over the wafer shown: the parsing worker sorts each site's results.
-        let shown = asked();
-        let pending = shown.as_ref().is_none_or(|s| s.pending).then_some("1");
-        let by_site = shown.and_then(|shown| match &*shown.answer {
-            Ok(Answer::SiteBoxes(b)) if b.len() > 1 && !shown.pending => {
-                let sites: Vec<(String, stats::BoxStats)> = b
-                    .iter()
-                    .map(|((_, site), b)| (format!("site {site}"), *b))
-                    .collect();
-                charts::boxplots("per site", &sites, low, high, SIZE).ok()
-            }
-            _ => None,
-        });
+        let sites: Vec<(String, stats::BoxStats)> = dist
+            .sites
+            .iter()
+            .map(|((_, site), b)| (format!("site {site}"), *b))
+            .collect();
+        let by_site = (sites.len() > 1)
+            .then(|| charts::boxplots("per site", &sites, low, high, SIZE).ok())
+            .flatten();
         // Per wafer: the worker's boxes (every wafer's results, sorted there, not here), once
         // they have come.
         let by_wafer = (f.wafers.len() > 1)
@@ -116,7 +130,7 @@ pub fn Histogram() -> impl IntoView {
             })
             .flatten();
         Some(view! {
-            <div class="panel histogram" id="histogram" data-json=json data-pending=pending>
+            <div class="panel histogram" id="histogram" data-json=json>
                 <h3>"Distribution"</h3>
                 <div class="chart" id="histogram-chart" title="Click a bar: its dies stand out on the map"
                     on:click=click inner_html=h.svg.clone()></div>

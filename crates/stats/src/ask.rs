@@ -1,8 +1,9 @@
 //! The page's questions about the open file, answered where the file is counted: the page's
 //! parsing worker keeps the file it read ([`Held`]) and answers each [`Ask`] with an [`Answer`],
 //! so the panels' counting (zones, sites, reticle, retests, pareto, a selection and its test
-//! statistics, box plots per site) never holds the page's thread. Both travel as JSON (serde);
-//! answering is pure, so it is tested natively against the functions the CLI calls.
+//! statistics, a test's histogram and box plots per site) never holds the page's thread. Both
+//! travel as JSON (serde); answering is pure, so it is tested natively against the functions
+//! the CLI calls.
 
 use std::cell::OnceCell;
 use std::fmt;
@@ -10,6 +11,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use wafer::{DieTable, TestFile};
 
+use crate::histogram::{Bar, bins};
 use crate::place::{self, Region, Retests, Reticle, ReticleSpec, Site, Tally, ZoneSpec, Zones};
 use crate::{BoxStats, Summary};
 
@@ -48,8 +50,9 @@ pub enum Ask {
         region: Region,
         test: Option<usize>,
     },
-    /// A test's box plot per probe site of one wafer (final results).
-    SiteBoxes { wafer: usize, test: usize },
+    /// A test over one wafer's final results: its histogram's bars, and its box plot per
+    /// probe site.
+    Distribution { wafer: usize, test: usize },
 }
 
 impl Ask {
@@ -63,7 +66,7 @@ impl Ask {
             | Ask::Retests { wafer }
             | Ask::Pareto { wafer }
             | Ask::Selection { wafer, .. }
-            | Ask::SiteBoxes { wafer, .. } => Some(*wafer),
+            | Ask::Distribution { wafer, .. } => Some(*wafer),
         }
     }
 }
@@ -79,8 +82,16 @@ pub enum Answer {
     /// (hard bin, dies), most dies first.
     Pareto(Vec<(u16, usize)>),
     Selection(Box<Selection>),
+    Distribution(Distribution),
+}
+
+/// A test's values over a wafer, as its charts draw them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Distribution {
+    /// `histogram::bins` of the wafer's results and the test's limits (empty: no finite one).
+    pub bars: Vec<Bar>,
     /// ((head, site), box), sites in order; a site without a finite result has none.
-    SiteBoxes(Vec<((u8, u8), BoxStats)>),
+    pub sites: Vec<((u8, u8), BoxStats)>,
 }
 
 /// A region of a wafer against the rest of it.
@@ -187,17 +198,20 @@ impl Held {
                 let limits = test.map(|t| Ok((t, self.test(t)?))).transpose()?;
                 Answer::Selection(Box::new(selection(d, region, limits)))
             }
-            Ask::SiteBoxes { wafer, test } => {
-                self.test(*test)?;
+            Ask::Distribution { wafer, test } => {
+                let limits = self.test(*test)?;
                 let d = self.dies(*wafer, false)?;
-                let boxes = place::site_rows(d)
+                let values: Vec<f64> = (0..d.len()).map(|r| f64::from(d.value(*test, r))).collect();
+                let sites = place::site_rows(d)
                     .into_iter()
                     .filter_map(|(site, rows)| {
-                        let values = rows.iter().map(|&r| f64::from(d.value(*test, r)));
-                        Some((site, BoxStats::of(values)?))
+                        Some((site, BoxStats::of(rows.iter().map(|&r| values[r]))?))
                     })
                     .collect();
-                Answer::SiteBoxes(boxes)
+                Answer::Distribution(Distribution {
+                    bars: bins(&values, limits.low, limits.high).unwrap_or_default(),
+                    sites,
+                })
             }
         })
     }

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use wafer::{DieTable, TestFile, TestKind};
 
 pub mod ask;
+pub mod histogram;
 pub mod place;
 pub use place::{Lasso, Rect, Region, Retests, Reticle, ReticleSpec, Site, Tally, ZoneSpec, Zones};
 

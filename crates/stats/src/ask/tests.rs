@@ -165,9 +165,15 @@ fn each_answer_is_what_the_cli_s_function_counts() {
         Answer::Pareto(vec![(5, 1)])
     );
     // Head 1: site 1 holds 1, 3, 5 and site 2 holds 2, 4, 6.
-    let Answer::SiteBoxes(b) = asked(&h, Ask::SiteBoxes { wafer: 0, test: 0 }) else {
+    let Answer::Distribution(dist) = asked(&h, Ask::Distribution { wafer: 0, test: 0 }) else {
         panic!()
     };
+    let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    assert_eq!(
+        Some(dist.bars),
+        crate::histogram::bins(&values, None, Some(5.5))
+    );
+    let b = dist.sites;
     assert_eq!(b.len(), 2);
     assert_eq!((b[0].0, b[0].1.median, b[1].1.median), ((1, 1), 3.0, 4.0));
     assert_eq!((b[1].1.min, b[1].1.max), (2.0, 6.0));
@@ -189,7 +195,7 @@ fn asks_about_what_the_file_does_not_have_are_errors() {
     };
     assert_eq!(h.answer(&sites), Err(AskError::NoTest(1)));
     assert_eq!(
-        h.answer(&Ask::SiteBoxes { wafer: 1, test: 9 }),
+        h.answer(&Ask::Distribution { wafer: 1, test: 9 }),
         Err(AskError::NoTest(9))
     );
     assert!(serde_json::from_str::<Ask>(r#"{"ask":"zones","wafer":-1}"#).is_err());
