@@ -15,15 +15,19 @@ const bin = process.env.WAFERSCOPE_BIN ?? join(root, 'target/debug/waferscope');
 const until = (page, fn, arg, timeout = 120000) => page.waitForFunction(fn, arg, { timeout });
 const cli = (file, wafer) => JSON.parse(execFileSync(bin, ['stats', '--json', file, ...(wafer ? ['--wafer', wafer] : [])], { maxBuffer: 1 << 28 }).toString()).tests;
 
-/** The test list as the page shows it: its scope, its count, and each row's statistics. */
-const shown = (page) => page.evaluate(() => {
+/** The test list as the page shows it, once the parsing worker's answer to its last ask is in:
+ * its scope, its count, and each row's statistics. */
+const shown = async (page) => {
+  await until(page, () => document.querySelector('#tests') && !document.querySelector('#tests').dataset.pending);
+  return page.evaluate(() => {
   const t = document.querySelector('#tests');
   return t && {
     scope: t.dataset.scope,
     count: Number(t.dataset.count),
     rows: [...t.querySelectorAll('tbody tr')].map((r) => JSON.parse(r.dataset.stats)),
   };
-});
+  });
+};
 
 function same(page, want, label) {
   assert.equal(page.count, want.length, `${label}: how many tests`);

@@ -31,7 +31,7 @@ thread_local! {
     static SOURCES: RefCell<VecDeque<Option<File>>> = const { RefCell::new(VecDeque::new()) };
     /// The file (its `seq`) being unpacked, and its statistics if they came meanwhile.
     static UNPACKING: Cell<Option<u32>> = const { Cell::new(None) };
-    static PENDING_STATS: RefCell<Option<(u32, String, f64)>> = const { RefCell::new(None) };
+    static PENDING_STATS: Cell<Option<(u32, f64)>> = const { Cell::new(None) };
 }
 
 /// Post a message that reads a file, noting its source.
@@ -186,14 +186,10 @@ async fn unpack(
     Ok(Some(file))
 }
 
-/// A file's test statistics, into app state: only for the file on screen.
-fn stats_arrived(st: St, seq: u32, json: &str, ms: f64) {
+/// A file's test statistics are ready in the worker: only for the file on screen.
+fn stats_arrived(st: St, seq: u32, ms: f64) {
     if seq == st.seq.get_untracked() {
         st.stats_ms.set(Some(ms));
-        match serde_json::from_str(json) {
-            Ok(s) => st.stats.set(Some(Rc::new(s))),
-            Err(e) => web_sys::console::error_1(&format!("statistics: {e}").into()),
-        }
     }
 }
 
@@ -216,19 +212,17 @@ fn received(st: St, msg: FromWorker<JsWire>) {
                     UNPACKING.set(None);
                 }
                 // Only this file's: a newer file's statistics wait for that file.
-                let pending = PENDING_STATS.with_borrow_mut(|s| {
-                    s.as_ref()
-                        .is_some_and(|s| s.0 == p.seq)
-                        .then(|| s.take())
-                        .flatten()
-                });
+                let pending = PENDING_STATS.get().filter(|s| s.0 == p.seq);
+                if pending.is_some() {
+                    PENDING_STATS.set(None);
+                }
                 match unpacked {
                     Ok(Some(file)) => {
                         let doc = Rc::new(Doc::new(p.name, file));
                         st.open(doc.clone(), p.seq);
                         crate::panels::settle(st);
-                        if let Some((seq, json, ms)) = pending {
-                            stats_arrived(st, seq, &json, ms);
+                        if let Some((seq, ms)) = pending {
+                            stats_arrived(st, seq, ms);
                         }
                         crate::classify::file(st, &doc, p.seq);
                         crate::library::keep::opened(st, doc, p.packed, original);
@@ -239,13 +233,13 @@ fn received(st: St, msg: FromWorker<JsWire>) {
                 }
             });
         }
-        FromWorker::Stats { seq, json, ms } => {
+        FromWorker::Stats { seq, ms } => {
             // Statistics of a file still unpacking wait for it, so the panel never shows them
             // beside the file before.
             if UNPACKING.get() == Some(seq) {
-                PENDING_STATS.set(Some((seq, json, ms)));
+                PENDING_STATS.set(Some((seq, ms)));
             } else {
-                stats_arrived(st, seq, &json, ms);
+                stats_arrived(st, seq, ms);
             }
         }
         FromWorker::Answer { id, answer } => crate::ask::answered(id, answer),

@@ -85,9 +85,10 @@ pub enum FromWorker<W: Wire> {
     Done(Parsed<W::Bytes>),
     /// A file that could not be read.
     Failed { name: String, message: String },
-    /// File `seq`'s test statistics (`stats::scopes`, as JSON), after its `Done`: the map does
-    /// not wait for them. `ms`: computing them.
-    Stats { seq: u32, json: String, ms: f64 },
+    /// File `seq`'s test statistics (`stats::scopes`) are computed, after its `Done` (the map
+    /// does not wait for them); they stay in the worker, asked for a screenful at a time
+    /// ([`ToWorker::Ask`]). `ms`: computing them.
+    Stats { seq: u32, ms: f64 },
     /// The weights loaded (and warmed up) on the CPU, or why not.
     Model(Result<ModelInfo, String>),
     /// Where the classifier worker's WebGPU backend stands.

@@ -173,9 +173,8 @@ pub struct St {
     /// the classifier starts.
     pub gpu_model: RwSignal<Option<crate::protocol::GpuStatus>>,
     pub classes: RwSignal<Option<Rc<Classes>>, LocalStorage>,
-    /// The open file's test statistics per wafer and over the file (from the parsing worker).
-    pub stats: RwSignal<Option<Rc<Vec<stats::ScopeStats>>>, LocalStorage>,
-    /// What computing them took, in the worker.
+    /// What computing the open file's test statistics took, in the parsing worker (which keeps
+    /// them: the panels ask it for what they show); None until they are computed.
     pub stats_ms: RwSignal<Option<f64>>,
     /// The parsing worker's number of the open file, to match its classification to it.
     pub seq: RwSignal<u32>,
@@ -254,7 +253,6 @@ impl St {
             model: RwSignal::new(ModelStatus::Loading),
             gpu_model: RwSignal::new(None),
             classes: RwSignal::new_local(None),
-            stats: RwSignal::new_local(None),
             stats_ms: RwSignal::new(None),
             seq: RwSignal::new(0),
             doc_seq: RwSignal::new(0),
@@ -289,7 +287,6 @@ impl St {
         self.first_frame_ms.set(None);
         self.parse_ms.set(None);
         self.classes.set(None);
-        self.stats.set(None);
         self.stats_ms.set(None);
         self.started_at.set(now_ms());
         self.origin.set(Origin::New);

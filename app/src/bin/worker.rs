@@ -167,13 +167,15 @@ mod worker {
             parse_ms,
             seq,
         }));
-        // The test statistics come after: the page draws the map meanwhile.
+        // The test statistics come after: the page draws the map meanwhile. They stay here
+        // with the file, which is kept to count what the panels ask (the file before is let
+        // go): the page asks for the rows it shows (`stats::ask`).
+        let held = stats::ask::Held::new(f);
         let t0 = now();
-        let json = serde_json::to_string(&stats::scopes(&f)).unwrap_or_else(|_| "[]".into());
+        held.scopes();
         let ms = now() - t0;
-        post_to_page(FromWorker::Stats { seq, json, ms });
-        // Kept to count what the panels ask (the file before is let go).
-        HELD.set(Some((seq, stats::ask::Held::new(f))));
+        HELD.set(Some((seq, held)));
+        post_to_page(FromWorker::Stats { seq, ms });
     }
 
     /// The answer to an ask about file `seq`, as JSON.

@@ -25,6 +25,13 @@ pub fn Histogram() -> impl IntoView {
         };
         Some(Ask::Distribution { wafer, test })
     });
+    let per_wafer = crate::ask::asked(st, move || {
+        let doc = st.doc.get()?;
+        let Layer::Test(test) = st.layer.get() else {
+            return None;
+        };
+        (doc.file.wafers.len() > 1).then_some(Ask::WaferBoxes { test })
+    });
     move || {
         let (doc, s) = st.shown()?;
         let Layer::Test(t) = st.layer.get() else {
@@ -103,32 +110,27 @@ pub fn Histogram() -> impl IntoView {
         let by_site = (sites.len() > 1)
             .then(|| charts::boxplots("per site", &sites, low, high, SIZE).ok())
             .flatten();
-        // Per wafer: the worker's boxes (every wafer's results, sorted there, not here), once
-        // they have come.
-        let by_wafer = (f.wafers.len() > 1)
-            .then(|| {
-                let all = st.stats.get()?;
-                let number = info.number;
-                let groups: Vec<(String, stats::BoxStats)> = all
+        // Per wafer: the worker's boxes (every wafer's results, sorted there with its
+        // statistics), once they have come.
+        let by_wafer = per_wafer().and_then(|shown| {
+            let Ok(Answer::WaferBoxes(groups)) = &*shown.answer else {
+                return None;
+            };
+            if shown.pending {
+                return None;
+            }
+            let json = serde_json::json!(
+                groups
                     .iter()
-                    .filter_map(|s| {
-                        let k = s.tests.iter().position(|x| x.number == number)?;
-                        Some((s.wafer.clone()?, (*s.boxes.get(k)?)?))
-                    })
-                    .collect();
-                let json = serde_json::json!(
-                    groups
-                        .iter()
-                        .map(|(w, b)| serde_json::json!([w, b.min, b.q1, b.median, b.q3, b.max]))
-                        .collect::<Vec<_>>()
-                )
-                .to_string();
-                Some((
-                    charts::boxplots("per wafer", &groups, low, high, SIZE).ok()?,
-                    json,
-                ))
-            })
-            .flatten();
+                    .map(|(w, b)| serde_json::json!([w, b.min, b.q1, b.median, b.q3, b.max]))
+                    .collect::<Vec<_>>()
+            )
+            .to_string();
+            Some((
+                charts::boxplots("per wafer", groups, low, high, SIZE).ok()?,
+                json,
+            ))
+        });
         Some(view! {
             <div class="panel histogram" id="histogram" data-json=json>
                 <h3>"Distribution"</h3>

@@ -1,35 +1,17 @@
 //! The test list: every parametric test's statistics over the wafer on screen (or, stacked, over
 //! the whole file), as the parsing worker computed them (`stats`), sortable by fails ("what fails
-//! most") and by Cpk ("what is closest to its limit"). A click colours the map by that test.
+//! most") and by Cpk ("what is closest to its limit"). A click colours the map by that test. The
+//! worker keeps the statistics and sorts them; the page asks for the rows it shows (`ask`).
 
 use leptos::prelude::*;
 use paint::Layer;
+use stats::ask::{Answer, Ask, TestOrder};
 
 use crate::doc::Subject;
 use crate::state::St;
 
 /// Rows drawn at most; the rest are a sort away.
 const SHOWN: usize = 100;
-
-#[derive(Clone, Copy, PartialEq)]
-enum Order {
-    Fails,
-    Cpk,
-    Number,
-}
-
-fn sorted(mut tests: Vec<stats::TestStats>, order: Order) -> Vec<stats::TestStats> {
-    match order {
-        Order::Number => tests.sort_by_key(|t| t.number),
-        Order::Fails => tests.sort_by_key(|t| std::cmp::Reverse(t.summary.fails)),
-        // Lowest first; tests without a Cpk last.
-        Order::Cpk => tests.sort_by(|a, b| {
-            let key = |t: &stats::TestStats| t.summary.cpk.unwrap_or(f64::INFINITY);
-            key(a).total_cmp(&key(b))
-        }),
-    }
-    tests
-}
 
 fn num(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{v:.4}"))
@@ -38,22 +20,36 @@ fn num(v: Option<f64>) -> String {
 #[component]
 pub fn Tests() -> impl IntoView {
     let st = expect_context::<St>();
-    let order = RwSignal::new(Order::Fails);
-    let button = move |o: Order, label: &'static str, id: &'static str| {
+    let order = RwSignal::new(TestOrder::Fails);
+    let button = move |o: TestOrder, label: &'static str, id: &'static str| {
         view! {
             <button id=id class:active=move || order.get() == o on:click=move |_| order.set(o)>{label}</button>
         }
     };
-    move || {
-        let (doc, s) = st.shown()?;
-        let all = st.stats.get()?;
+    let asked = crate::ask::asked(st, move || {
+        let (_, s) = st.shown()?;
         let wafer = match s {
-            Subject::Wafer(i) => Some(doc.file.wafers[i].id.clone()),
+            Subject::Wafer(i) => Some(i),
             Subject::Stack => None,
         };
-        let scope = all.iter().find(|x| x.wafer == wafer)?;
-        let total = scope.tests.len();
-        let tests = sorted(scope.tests.clone(), order.get());
+        Some(Ask::Tests {
+            wafer,
+            order: order.get(),
+            first: SHOWN,
+        })
+    });
+    move || {
+        let (doc, _) = st.shown()?;
+        // The worker's list: sorted there, the first SHOWN rows here (Flex_3 has 1,352 tests).
+        let shown = asked()?;
+        let (Ok(Answer::Tests(list)), Ask::Tests { wafer, .. }) = (&*shown.answer, &shown.ask)
+        else {
+            return None;
+        };
+        let pending = shown.pending_attr();
+        let wafer = wafer.and_then(|i| Some(doc.file.wafers.get(i)?.id.clone()));
+        let total = list.total;
+        let tests = list.tests.clone();
         let rows: Vec<_> = tests
             .into_iter()
             .take(SHOWN)
@@ -76,11 +72,11 @@ pub fn Tests() -> impl IntoView {
             .collect();
         let scope_name = wafer.clone().unwrap_or_else(|| "every wafer".into());
         Some(view! {
-            <div class="panel tests" id="tests" data-scope=wafer.unwrap_or_else(|| "*".into()) data-count=total>
+            <div class="panel tests" id="tests" data-scope=wafer.unwrap_or_else(|| "*".into()) data-count=total data-pending=pending>
                 <h3>{format!("Tests · {scope_name}")}</h3>
-                <p class="muted">"Sort: " {button(Order::Fails, "most fails", "tests-by-fails")} " "
-                    {button(Order::Cpk, "lowest Cpk", "tests-by-cpk")} " "
-                    {button(Order::Number, "number", "tests-by-number")}
+                <p class="muted">"Sort: " {button(TestOrder::Fails, "most fails", "tests-by-fails")} " "
+                    {button(TestOrder::Cpk, "lowest Cpk", "tests-by-cpk")} " "
+                    {button(TestOrder::Number, "number", "tests-by-number")}
                     {(total > SHOWN).then(|| format!(" · the first {SHOWN} of {total}"))}
                     {st.stats_ms.get().map(|ms| format!(" · computed in {ms:.0} ms off the page's thread"))}</p>
                 {(total == 0).then(|| view! { <p class="muted">"No parametric results here."</p> })}

@@ -186,9 +186,8 @@ impl<W: Wire> FromWorker<W> {
                 w.put_str("name", &name);
                 w.put_str("message", &message);
             }
-            FromWorker::Stats { seq, json, ms } => {
+            FromWorker::Stats { seq, ms } => {
                 w.put_num("seq", seq.into());
-                w.put_str("json", &json);
                 w.put_num("ms", ms);
             }
             FromWorker::Model(Ok(m)) => {
@@ -272,7 +271,6 @@ impl<W: Wire> FromWorker<W> {
             },
             "stats" => FromWorker::Stats {
                 seq: f.count("seq")?,
-                json: f.str("json")?,
                 ms: f.num("ms")?,
             },
             "model" => FromWorker::Model(match error {

@@ -143,11 +143,7 @@ fn from_worker() -> Vec<FromWorker<Map>> {
             name: "bad.stdf".into(),
             message: "cut at byte 10".into(),
         },
-        FromWorker::Stats {
-            seq: 4,
-            json: "[]".into(),
-            ms: 12.5,
-        },
+        FromWorker::Stats { seq: 4, ms: 12.5 },
         FromWorker::Model(Ok(ModelInfo {
             version: 2,
             warmup_ms: 3.5,

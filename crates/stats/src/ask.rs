@@ -1,9 +1,9 @@
 //! The page's questions about the open file, answered where the file is counted: the page's
 //! parsing worker keeps the file it read ([`Held`]) and answers each [`Ask`] with an [`Answer`],
 //! so the panels' counting (zones, sites, reticle, retests, pareto, a selection and its test
-//! statistics, a test's histogram and box plots per site) never holds the page's thread. Both
-//! travel as JSON (serde); answering is pure, so it is tested natively against the functions
-//! the CLI calls.
+//! statistics, a test's histogram and box plots per site and per wafer, the sorted test list)
+//! never holds the page's thread. Both travel as JSON (serde); answering is pure, so it is
+//! tested natively against the functions the CLI calls.
 
 use std::cell::OnceCell;
 use std::fmt;
@@ -13,7 +13,7 @@ use wafer::{DieTable, TestFile};
 
 use crate::histogram::{Bar, bins};
 use crate::place::{self, Region, Retests, Reticle, ReticleSpec, Site, Tally, ZoneSpec, Zones};
-use crate::{BoxStats, Summary};
+use crate::{BoxStats, ScopeStats, Summary, TestStats};
 
 /// A question about the held file. `wafer` is an index in file order, `test` one in the test
 /// catalogue (`TestFile::tests`); `first_pass`: count each retested die's first attempt, as the
@@ -53,6 +53,25 @@ pub enum Ask {
     /// A test over one wafer's final results: its histogram's bars, and its box plot per
     /// probe site.
     Distribution { wafer: usize, test: usize },
+    /// The test list of one wafer or the file (None), in `order`, its first `first` tests.
+    Tests {
+        wafer: Option<usize>,
+        order: TestOrder,
+        first: usize,
+    },
+    /// A test's box plot per wafer (files of several wafers).
+    WaferBoxes { test: usize },
+}
+
+/// How the test list is sorted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestOrder {
+    /// Most fails first: what fails most.
+    Fails,
+    /// Lowest Cpk first, tests without one last: what is closest to its limit.
+    Cpk,
+    Number,
 }
 
 impl Ask {
@@ -67,6 +86,8 @@ impl Ask {
             | Ask::Pareto { wafer }
             | Ask::Selection { wafer, .. }
             | Ask::Distribution { wafer, .. } => Some(*wafer),
+            Ask::Tests { wafer, .. } => *wafer,
+            Ask::WaferBoxes { .. } => None,
         }
     }
 }
@@ -83,6 +104,16 @@ pub enum Answer {
     Pareto(Vec<(u16, usize)>),
     Selection(Box<Selection>),
     Distribution(Distribution),
+    Tests(TestList),
+    /// (wafer id, box), in file order; a wafer without a finite result has none.
+    WaferBoxes(Vec<(String, BoxStats)>),
+}
+
+/// The first tests of a sorted list, and how many there are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestList {
+    pub total: usize,
+    pub tests: Vec<TestStats>,
 }
 
 /// A test's values over a wafer, as its charts draw them.
@@ -127,12 +158,22 @@ impl std::error::Error for AskError {}
 pub struct Held {
     pub file: TestFile,
     first: Vec<OnceCell<DieTable>>,
+    scopes: OnceCell<Vec<ScopeStats>>,
 }
 
 impl Held {
     pub fn new(file: TestFile) -> Held {
         let first = file.wafers.iter().map(|_| OnceCell::new()).collect();
-        Held { file, first }
+        Held {
+            file,
+            first,
+            scopes: OnceCell::new(),
+        }
+    }
+
+    /// Every test's statistics per wafer, then over the file (`crate::scopes`), computed once.
+    pub fn scopes(&self) -> &[ScopeStats] {
+        self.scopes.get_or_init(|| crate::scopes(&self.file))
     }
 
     fn wafer(&self, i: usize) -> Result<&wafer::Wafer, AskError> {
@@ -213,8 +254,50 @@ impl Held {
                     sites,
                 })
             }
+            Ask::Tests {
+                wafer,
+                order,
+                first,
+            } => {
+                let at = match wafer {
+                    Some(i) => self.wafer(*i).map(|_| *i)?,
+                    None => self.file.wafers.len(),
+                };
+                let scope = self.scopes().get(at).map_or(&[][..], |s| &s.tests[..]);
+                Answer::Tests(TestList {
+                    total: scope.len(),
+                    tests: sorted(scope, *order, *first),
+                })
+            }
+            Ask::WaferBoxes { test } => {
+                self.test(*test)?;
+                let number = self.file.tests.tests[*test].number;
+                let boxes = self
+                    .scopes()
+                    .iter()
+                    .filter_map(|s| {
+                        let k = s.tests.iter().position(|x| x.number == number)?;
+                        Some((s.wafer.clone()?, (*s.boxes.get(k)?)?))
+                    })
+                    .collect();
+                Answer::WaferBoxes(boxes)
+            }
         })
     }
+}
+
+/// The first `first` of `tests` in `order` (a stable sort: catalogue order among equals).
+fn sorted(tests: &[TestStats], order: TestOrder, first: usize) -> Vec<TestStats> {
+    let mut v: Vec<&TestStats> = tests.iter().collect();
+    match order {
+        TestOrder::Number => v.sort_by_key(|t| t.number),
+        TestOrder::Fails => v.sort_by_key(|t| std::cmp::Reverse(t.summary.fails)),
+        TestOrder::Cpk => v.sort_by(|a, b| {
+            let key = |t: &TestStats| t.summary.cpk.unwrap_or(f64::INFINITY);
+            key(a).total_cmp(&key(b))
+        }),
+    }
+    v.into_iter().take(first).cloned().collect()
 }
 
 /// `region`'s dies of `d` against the others, and test `t` over both.

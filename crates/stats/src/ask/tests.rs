@@ -200,3 +200,94 @@ fn asks_about_what_the_file_does_not_have_are_errors() {
     );
     assert!(serde_json::from_str::<Ask>(r#"{"ask":"zones","wafer":-1}"#).is_err());
 }
+
+#[test]
+fn the_test_list_is_the_scope_s_statistics_sorted_and_cut() {
+    let h = held();
+    let Answer::Tests(list) = asked(
+        &h,
+        Ask::Tests {
+            wafer: Some(0),
+            order: TestOrder::Fails,
+            first: 10,
+        },
+    ) else {
+        panic!()
+    };
+    assert_eq!(list.total, 1);
+    assert_eq!(
+        list.tests,
+        crate::of_file(&h.file, Some("W1"), None).unwrap()
+    );
+    // W2 has no results: an empty list, not an error; the file's list is every wafer's.
+    let tests = |wafer, first| match asked(
+        &h,
+        Ask::Tests {
+            wafer,
+            order: TestOrder::Cpk,
+            first,
+        },
+    ) {
+        Answer::Tests(l) => l,
+        a => panic!("{a:?}"),
+    };
+    assert_eq!(
+        (tests(Some(1), 10).total, tests(Some(1), 10).tests.len()),
+        (0, 0)
+    );
+    assert_eq!(
+        tests(None, 10).tests,
+        crate::of_file(&h.file, None, None).unwrap()
+    );
+    assert_eq!((tests(None, 0).total, tests(None, 0).tests.len()), (1, 0));
+    assert_eq!(
+        h.answer(&Ask::Tests {
+            wafer: Some(5),
+            order: TestOrder::Number,
+            first: 1
+        }),
+        Err(AskError::NoWafer(5))
+    );
+}
+
+#[test]
+fn tests_sort_by_fails_by_cpk_with_the_undefined_last_and_by_number() {
+    let t = |number: u32, fails: usize, cpk: Option<f64>| TestStats {
+        number,
+        name: String::new(),
+        units: String::new(),
+        low_limit: None,
+        high_limit: None,
+        summary: Summary {
+            fails,
+            cpk,
+            ..Summary::default()
+        },
+    };
+    let all = [t(3, 1, None), t(1, 5, Some(2.0)), t(2, 5, Some(0.5))];
+    let numbers = |order, first| {
+        sorted(&all, order, first)
+            .iter()
+            .map(|t| t.number)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        numbers(TestOrder::Fails, 9),
+        [1, 2, 3],
+        "ties keep catalogue order"
+    );
+    assert_eq!(numbers(TestOrder::Cpk, 9), [2, 1, 3]);
+    assert_eq!(numbers(TestOrder::Number, 2), [1, 2]);
+}
+
+#[test]
+fn box_plots_per_wafer_come_from_the_scopes_statistics() {
+    let h = held();
+    // W1 has test 100's results; W2 none, so no box.
+    let Answer::WaferBoxes(b) = asked(&h, Ask::WaferBoxes { test: 0 }) else {
+        panic!()
+    };
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].0, "W1");
+    assert_eq!((b[0].1.min, b[0].1.median, b[0].1.max), (1.0, 3.5, 6.0));
+}
