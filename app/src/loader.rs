@@ -32,6 +32,49 @@ thread_local! {
     /// The file (its `seq`) being unpacked, and its statistics if they came meanwhile.
     static UNPACKING: Cell<Option<u32>> = const { Cell::new(None) };
     static PENDING_STATS: Cell<Option<(u32, f64)>> = const { Cell::new(None) };
+    /// The last file's Blob from the worker (`FromWorker::Kept`), until the library takes it,
+    /// and the library waiting for it.
+    static KEPT: RefCell<Option<(u32, Option<web_sys::Blob>)>> = const { RefCell::new(None) };
+    static KEPT_WAITING: RefCell<Vec<(u32, js_sys::Function)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// File `seq`'s Blob made by the worker, once it has come: None when the worker made none, or
+/// a newer file's came first (the library then makes it).
+pub async fn kept_blob(seq: u32) -> Option<web_sys::Blob> {
+    let take = || {
+        KEPT.with_borrow_mut(|k| match k.take() {
+            Some((s, blob)) if s == seq => Some(blob),
+            other => {
+                *k = other;
+                None
+            }
+        })
+    };
+    if let Some(blob) = take() {
+        return blob;
+    }
+    if KEPT.with_borrow(|k| k.as_ref().is_some_and(|(s, _)| *s > seq)) {
+        return None;
+    }
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        KEPT_WAITING.with_borrow_mut(|w| w.push((seq, resolve)));
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    take().flatten()
+}
+
+/// The worker's Blob for file `seq`: it replaces any older one, and wakes whoever waits for
+/// this file or an older one (an older one then makes its own).
+fn kept_arrived(seq: u32, blob: Option<web_sys::Blob>) {
+    KEPT.set(Some((seq, blob)));
+    let woken: Vec<js_sys::Function> = KEPT_WAITING.with_borrow_mut(|w| {
+        let (now, later): (Vec<_>, Vec<_>) = w.drain(..).partition(|(s, _)| *s <= seq);
+        *w = later;
+        now.into_iter().map(|(_, f)| f).collect()
+    });
+    for f in woken {
+        let _ = f.call0(&wasm_bindgen::JsValue::NULL);
+    }
 }
 
 /// Post a message that reads a file, noting its source.
@@ -225,7 +268,7 @@ fn received(st: St, msg: FromWorker<JsWire>) {
                             stats_arrived(st, seq, ms);
                         }
                         crate::classify::file(st, &doc, p.seq);
-                        crate::library::keep::opened(st, doc, p.packed, original);
+                        crate::library::keep::opened(st, doc, p.seq, p.packed, original);
                     }
                     // A newer file arrived meanwhile.
                     Ok(None) => {}
@@ -243,6 +286,7 @@ fn received(st: St, msg: FromWorker<JsWire>) {
             }
         }
         FromWorker::Answer { id, answer } => crate::ask::answered(id, answer),
+        FromWorker::Kept { seq, blob } => kept_arrived(seq, blob),
         FromWorker::Failed { name, message } => {
             source_read();
             st.progress.set(None);

@@ -102,7 +102,7 @@ mod worker {
     fn parse(name: &str, source: Source) {
         let t0 = now();
         match read(source) {
-            Ok(f) => opened(name, f, now() - t0),
+            Ok(f) => opened(name, f, now() - t0, true),
             Err(e) => failed(name, &e),
         }
     }
@@ -123,7 +123,7 @@ mod worker {
                 Err(e) => return failed(&name, &format!("{n}: {e}")),
             }
         }
-        opened(&name, wafer::lot::merge(read_ok), now() - t0);
+        opened(&name, wafer::lot::merge(read_ok), now() - t0, true);
     }
 
     fn read(source: Source) -> Result<wafer::TestFile, String> {
@@ -149,24 +149,35 @@ mod worker {
     fn unpack(name: &str, packed: &[u8]) {
         let t0 = now();
         match wafer::pack::decode(packed) {
-            Ok(f) => opened(name, f, now() - t0),
+            Ok(f) => opened(name, f, now() - t0, false),
             Err(e) => failed(name, &e.to_string()),
         }
     }
 
-    /// Hand a read file to the page, which draws it and has its wafers classified.
-    fn opened(name: &str, f: wafer::TestFile, parse_ms: f64) {
+    /// Hand a read file to the page, which draws it and has its wafers classified; `keep`: the
+    /// library keeps it (a file from disk), so the worker makes its Blob too.
+    fn opened(name: &str, f: wafer::TestFile, parse_ms: f64, keep: bool) {
         let seq = SEQ.with(|s| {
             s.set(s.get() + 1);
             s.get()
         });
+        let bytes = wafer::pack::encode(&f);
         // Moved to the page, not copied: `JsWire` lists the buffer for transfer.
         post_to_page(FromWorker::Done(Parsed {
             name: name.into(),
-            packed: Uint8Array::from(&wafer::pack::encode(&f)[..]),
+            packed: Uint8Array::from(&bytes[..]),
             parse_ms,
             seq,
         }));
+        // The library's copy, made here while the page unpacks.
+        let blob = keep
+            .then(|| {
+                let copy = Uint8Array::from(&bytes[..]);
+                web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&copy)).ok()
+            })
+            .flatten();
+        drop(bytes);
+        post_to_page(FromWorker::Kept { seq, blob });
         // The test statistics come after: the page draws the map meanwhile. They stay here
         // with the file, which is kept to count what the panels ask (the file before is let
         // go): the page asks for the rows it shows (`stats::ask`).

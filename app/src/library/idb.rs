@@ -168,6 +168,7 @@ pub async fn add(
     db: &IdbDatabase,
     entry: &Entry,
     packed: &Uint8Array,
+    kept: Option<web_sys::Blob>,
     original: Option<&web_sys::File>,
 ) -> Result<u32, LibraryError> {
     let what = format!("keeping {} in the library", entry.name);
@@ -206,9 +207,15 @@ pub async fn add(
     };
     // As a Blob: putting 50 MB of bytes makes IndexedDB clone them on the page's thread (80 ms
     // for a lot of a million dies); a Blob is one copy into the browser's blob store, then a
-    // reference. Older entries hold the bytes themselves; `packed` reads both.
-    let parts = js_sys::Array::of1(packed);
-    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(e)?;
+    // reference. Older entries hold the bytes themselves; `packed` reads both. The parsing
+    // worker makes the Blob (`kept`), so that copy is off the page's thread too; the page makes
+    // it only when the worker could not.
+    let blob = match kept {
+        Some(b) => b,
+        None => {
+            web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(packed)).map_err(e)?
+        }
+    };
     let stored = put(&s[0], &json.into())
         .and_then(|_| put(&s[1], &blob))
         .and_then(|_| original.map_or(Ok(()), |f| put(&s[2], f)));

@@ -92,7 +92,15 @@ pub fn refresh(st: St) {
 /// (or, reopened from the library, note the time).
 /// `packed` is the worker's buffer as it came (JS memory): IndexedDB keeps it without another
 /// copy out of wasm memory.
-pub fn opened(st: St, doc: Rc<Doc>, packed: js_sys::Uint8Array, original: Option<web_sys::File>) {
+/// The file on screen, parsing worker's file `seq`, opened: keep it in the library (a new file)
+/// or note that it was opened (one from the library).
+pub fn opened(
+    st: St,
+    doc: Rc<Doc>,
+    seq: u32,
+    packed: js_sys::Uint8Array,
+    original: Option<web_sys::File>,
+) {
     match st.origin.get_untracked() {
         Origin::Demo => {}
         Origin::Library(key) => {
@@ -105,7 +113,9 @@ pub fn opened(st: St, doc: Rc<Doc>, packed: js_sys::Uint8Array, original: Option
             let mut entry = Entry::of(&doc, packed.length() as usize, now());
             entry.original = original.as_ref().map(|f| f.size() as u64);
             with_db(st, move |db| async move {
-                let added = idb::add(&db, &entry, &packed, original.as_ref()).await;
+                // Before the transaction: one stays open only while it has requests.
+                let kept = crate::loader::kept_blob(seq).await;
+                let added = idb::add(&db, &entry, &packed, kept, original.as_ref()).await;
                 let key = added.map_err(|e| LibraryError {
                     message: if e.quota {
                         format!(

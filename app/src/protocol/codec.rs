@@ -141,7 +141,7 @@ impl<W: Wire> ToWorker<W> {
 }
 
 impl<W: Wire> FromWorker<W> {
-    pub(super) const KINDS: [&'static str; 10] = [
+    pub(super) const KINDS: [&'static str; 11] = [
         "ready",
         "progress",
         "done",
@@ -152,6 +152,7 @@ impl<W: Wire> FromWorker<W> {
         "classified",
         "bench-classify",
         "answer",
+        "kept",
     ];
 
     /// Its `kind` on the wire.
@@ -167,6 +168,7 @@ impl<W: Wire> FromWorker<W> {
             FromWorker::Classified(_) => 7,
             FromWorker::BenchClassify(_) => 8,
             FromWorker::Answer { .. } => 9,
+            FromWorker::Kept { .. } => 10,
         };
         Self::KINDS[i]
     }
@@ -236,6 +238,12 @@ impl<W: Wire> FromWorker<W> {
                 }
                 w.put_str("backend", &t.backend);
             }
+            FromWorker::Kept { seq, blob } => {
+                w.put_num("seq", seq.into());
+                if let Some(b) = blob {
+                    w.put_blob("blob", b);
+                }
+            }
             FromWorker::Answer { id, answer } => {
                 w.put_num("id", id.into());
                 match answer {
@@ -291,6 +299,10 @@ impl<W: Wire> FromWorker<W> {
                 _ => GpuStatus::Failed(f.str("error")?),
             }),
             "classified" => FromWorker::Classified(classified(&f)?),
+            "kept" => FromWorker::Kept {
+                seq: f.count("seq")?,
+                blob: wire.blob("blob"),
+            },
             "answer" => FromWorker::Answer {
                 id: f.count("id")?,
                 answer: match error {

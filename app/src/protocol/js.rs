@@ -35,6 +35,7 @@ impl JsWire {
 impl Wire for JsWire {
     type File = File;
     type Bytes = Uint8Array;
+    type Blob = web_sys::Blob;
 
     fn empty() -> Self {
         JsWire {
@@ -72,6 +73,10 @@ impl Wire for JsWire {
         self.transfer.push(&value.buffer());
         self.set(key, &value.into());
     }
+    fn put_blob(&mut self, key: &'static str, value: web_sys::Blob) {
+        // Cloned by reference: the bytes stay in the browser's blob store.
+        self.set(key, &value.into());
+    }
 
     fn str(&self, key: &'static str) -> Option<String> {
         self.get(key).as_string()
@@ -98,6 +103,9 @@ impl Wire for JsWire {
         a.iter().map(|v| v.dyn_into().ok()).collect()
     }
     fn bytes(&self, key: &'static str) -> Option<Uint8Array> {
+        self.get(key).dyn_into().ok()
+    }
+    fn blob(&self, key: &'static str) -> Option<web_sys::Blob> {
         self.get(key).dyn_into().ok()
     }
 }

@@ -15,6 +15,7 @@ enum Value {
     File(String),
     Files(Vec<String>),
     Bytes(Vec<u8>),
+    Blob(Vec<u8>),
 }
 
 /// A message's fields in memory; a file is its name, bytes are a Vec.
@@ -24,6 +25,7 @@ struct Map(BTreeMap<&'static str, Value>);
 impl Wire for Map {
     type File = String;
     type Bytes = Vec<u8>;
+    type Blob = Vec<u8>;
 
     fn empty() -> Self {
         Map::default()
@@ -51,6 +53,15 @@ impl Wire for Map {
     }
     fn put_bytes(&mut self, key: &'static str, value: Vec<u8>) {
         self.0.insert(key, Value::Bytes(value));
+    }
+    fn put_blob(&mut self, key: &'static str, value: Vec<u8>) {
+        self.0.insert(key, Value::Blob(value));
+    }
+    fn blob(&self, key: &'static str) -> Option<Vec<u8>> {
+        match self.0.get(key)? {
+            Value::Blob(b) => Some(b.clone()),
+            _ => None,
+        }
     }
     fn str(&self, key: &'static str) -> Option<String> {
         match self.0.get(key)? {
@@ -144,6 +155,12 @@ fn from_worker() -> Vec<FromWorker<Map>> {
             message: "cut at byte 10".into(),
         },
         FromWorker::Stats { seq: 4, ms: 12.5 },
+        FromWorker::Kept {
+            seq: 4,
+            blob: Some(vec![9, 8, 7]),
+        },
+        // The worker made none: the page makes it.
+        FromWorker::Kept { seq: 5, blob: None },
         FromWorker::Model(Ok(ModelInfo {
             version: 2,
             warmup_ms: 3.5,
