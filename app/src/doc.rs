@@ -147,7 +147,7 @@ impl Doc {
                 });
                 index.get(&xy).copied()
             }
-            Subject::Stack => self.stack().index.get(&xy).copied(),
+            Subject::Stack => self.stack().row_at(xy),
         }
     }
 }

@@ -53,6 +53,36 @@ fn the_stack_counts_every_position_over_the_wafers() {
 }
 
 #[test]
+fn stack_rows_are_found_by_position_whatever_order_the_counts_came_in() {
+    let counts = vec![
+        ((2, 0), (1, 2)),
+        ((-1, 5), (0, 1)),
+        ((2, -3), (2, 2)),
+        ((0, 0), (0, 3)),
+    ];
+    let s = crate::doc::Stack::from_counts(counts);
+    let xy: Vec<(i16, i16)> = s
+        .dies
+        .x
+        .iter()
+        .zip(&s.dies.y)
+        .map(|(&x, &y)| (x, y))
+        .collect();
+    assert_eq!(xy, [(-1, 5), (0, 0), (2, -3), (2, 0)], "(x, y) order");
+    assert_eq!(s.wafers, [1, 3, 2, 2]);
+    for (row, &p) in xy.iter().enumerate() {
+        assert_eq!(s.row_at(p), Some(row));
+    }
+    for p in [(0, 1), (-2, 0), (3, 0), (2, -4), (i16::MIN, i16::MIN)] {
+        assert_eq!(s.row_at(p), None, "{p:?}");
+    }
+    assert_eq!(
+        crate::doc::Stack::from_counts(Vec::new()).row_at((0, 0)),
+        None
+    );
+}
+
+#[test]
 fn a_wafer_the_file_lacks_has_no_dies_and_no_grid() {
     let doc = demo();
     let n = doc.file.wafers.len();
