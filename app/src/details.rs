@@ -48,22 +48,24 @@ pub fn test_choices(file: &TestFile, dies: &DieTable, query: &str) -> Vec<LayerC
                     || info.name.to_lowercase().contains(&q))
         })
         .take(MAX_TEST_CHOICES)
-        .map(|(t, info)| {
-            let lim = |v: Option<f32>| v.map_or("–".into(), fmt_value);
-            let label = format!(
-                "{} {} [{}] {}..{}",
-                info.number,
-                info.name,
-                info.units,
-                lim(info.lo_limit),
-                lim(info.hi_limit)
-            );
-            LayerChoice {
-                value: Layer::Test(t).name(file),
-                label,
-            }
+        .map(|(t, info)| LayerChoice {
+            value: Layer::Test(t).name(file),
+            label: test_label(info),
         })
         .collect()
+}
+
+/// A test as the layer picker names it: number, name, units and limits.
+pub fn test_label(info: &wafer::TestInfo) -> String {
+    let lim = |v: Option<f32>| v.map_or("–".into(), fmt_value);
+    format!(
+        "{} {} [{}] {}..{}",
+        info.number,
+        info.name,
+        info.units,
+        lim(info.lo_limit),
+        lim(info.hi_limit)
+    )
 }
 
 /// Details of die `row` of what `subject` shows, as (label, value) lines: for the tooltip, and

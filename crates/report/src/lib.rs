@@ -40,8 +40,8 @@ impl Default for Options {
     }
 }
 
-/// Text made safe for HTML.
-fn esc(s: &str) -> String {
+/// Text made safe for HTML (also the page's, where it writes markup as a string).
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
