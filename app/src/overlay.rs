@@ -62,11 +62,12 @@ pub fn select(st: St, region: Option<Region>) {
     let keep = region.as_ref().and_then(|r| {
         let (doc, s) = st.shown()?;
         let d = doc.try_dies(s)?;
-        Some(
-            (0..d.len())
-                .map(|i| r.contains(d.x[i], d.y[i]))
-                .collect::<Vec<bool>>(),
-        )
+        // Through `rows`: a lasso's test skips the dies outside its box.
+        let mut keep = vec![false; d.len()];
+        for row in r.rows(d) {
+            keep[row] = true;
+        }
+        Some(keep)
     });
     let was_selection = st
         .emphasis

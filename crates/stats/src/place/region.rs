@@ -79,10 +79,22 @@ impl Lasso {
         inside
     }
 
-    /// The rows of `dies` inside.
+    /// The rows of `dies` inside. Dies outside the lasso's bounding box are left out before
+    /// the ray test, which costs a pass over every point: a hand-drawn lasso has hundreds.
     pub fn rows(&self, dies: &DieTable) -> Vec<usize> {
+        let (mut lo, mut hi) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
+        for p in &self.points {
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+        let boxed = |x: i16, y: i16| {
+            let (x, y) = (f32::from(x), f32::from(y));
+            (lo[0]..=hi[0]).contains(&x) && (lo[1]..=hi[1]).contains(&y)
+        };
         (0..dies.len())
-            .filter(|&r| self.contains(dies.x[r], dies.y[r]))
+            .filter(|&r| boxed(dies.x[r], dies.y[r]) && self.contains(dies.x[r], dies.y[r]))
             .collect()
     }
 }

@@ -279,6 +279,30 @@ fn a_lasso_takes_the_dies_whose_centres_it_encloses() {
 }
 
 #[test]
+fn a_lasso_s_rows_are_the_dies_it_contains_the_box_only_skips_work() {
+    let w = disc();
+    // A star of many points, and shapes whose box edges pass through die centres.
+    let star: Vec<String> = (0..200)
+        .map(|k| {
+            let a = k as f32 * std::f32::consts::TAU / 200.0;
+            let r = if k % 2 == 0 { 3.7 } else { 1.3 };
+            format!("{},{}", r * a.cos(), r * a.sin())
+        })
+        .collect();
+    for spec in [
+        star.join(";"),
+        "0,0; 3,0; 3,3".into(),
+        "-4,-4; 4,-4; 4,4; -4,4".into(),
+    ] {
+        let l = Lasso::parse(&spec).unwrap();
+        let every: Vec<usize> = (0..w.dies.len())
+            .filter(|&r| l.contains(w.dies.x[r], w.dies.y[r]))
+            .collect();
+        assert_eq!(l.rows(&w.dies), every, "{spec}");
+    }
+}
+
+#[test]
 fn the_pareto_counts_failing_dies_per_bin_over_tables_most_first() {
     let mut a = disc();
     fail(&mut a, 0, 0, 9);
