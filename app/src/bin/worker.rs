@@ -157,6 +157,10 @@ mod worker {
     /// Hand a read file to the page, which draws it and has its wafers classified; `keep`: the
     /// library keeps it (a file from disk), so the worker makes its Blob too.
     fn opened(name: &str, f: wafer::TestFile, parse_ms: f64, keep: bool) {
+        // The file before is let go now, not after this one's packing and statistics (which
+        // double its bytes a while). Until a new file is read it stays: one that fails to read
+        // leaves the page on the file before, whose panels still ask.
+        HELD.set(None);
         let seq = SEQ.with(|s| {
             s.set(s.get() + 1);
             s.get()
@@ -179,8 +183,8 @@ mod worker {
         drop(bytes);
         post_to_page(FromWorker::Kept { seq, blob });
         // The test statistics come after: the page draws the map meanwhile. They stay here
-        // with the file, which is kept to count what the panels ask (the file before is let
-        // go): the page asks for the rows it shows (`stats::ask`).
+        // with the file, which is kept to count what the panels ask: the page asks for the
+        // rows it shows (`stats::ask`).
         let held = stats::ask::Held::new(f);
         let t0 = now();
         held.scopes();
