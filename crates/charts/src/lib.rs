@@ -4,11 +4,14 @@
 //! A histogram also returns its bars and where its plot area sits, so the page can map a click
 //! on the picture back to a bar (and so to the dies whose values fall in it).
 //!
-//! Text: natively plotters estimates label widths; in the browser it measures them on a canvas
-//! of the page, so a chart must be drawn on the page's thread there (not in a worker).
+//! Text: label sizes come from one estimate ([`text::size`]), never from the page: a chart is
+//! pure string building, the same bytes natively, on the page and in a worker.
 
 use plotters::prelude::*;
 pub use stats::histogram::{Bar, bins};
+
+mod text;
+use text::Svg;
 
 /// A drawn histogram.
 #[derive(Clone, Debug, PartialEq)]
@@ -90,7 +93,7 @@ pub fn histogram_of(
     let mut svg = String::new();
     let plot_x;
     {
-        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        let root = Svg::new(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 13))
@@ -170,7 +173,7 @@ pub fn boxplots(
     let label = |x: &f64| slot(*x, n).map_or(String::new(), |i| groups[i].0.clone());
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        let root = Svg::new(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 13))
@@ -225,7 +228,7 @@ pub fn bars(
     let label = |y: &f64| slot(*y, n).map_or(String::new(), |i| items[n - 1 - i].0.clone());
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        let root = Svg::new(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 13))
