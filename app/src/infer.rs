@@ -89,7 +89,8 @@ fn on_message(e: MessageEvent) {
         | ToWorker::Lot(_)
         | ToWorker::Demo { .. }
         | ToWorker::Packed { .. }
-        | ToWorker::Ask { .. } => {
+        | ToWorker::Ask { .. }
+        | ToWorker::Export { .. } => {
             web_sys::console::error_1(&"classifier: files go to the parsing worker".into());
         }
     }

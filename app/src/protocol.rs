@@ -8,7 +8,8 @@
 //! [`FromWorker::Progress`] on the way, [`FromWorker::Done`] with the file packed
 //! (`wafer::pack`), its buffer moved, not copied, then [`FromWorker::Stats`]; the page (`loader`)
 //! unpacks it into a `doc::Doc`, which `map` draws; the panels' counting is asked of the worker,
-//! which keeps the file ([`ToWorker::Ask`], [`FromWorker::Answer`]). After the first map the page sends the
+//! which keeps the file ([`ToWorker::Ask`], [`FromWorker::Answer`]), and so are the report and
+//! CSV downloads ([`ToWorker::Export`], [`FromWorker::Exported`]). After the first map the page sends the
 //! classifier worker the weights ([`ToWorker::Model`]) and each file's grids
 //! ([`ToWorker::Grids`]); it answers [`FromWorker::Classified`].
 //!
@@ -76,6 +77,47 @@ pub enum ToWorker<W: Wire> {
     /// To the parsing worker: a question about file `seq` (`stats::ask::Ask`, as JSON), which
     /// it keeps after handing it over; answered by [`FromWorker::Answer`] with the same `id`.
     Ask { seq: u32, id: u32, json: String },
+    /// To the parsing worker: write file `seq` for a download, from the file it keeps, so the
+    /// page's thread never builds it (a lot's report is seconds of work); answered by
+    /// [`FromWorker::Exported`] with the same `id`.
+    Export { seq: u32, id: u32, export: Export },
+}
+
+/// What [`ToWorker::Export`] writes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Export {
+    /// `report::html` of the file named `name`, with the pattern the page shows per wafer.
+    Report {
+        name: String,
+        patterns: Vec<Option<String>>,
+    },
+    /// `wafer::export`'s CSV of one wafer (by id) or of the whole file.
+    Csv { wafer: Option<String> },
+}
+
+impl Export {
+    /// What it writes of `file`: the bytes, and their media type.
+    pub fn write(&self, file: &wafer::TestFile) -> Result<(Vec<u8>, &'static str), String> {
+        match self {
+            Export::Report { name, patterns } => {
+                let input = report::Input {
+                    name,
+                    file,
+                    patterns: patterns.clone(),
+                };
+                let by = "Written by the Waferscope page.";
+                let html = report::html(&[input], &report::Options::default(), by);
+                Ok((html.into_bytes(), "text/html"))
+            }
+            Export::Csv { wafer } => {
+                let mut out = Vec::new();
+                let csv = wafer::export::ExportFormat::Csv;
+                wafer::export::write(file, csv, wafer.as_deref(), &mut out)
+                    .map_err(|e| format!("writing the CSV: {e}"))?;
+                Ok((out, "text/csv"))
+            }
+        }
+    }
 }
 
 /// Worker to page.
@@ -112,6 +154,12 @@ pub enum FromWorker<W: Wire> {
     Answer {
         id: u32,
         answer: Result<String, String>,
+    },
+    /// The answer to [`ToWorker::Export`] `id`: the file written, as a Blob (the bytes never
+    /// cross the page's thread), or why there is none.
+    Exported {
+        id: u32,
+        blob: Result<W::Blob, String>,
     },
 }
 

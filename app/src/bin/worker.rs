@@ -6,7 +6,8 @@
 //!
 //! It also computes every test's statistics (`stats`) per wafer and over the file, after handing
 //! the file over, and keeps the file to answer the panels' asks (`stats::ask`: zones, sites, a
-//! selection...), so the page never counts them on its thread.
+//! selection...) and to write the report and CSV downloads, so the page never counts or writes
+//! them on its thread.
 //!
 //! It carries no classifier: that is a worker of its own (`app::infer`), fetched after the first
 //! map, so this one stays small enough for the first load.
@@ -27,7 +28,7 @@ mod worker {
     use std::io::Read;
 
     use app::protocol::js::{from_page, post_to_page};
-    use app::protocol::{FromWorker, Parsed, ToWorker};
+    use app::protocol::{Export, FromWorker, Parsed, ToWorker};
     use js_sys::Uint8Array;
     use wasm_bindgen::prelude::*;
     use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
@@ -206,6 +207,20 @@ mod worker {
         })
     }
 
+    /// File `seq` written as `export` asks, as a Blob for the page's download: the page's
+    /// thread neither builds it nor copies its bytes.
+    fn export(seq: u32, export: &Export) -> Result<web_sys::Blob, String> {
+        let (bytes, mime) = HELD.with_borrow(|held| match held {
+            Some((s, h)) if *s == seq => export.write(&h.file),
+            _ => Err(format!("file {seq} is no longer held")),
+        })?;
+        let parts = js_sys::Array::of1(&Uint8Array::from(&bytes[..]));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(mime);
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+            .map_err(|e| format!("the browser could not make the file: {e:?}"))
+    }
+
     thread_local! {
         /// The number of the last file read.
         static SEQ: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
@@ -264,6 +279,10 @@ mod worker {
             ToWorker::Ask { seq, id, json } => post_to_page(FromWorker::Answer {
                 id,
                 answer: answer(seq, &json),
+            }),
+            ToWorker::Export { seq, id, export: e } => post_to_page(FromWorker::Exported {
+                id,
+                blob: export(seq, &e),
             }),
             ToWorker::Model { .. } | ToWorker::Grids { .. } | ToWorker::BenchClassify { .. } => {
                 web_sys::console::error_1(&"worker: classifying is the classifier worker's".into());

@@ -54,7 +54,7 @@ fn open<'a, W: Wire>(wire: &'a W, kinds: &[&'static str]) -> Result<Fields<'a, W
 }
 
 impl<W: Wire> ToWorker<W> {
-    pub(super) const KINDS: [&'static str; 8] = [
+    pub(super) const KINDS: [&'static str; 9] = [
         "file",
         "demo",
         "packed",
@@ -63,6 +63,7 @@ impl<W: Wire> ToWorker<W> {
         "bench-classify",
         "lot",
         "ask",
+        "export",
     ];
 
     /// Its `kind` on the wire.
@@ -76,6 +77,7 @@ impl<W: Wire> ToWorker<W> {
             ToWorker::BenchClassify { .. } => 5,
             ToWorker::Lot(_) => 6,
             ToWorker::Ask { .. } => 7,
+            ToWorker::Export { .. } => 8,
         };
         Self::KINDS[i]
     }
@@ -103,6 +105,23 @@ impl<W: Wire> ToWorker<W> {
                 w.put_num("seq", seq.into());
                 w.put_num("id", id.into());
                 w.put_str("json", &json);
+            }
+            ToWorker::Export { seq, id, export } => {
+                w.put_num("seq", seq.into());
+                w.put_num("id", id.into());
+                match export {
+                    Export::Report { name, patterns } => {
+                        w.put_str("what", "report");
+                        w.put_str("name", &name);
+                        w.put_names("patterns", &patterns);
+                    }
+                    Export::Csv { wafer } => {
+                        w.put_str("what", "csv");
+                        if let Some(id) = wafer {
+                            w.put_str("wafer", &id);
+                        }
+                    }
+                }
             }
         }
         w
@@ -133,6 +152,26 @@ impl<W: Wire> ToWorker<W> {
                 id: f.count("id")?,
                 json: f.str("json")?,
             },
+            "export" => ToWorker::Export {
+                seq: f.count("seq")?,
+                id: f.count("id")?,
+                export: match f.str("what")?.as_str() {
+                    "report" => Export::Report {
+                        name: f.str("name")?,
+                        patterns: f.get("patterns", wire.names("patterns"))?,
+                    },
+                    "csv" => Export::Csv {
+                        wafer: wire.str("wafer"),
+                    },
+                    // An export this build does not write.
+                    _ => {
+                        return Err(DecodeError::Missing {
+                            kind: f.kind,
+                            field: "what",
+                        });
+                    }
+                },
+            },
             _ => ToWorker::BenchClassify {
                 gpu: f.bool("gpu")?,
             },
@@ -141,7 +180,7 @@ impl<W: Wire> ToWorker<W> {
 }
 
 impl<W: Wire> FromWorker<W> {
-    pub(super) const KINDS: [&'static str; 11] = [
+    pub(super) const KINDS: [&'static str; 12] = [
         "ready",
         "progress",
         "done",
@@ -153,6 +192,7 @@ impl<W: Wire> FromWorker<W> {
         "bench-classify",
         "answer",
         "kept",
+        "exported",
     ];
 
     /// Its `kind` on the wire.
@@ -169,6 +209,7 @@ impl<W: Wire> FromWorker<W> {
             FromWorker::BenchClassify(_) => 8,
             FromWorker::Answer { .. } => 9,
             FromWorker::Kept { .. } => 10,
+            FromWorker::Exported { .. } => 11,
         };
         Self::KINDS[i]
     }
@@ -251,6 +292,13 @@ impl<W: Wire> FromWorker<W> {
                     Err(e) => w.put_str("error", &e),
                 }
             }
+            FromWorker::Exported { id, blob } => {
+                w.put_num("id", id.into());
+                match blob {
+                    Ok(b) => w.put_blob("blob", b),
+                    Err(e) => w.put_str("error", &e),
+                }
+            }
             FromWorker::Model(Err(e)) | FromWorker::BenchClassify(Err(e)) => {
                 w.put_str("error", &e);
             }
@@ -260,7 +308,7 @@ impl<W: Wire> FromWorker<W> {
 
     pub fn decode(wire: &W) -> Result<Self, DecodeError> {
         let f = open(wire, &Self::KINDS)?;
-        // Model, bench and ask answers are an error when they carry one.
+        // Model, bench, ask and export answers are an error when they carry one.
         let error = wire.str("error");
         Ok(match f.kind {
             "ready" => FromWorker::Ready,
@@ -308,6 +356,13 @@ impl<W: Wire> FromWorker<W> {
                 answer: match error {
                     Some(e) => Err(e),
                     None => Ok(f.str("json")?),
+                },
+            },
+            "exported" => FromWorker::Exported {
+                id: f.count("id")?,
+                blob: match error {
+                    Some(e) => Err(e),
+                    None => Ok(f.get("blob", wire.blob("blob"))?),
                 },
             },
             _ => FromWorker::BenchClassify(match error {

@@ -137,6 +137,26 @@ fn to_worker() -> Vec<ToWorker<Map>> {
             id: 17,
             json: r#"{"ask":"pareto","wafer":0}"#.into(),
         },
+        ToWorker::Export {
+            seq: 4,
+            id: 18,
+            export: Export::Report {
+                name: "lot2.stdf.gz".into(),
+                patterns: vec![Some("Edge-Ring 97%".into()), None],
+            },
+        },
+        ToWorker::Export {
+            seq: 4,
+            id: 19,
+            export: Export::Csv {
+                wafer: Some("W01".into()),
+            },
+        },
+        ToWorker::Export {
+            seq: 4,
+            id: 20,
+            export: Export::Csv { wafer: None },
+        },
     ]
 }
 
@@ -174,6 +194,14 @@ fn from_worker() -> Vec<FromWorker<Map>> {
         FromWorker::Answer {
             id: 18,
             answer: Err("no wafer 3 in this file".into()),
+        },
+        FromWorker::Exported {
+            id: 19,
+            blob: Ok(vec![b'a', b',']),
+        },
+        FromWorker::Exported {
+            id: 20,
+            blob: Err("file 4 is no longer held".into()),
         },
         FromWorker::Gpu(GpuStatus::Unavailable),
         FromWorker::Gpu(GpuStatus::Starting),
@@ -273,6 +301,21 @@ fn a_message_that_is_not_ours_is_an_error() {
             field: "packed"
         })
     );
+    // An export this build does not write.
+    let mut w = ToWorker::<Map>::Export {
+        seq: 1,
+        id: 2,
+        export: Export::Csv { wafer: None },
+    }
+    .encode();
+    w.put_str("what", "pdf");
+    assert_eq!(
+        ToWorker::decode(&w),
+        Err(DecodeError::Missing {
+            kind: "export",
+            field: "what"
+        })
+    );
     // A demo index that is no count.
     let mut w = Map::empty();
     w.put_str("kind", "demo");
@@ -324,4 +367,45 @@ fn grids_travel_as_one_buffer_and_a_wafer_without_dies_comes_back_as_none() {
     );
     // A short buffer loses only the cut wafer.
     assert_eq!(grids_from_bytes(&bytes[..cells + 5]).len(), 1);
+}
+
+#[test]
+fn an_export_writes_the_report_and_the_csv_the_cli_writes() {
+    let file = wafer::read(&wafer::demo::demo_files()[0].bytes).unwrap();
+    let first = file.wafers[0].id.clone();
+    let report = Export::Report {
+        name: "lot1.stdf".into(),
+        patterns: vec![Some("Edge-Ring 97%".into()), None],
+    };
+    let (html, mime) = report.write(&file).unwrap();
+    assert_eq!(mime, "text/html");
+    let input = report::Input {
+        name: "lot1.stdf",
+        file: &file,
+        patterns: vec![Some("Edge-Ring 97%".into()), None],
+    };
+    let by = "Written by the Waferscope page.";
+    let same = report::html(&[input], &report::Options::default(), by);
+    assert_eq!(String::from_utf8(html).unwrap(), same);
+    assert!(same.contains("Edge-Ring 97%"));
+
+    // One wafer's CSV: its dies only, as `waferscope export --wafer` writes them.
+    let (csv, mime) = Export::Csv {
+        wafer: Some(first.clone()),
+    }
+    .write(&file)
+    .unwrap();
+    assert_eq!(mime, "text/csv");
+    let mut cli = Vec::new();
+    let format = wafer::export::ExportFormat::Csv;
+    wafer::export::write(&file, format, Some(&first), &mut cli).unwrap();
+    assert_eq!(csv, cli);
+    let rows = csv.iter().filter(|&&b| b == b'\n').count();
+    assert_eq!(
+        rows,
+        file.wafers[0].dies.len() + 1,
+        "a header and a row per die"
+    );
+    let (all, _) = Export::Csv { wafer: None }.write(&file).unwrap();
+    assert!(all.len() > 2 * csv.len(), "every wafer of the lot");
 }
