@@ -353,6 +353,15 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
       const saved = join(dir, 'page.html');
       await download.saveAs(saved);
       await offline(saved, 1);
+      // The page's report is the CLI's, byte for byte, but for who wrote it and the patterns'
+      // probabilities (browser and native agree within 1e-3, not to the printed digit): the
+      // parsing worker writes it with the same code, and charts never measure text on a page.
+      const alone = join(dir, 'lot2.html');
+      run('report', lot2, '-o', alone);
+      const same = (path) => readFileSync(path, 'utf8')
+        .replace(/Written by [^<]*\./, 'Written by …')
+        .replace(/<span class="muted">([^<]*)<\/span><\/div>/g, (_, p) => `<span class="muted">${p.replace(/\d+\.\d%/g, '%')}</span></div>`);
+      assert.equal(same(saved), same(alone));
     });
 
     await t.test('probe sites on Teradyne Flex (8 sites): yield per site and a test per site', async () => {

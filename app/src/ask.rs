@@ -3,6 +3,9 @@
 //! comes, so no panel counts over the dies on the page's thread (a lasso over a million dies, a
 //! sort per probe site). While a newer ask about the same wafer is counted, the panel keeps its
 //! last answer, marked pending (`data-pending`), rather than blinking.
+//!
+//! The exports are asked the same way ([`export`]): the worker writes the report or the CSV from
+//! the file it keeps and answers a Blob.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -12,7 +15,8 @@ use leptos::prelude::*;
 use stats::ask::{Answer, Ask};
 
 use crate::channel::Channel;
-use crate::protocol::ToWorker;
+use crate::protocol::js::JsWire;
+use crate::protocol::{Export, ToWorker};
 use crate::state::St;
 
 thread_local! {
@@ -21,6 +25,8 @@ thread_local! {
     /// Per ask in flight: the promise's resolve, and then its answer.
     static WAITING: RefCell<HashMap<u32, js_sys::Function>> = RefCell::new(HashMap::new());
     static ANSWERS: RefCell<HashMap<u32, Result<String, String>>> = RefCell::new(HashMap::new());
+    static WRITTEN: RefCell<HashMap<u32, Result<web_sys::Blob, String>>> =
+        RefCell::new(HashMap::new());
     static NEXT: Cell<u32> = const { Cell::new(0) };
 }
 
@@ -37,18 +43,43 @@ pub fn answered(id: u32, answer: Result<String, String>) {
     }
 }
 
-/// Ask the worker about its file `seq`.
-async fn ask(seq: u32, question: &Ask) -> Result<Answer, String> {
-    let json = serde_json::to_string(question).map_err(|e| e.to_string())?;
+/// The worker's export `id` (`loader` hands it over).
+pub fn exported(id: u32, blob: Result<web_sys::Blob, String>) {
+    if let Some(resolve) = WAITING.with_borrow_mut(|w| w.remove(&id)) {
+        WRITTEN.with_borrow_mut(|a| a.insert(id, blob));
+        let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+    }
+}
+
+/// Post the message `message(id)` makes with a new id, and wait until its answer has come (it
+/// waits in `ANSWERS` or `WRITTEN` under that id).
+async fn request(message: impl FnOnce(u32) -> ToWorker<JsWire>) -> Result<u32, String> {
     let id = NEXT.get();
     NEXT.set(id.wrapping_add(1));
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         WAITING.with_borrow_mut(|w| w.insert(id, resolve));
     });
-    WORKER
-        .with_borrow(|w| w.as_ref().map(|w| w.post(ToWorker::Ask { seq, id, json })))
-        .ok_or("no parsing worker")?;
+    let posted = WORKER.with_borrow(|w| w.as_ref().map(|w| w.post(message(id))));
+    if posted.is_none() {
+        WAITING.with_borrow_mut(|w| w.remove(&id));
+        return Err("no parsing worker".into());
+    }
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    Ok(id)
+}
+
+/// Have the worker write its file `seq` as `export` says.
+pub async fn export(seq: u32, export: Export) -> Result<web_sys::Blob, String> {
+    let id = request(|id| ToWorker::Export { seq, id, export }).await?;
+    WRITTEN
+        .with_borrow_mut(|a| a.remove(&id))
+        .unwrap_or_else(|| Err("no answer".into()))
+}
+
+/// Ask the worker about its file `seq`.
+async fn ask(seq: u32, question: &Ask) -> Result<Answer, String> {
+    let json = serde_json::to_string(question).map_err(|e| e.to_string())?;
+    let id = request(|id| ToWorker::Ask { seq, id, json }).await?;
     let text = ANSWERS
         .with_borrow_mut(|a| a.remove(&id))
         .unwrap_or_else(|| Err("no answer".into()))?;

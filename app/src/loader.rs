@@ -286,6 +286,7 @@ fn received(st: St, msg: FromWorker<JsWire>) {
             }
         }
         FromWorker::Answer { id, answer } => crate::ask::answered(id, answer),
+        FromWorker::Exported { id, blob } => crate::ask::exported(id, blob),
         FromWorker::Kept { seq, blob } => kept_arrived(seq, blob),
         FromWorker::Failed { name, message } => {
             source_read();

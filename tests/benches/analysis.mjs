@@ -15,7 +15,8 @@
 //   CPU and read back before the compositor can use it, which a hardware GPU does not need.
 // - then, on the open lot, what a user does next: another wafer, the map coloured by a test (its
 //   histogram and box plots), other wafers with the test, back to bins, the stacked map of all 25.
-//   Each is traced the same way (its tasks over 50 ms, whole and without the readback).
+//   Each is traced the same way (its tasks over 50 ms, whole and without the readback). Last,
+//   the exports: the lot's report and one wafer's CSV, each until its download has come.
 // Medians of RUNS (default 3), each in a fresh page.
 import { join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
@@ -43,19 +44,28 @@ function longTasks(events) {
   });
 }
 
-/** Trace `action` on `page` (a CDP session `cdp`) and 2 s after it. */
+/** Trace `action` on `page` (a CDP session `cdp`) and 2 s after it: its long tasks, and how
+ * long the action took until it resolved. */
 async function traced(page, cdp, action) {
   const events = [];
   const collect = (d) => events.push(...d.value);
   cdp.on('Tracing.dataCollected', collect);
   const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
   await cdp.send('Tracing.start', { categories: 'toplevel,gpu', transferMode: 'ReportEvents' });
+  const t0 = Date.now();
   await action();
+  const ms = Date.now() - t0;
   await page.waitForTimeout(2000);
   await cdp.send('Tracing.end');
   await complete;
   cdp.off('Tracing.dataCollected', collect);
-  return longTasks(events);
+  return { tasks: longTasks(events), ms };
+}
+
+/** Click the export `button` and wait for its download. */
+async function download(page, button) {
+  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 120000 }), page.click(button)]);
+  await d.path();
 }
 
 /** What a user does next on the open lot, each step traced. */
@@ -73,9 +83,12 @@ async function interact(page) {
     ['back to bins', () => page.selectOption('#layer-select', 'hbin')],
     ['the stack', () => page.selectOption('#wafer-select', 'stack')],
     ['wafer 7', () => page.selectOption('#wafer-select', '7')],
+    // Exports, to the download: the lot's report, and wafer 7 as CSV.
+    ['the report', () => download(page, '#export-report')],
+    ['wafer 7 as CSV', () => download(page, '#export-csv')],
   ];
   const out = [];
-  for (const [name, action] of steps) out.push({ name, tasks: await traced(page, cdp, action) });
+  for (const [name, action] of steps) out.push({ name, ...await traced(page, cdp, action) });
   return out;
 }
 
@@ -163,7 +176,8 @@ try {
   for (const [k, { name }] of gallery[0].after.entries()) {
     const per = gallery.map((g) => g.after[k].tasks.map((t) => `${t.ms.toFixed(0)}/${t.own.toFixed(0)}`).join(' ') || 'none');
     const own = gallery.map((g) => Math.max(0, ...g.after[k].tasks.map((t) => t.own)));
-    console.log(`  ${name}: ${per.join(' | ')}; longest own work, median: ${median(own).toFixed(0)} ms`);
+    const took = median(gallery.map((g) => g.after[k].ms));
+    console.log(`  ${name}: ${per.join(' | ')}; longest own work, median: ${median(own).toFixed(0)} ms; the step took ${took} ms (median)`);
   }
   console.log(`Teradyne_Flex_3: statistics of every test, per wafer and over the file, in the parsing worker: median ${median(stats.map((r) => r.stats)).toFixed(0)} ms`);
 } finally {

@@ -1,6 +1,7 @@
 //! Exports: the map on screen as a PNG (drawn again by the CPU rasterizer, same palette and
 //! view), the file or wafer as CSV, and the file's report (the `report` crate's HTML, as
-//! `waferscope report` writes it), handed to the browser as downloads.
+//! `waferscope report` writes it), handed to the browser as downloads. The CSV and the report
+//! are written by the parsing worker (`protocol::Export`), which keeps the file.
 
 use std::collections::BTreeSet;
 
@@ -9,6 +10,7 @@ use paint::{Layer, MapGeometry, Style};
 use wasm_bindgen::JsCast;
 
 use crate::doc::{Doc, Subject};
+use crate::protocol::Export;
 use crate::state::St;
 
 /// Blob URL of a PNG of `subject` drawn by the CPU rasterizer (same palette and geometry).
@@ -38,16 +40,27 @@ fn download(bytes: &[u8], mime: &str, name: &str) {
     let Some(url) = blob_url(bytes, mime) else {
         return;
     };
+    click_download(&url, name);
+}
+
+/// Hand a Blob (made in the parsing worker) to the browser as the download `name`.
+fn download_blob(blob: &web_sys::Blob, name: &str) {
+    if let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) {
+        click_download(&url, name);
+    }
+}
+
+fn click_download(url: &str, name: &str) {
     let document = web_sys::window().and_then(|w| w.document());
     if let Some(a) = document
         .and_then(|d| d.create_element("a").ok())
         .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
     {
-        a.set_href(&url);
+        a.set_href(url);
         a.set_download(name);
         a.click();
     }
-    let _ = web_sys::Url::revoke_object_url(&url);
+    let _ = web_sys::Url::revoke_object_url(url);
 }
 
 #[component]
@@ -78,19 +91,34 @@ pub fn Exports() -> impl IntoView {
         paint::raster::draw(&g, doc.dies(subject), &coloring, &view, &mut c, &style);
         download(&c.encode_png(), "image/png", &format!("{}.png", doc.name));
     };
+    // The CSV and the report are written by the parsing worker from the file it keeps (a lot's
+    // report is seconds of work): the page only hands the browser the Blob it answers.
+    let busy: RwSignal<Option<&'static str>> = RwSignal::new(None);
+    let note: RwSignal<Option<String>> = RwSignal::new(None);
+    let write = move |what: &'static str, export: Export, name: String| {
+        busy.set(Some(what));
+        note.set(None);
+        let seq = st.doc_seq.get_untracked();
+        leptos::task::spawn_local(async move {
+            let written = crate::ask::export(seq, export).await;
+            let _ = busy.try_set(None);
+            match written {
+                Ok(blob) => download_blob(&blob, &name),
+                Err(e) => {
+                    let _ = note.try_set(Some(format!("{what}: {e}")));
+                }
+            }
+        });
+    };
     let export_csv = move |_| {
         let Some((doc, subject)) = st.shown() else {
             return;
         };
-        let only = match subject {
-            Subject::Wafer(i) => Some(doc.file.wafers[i].id.as_str()),
+        let wafer = match subject {
+            Subject::Wafer(i) => Some(doc.file.wafers[i].id.clone()),
             Subject::Stack => None,
         };
-        let mut out = Vec::new();
-        if wafer::export::write(&doc.file, wafer::export::ExportFormat::Csv, only, &mut out).is_ok()
-        {
-            download(&out, "text/csv", &format!("{}.csv", doc.name));
-        }
+        write("CSV", Export::Csv { wafer }, format!("{}.csv", doc.name));
     };
     // The same self-contained report as `waferscope report`, with the patterns the page found.
     let export_report = move |_| {
@@ -106,22 +134,23 @@ pub fn Exports() -> impl IntoView {
                     .map(|c| c.text())
             })
             .collect();
-        let input = report::Input {
-            name: &doc.name,
-            file: &doc.file,
+        let export = Export::Report {
+            name: doc.name.clone(),
             patterns,
         };
-        let by = "Written by the Waferscope page.";
-        let html = report::html(&[input], &report::Options::default(), by);
-        download(
-            html.as_bytes(),
-            "text/html",
-            &format!("{}.report.html", doc.name),
-        );
+        write("report", export, format!("{}.report.html", doc.name));
     };
+    let idle = move || st.doc.get().is_none() || busy.get().is_some();
     view! {
         <button id="export-png" on:click=export_png disabled=move || st.doc.get().is_none()>"Export PNG"</button>
-        <button id="export-report" on:click=export_report disabled=move || st.doc.get().is_none()>"Report"</button>
-        <button id="export-csv" on:click=export_csv disabled=move || st.doc.get().is_none()>"Export CSV"</button>
+        <button id="export-report" on:click=export_report disabled=idle
+            data-busy=move || (busy.get() == Some("report")).then_some("1")>
+            {move || if busy.get() == Some("report") { "Writing the report…" } else { "Report" }}
+        </button>
+        <button id="export-csv" on:click=export_csv disabled=idle
+            data-busy=move || (busy.get() == Some("CSV")).then_some("1")>
+            {move || if busy.get() == Some("CSV") { "Writing the CSV…" } else { "Export CSV" }}
+        </button>
+        {move || note.get().map(|n| view! { <span class="muted" id="export-note">{n}</span> })}
     }
 }
