@@ -332,6 +332,21 @@ fn megabytes(b: f64) -> String {
     }
 }
 
+/// `ms` since the epoch as local "YYYY-MM-DD HH:MM": read the same in every country. Not
+/// `toLocaleString`: its first call loads the browser's locale data, a 55-61 ms task on the
+/// page's thread (CPU profile of Flex_3 opening), each time the library is listed in a new page.
+fn local_time(ms: f64) -> String {
+    let d = js_sys::Date::new(&ms.into());
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes()
+    )
+}
+
 /// The library: every kept file with its facts, to reopen, rename or delete.
 #[component]
 pub fn LibraryPanel(loader: StoredValue<Option<Rc<Loader>>, LocalStorage>) -> impl IntoView {
@@ -339,9 +354,6 @@ pub fn LibraryPanel(loader: StoredValue<Option<Rc<Loader>>, LocalStorage>) -> im
     refresh(st);
     load_settings(st);
     track_patterns(st);
-    let locale = web_sys::window()
-        .and_then(|w| w.navigator().language())
-        .unwrap_or_else(|| "en".into());
     move || {
         let list = st.library.get().unwrap_or_default();
         let rows: Vec<_> = list
@@ -349,9 +361,7 @@ pub fn LibraryPanel(loader: StoredValue<Option<Rc<Loader>>, LocalStorage>) -> im
             .map(|(key, e)| {
                 let key = *key;
                 let (name, name2, name3) = (e.name.clone(), e.name.clone(), e.name.clone());
-                let when: String = js_sys::Date::new(&e.opened_ms.into())
-                    .to_locale_string(&locale, &wasm_bindgen::JsValue::UNDEFINED)
-                    .into();
+                let when = local_time(e.opened_ms);
                 let yield_ = e
                     .yield_
                     .map_or("—".into(), |y| format!("{:.2}%", y * 100.0));
