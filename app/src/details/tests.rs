@@ -10,8 +10,13 @@ use crate::doc::tests::demo;
 fn layer_options_name_tests_by_number_and_read_back() {
     let doc = demo();
     let file = &doc.file;
-    let choices = test_choices(file, &file.wafers[0].dies, "");
+    let (choices, matching) = test_choices(file, &file.wafers[0].dies, "", MAX_TEST_CHOICES);
     assert!(!choices.is_empty());
+    assert_eq!(
+        choices.len(),
+        matching,
+        "the demo has fewer tests than the picker lists"
+    );
     for c in &choices {
         let layer = Layer::parse(&c.value, file);
         let Ok(Layer::Test(t)) = layer else {
@@ -28,12 +33,23 @@ fn the_layer_search_matches_number_or_name_in_any_case() {
     let doc = demo();
     let file = &doc.file;
     let dies = &file.wafers[0].dies;
-    let by_number = test_choices(file, dies, "310");
-    assert_eq!(by_number.len(), 1);
-    assert_eq!(by_number[0].value, "test:310");
-    let by_name = test_choices(file, dies, "fmax");
-    assert_eq!(by_name, by_number);
-    assert!(test_choices(file, dies, "no such test").is_empty());
+    let find = |q: &str| test_choices(file, dies, q, MAX_TEST_CHOICES);
+    let by_number = find("310");
+    assert_eq!(by_number.0.len(), 1);
+    assert_eq!(by_number.0[0].value, "test:310");
+    assert_eq!(find("fmax"), by_number);
+    assert_eq!(find("no such test"), (vec![], 0));
+}
+
+#[test]
+fn the_layer_picker_lists_the_first_tests_and_counts_the_rest() {
+    let doc = demo();
+    let (file, dies) = (&doc.file, &doc.file.wafers[0].dies);
+    let (all, matching) = test_choices(file, dies, "", usize::MAX);
+    assert!(matching >= 3, "the demo has tests to cut");
+    let (first, counted) = test_choices(file, dies, "", 2);
+    assert_eq!(first, all[..2]);
+    assert_eq!(counted, matching);
 }
 
 #[test]

@@ -62,7 +62,9 @@ pub fn LayerPicker() -> impl IntoView {
             return None;
         };
         let dies = &doc.file.wafers.get(w)?.dies;
-        let tests = details::test_choices(&doc.file, dies, &query.get());
+        let (tests, matching) =
+            details::test_choices(&doc.file, dies, &query.get(), details::MAX_TEST_CHOICES);
+        let more = matching - tests.len();
         // Layer names are paint's (`hbin`, `sbin`, `test:NUMBER`), as at the edge and in the CLI.
         let layer = st.layer.get();
         let current = layer.name(&doc.file);
@@ -76,8 +78,8 @@ pub fn LayerPicker() -> impl IntoView {
             let label = doc.file.tests.tests.get(t).map(details::test_label);
             choices.insert(0, (current.clone(), label.unwrap_or_default()));
         }
-        // One string for the browser's parser: up to 500 tests as elements built one by one
-        // held the page's thread for 40-60 ms (Flex_3, CPU profile).
+        // One string for the browser's parser: 500 tests as elements built one by one held the
+        // page's thread for 40-60 ms (Flex_3, CPU profile).
         let mut html = String::new();
         for (value, label) in &choices {
             let selected = if *value == current { " selected" } else { "" };
@@ -85,6 +87,12 @@ pub fn LayerPicker() -> impl IntoView {
                 "<option value=\"{}\"{selected}>{}</option>",
                 report::esc(value),
                 report::esc(label)
+            );
+        }
+        if more > 0 {
+            html += &format!(
+                "<option disabled id=\"layer-more\">… {more} more test{}: search by number or name</option>",
+                if more == 1 { "" } else { "s" }
             );
         }
         Some(view! {
