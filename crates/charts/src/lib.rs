@@ -4,7 +4,7 @@
 //! A histogram also returns its bars and where its plot area sits, so the page can map a click
 //! on the picture back to a bar (and so to the dies whose values fall in it).
 //!
-//! Text: label sizes come from one estimate ([`text::size`]), never from the page: a chart is
+//! Text: label sizes come from one estimate (`text::size`), never from the page: a chart is
 //! pure string building, the same bytes natively, on the page and in a worker.
 
 use plotters::prelude::*;
