@@ -96,14 +96,20 @@ pub enum Export {
 }
 
 impl Export {
-    /// What it writes of `file`: the bytes, and their media type.
-    pub fn write(&self, file: &wafer::TestFile) -> Result<(Vec<u8>, &'static str), String> {
+    /// What it writes of `file`: the bytes, and their media type. `file_stats`: every test's
+    /// statistics over the file, where the caller holds them (the report reuses them).
+    pub fn write(
+        &self,
+        file: &wafer::TestFile,
+        file_stats: Option<&[stats::TestStats]>,
+    ) -> Result<(Vec<u8>, &'static str), String> {
         match self {
             Export::Report { name, patterns } => {
                 let input = report::Input {
                     name,
                     file,
                     patterns: patterns.clone(),
+                    file_stats,
                 };
                 let by = "Written by the Waferscope page.";
                 let html = report::html(&[input], &report::Options::default(), by);

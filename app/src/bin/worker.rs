@@ -211,7 +211,11 @@ mod worker {
     /// thread neither builds it nor copies its bytes.
     fn export(seq: u32, export: &Export) -> Result<web_sys::Blob, String> {
         let (bytes, mime) = HELD.with_borrow(|held| match held {
-            Some((s, h)) if *s == seq => export.write(&h.file),
+            // The file's scope is the last of `scopes`: the report reuses its statistics.
+            Some((s, h)) if *s == seq => {
+                let file_stats = h.scopes().last().map(|s| &s.tests[..]);
+                export.write(&h.file, file_stats)
+            }
             _ => Err(format!("file {seq} is no longer held")),
         })?;
         let parts = js_sys::Array::of1(&Uint8Array::from(&bytes[..]));

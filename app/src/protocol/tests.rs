@@ -377,12 +377,17 @@ fn an_export_writes_the_report_and_the_csv_the_cli_writes() {
         name: "lot1.stdf".into(),
         patterns: vec![Some("Edge-Ring 97%".into()), None],
     };
-    let (html, mime) = report.write(&file).unwrap();
+    // The worker hands the file's statistics it holds (the last of `stats::scopes`): the same
+    // report as the CLI's, which computes them.
+    let scopes = stats::scopes(&file);
+    let held = scopes.last().map(|s| &s.tests[..]);
+    let (html, mime) = report.write(&file, held).unwrap();
     assert_eq!(mime, "text/html");
     let input = report::Input {
         name: "lot1.stdf",
         file: &file,
         patterns: vec![Some("Edge-Ring 97%".into()), None],
+        file_stats: None,
     };
     let by = "Written by the Waferscope page.";
     let same = report::html(&[input], &report::Options::default(), by);
@@ -393,7 +398,7 @@ fn an_export_writes_the_report_and_the_csv_the_cli_writes() {
     let (csv, mime) = Export::Csv {
         wafer: Some(first.clone()),
     }
-    .write(&file)
+    .write(&file, None)
     .unwrap();
     assert_eq!(mime, "text/csv");
     let mut cli = Vec::new();
@@ -406,6 +411,6 @@ fn an_export_writes_the_report_and_the_csv_the_cli_writes() {
         file.wafers[0].dies.len() + 1,
         "a header and a row per die"
     );
-    let (all, _) = Export::Csv { wafer: None }.write(&file).unwrap();
+    let (all, _) = Export::Csv { wafer: None }.write(&file, None).unwrap();
     assert!(all.len() > 2 * csv.len(), "every wafer of the lot");
 }

@@ -38,6 +38,7 @@ pub fn write(files: &[PathBuf], output: &Path, patterns: bool) -> Result<(), Str
                     Some(Call::new(&p, Some(w.dies.len()), &g).text())
                 })
                 .collect(),
+            file_stats: None,
         })
         .collect();
     let by = format!(

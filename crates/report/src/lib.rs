@@ -18,6 +18,10 @@ pub struct Input<'a> {
     pub name: &'a str,
     pub file: &'a TestFile,
     pub patterns: Vec<Option<String>>,
+    /// Every test's statistics over the whole file (`stats::of_file(file, None, None)`), where
+    /// the caller holds them already (the page's parsing worker computed them when the file
+    /// came); None: the report computes them.
+    pub file_stats: Option<&'a [TestStats]>,
 }
 
 /// What the report holds.
@@ -161,7 +165,7 @@ fn file_section(h: &mut String, input: &Input, o: &Options) {
         );
     }
 
-    worst_tests(h, f, o);
+    worst_tests(h, f, input.file_stats, o);
 
     // Zones and retests per wafer.
     h.push_str("<h3>Zones</h3><table><tr><th>wafer</th>");
@@ -232,8 +236,15 @@ fn file_section(h: &mut String, input: &Input, o: &Options) {
 }
 
 /// The tests that fail most and those closest to their limits, with their charts.
-fn worst_tests(h: &mut String, f: &TestFile, o: &Options) {
-    let all = stats::of_file(f, None, None).unwrap_or_default();
+fn worst_tests(h: &mut String, f: &TestFile, held: Option<&[TestStats]>, o: &Options) {
+    let computed;
+    let all = match held {
+        Some(all) => all,
+        None => {
+            computed = stats::of_file(f, None, None).unwrap_or_default();
+            &computed[..]
+        }
+    };
     let mut by_fails: Vec<&TestStats> = all.iter().filter(|t| t.summary.fails > 0).collect();
     by_fails.sort_by_key(|t| std::cmp::Reverse(t.summary.fails));
     let mut by_cpk: Vec<&TestStats> = all.iter().filter(|t| t.summary.cpk.is_some()).collect();
@@ -333,11 +344,25 @@ mod tests {
             &[Input {
                 name: "demo <1>.stdf",
                 file: &f,
-                patterns,
+                patterns: patterns.clone(),
+                file_stats: None,
             }],
             &Options::default(),
             "test",
         );
+        // Statistics the caller holds already give the same report.
+        let held = stats::of_file(&f, None, None).unwrap();
+        let again = super::html(
+            &[Input {
+                name: "demo <1>.stdf",
+                file: &f,
+                patterns,
+                file_stats: Some(&held),
+            }],
+            &Options::default(),
+            "test",
+        );
+        assert_eq!(again, html);
         assert!(html.starts_with("<!doctype html>"));
         assert_eq!(html.matches("<div class=\"card wafer\"").count(), 3);
         assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 3);
