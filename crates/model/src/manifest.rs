@@ -16,6 +16,10 @@ pub struct Manifest {
     /// How the network pools (absent before v3: max after every stage).
     #[serde(default)]
     pub pooling: crate::Pooling,
+    /// Whether the network has batch normalisation after each convolution (absent before v3:
+    /// none). Its statistics are in the weights; loading folds them into the convolutions.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub batch_norm: bool,
     /// The softmax temperature that calibrates the probabilities, fitted on synthetic
     /// validation maps after training (1 for weights from before calibration).
     #[serde(default = "one")]

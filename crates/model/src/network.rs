@@ -5,7 +5,7 @@
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, softmax};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use features::{FeatureGrid, SIZE};
@@ -23,6 +23,10 @@ pub struct Cnn {
     conv2: Conv2d,
     conv3: Conv2d,
     conv4: Conv2d,
+    /// Batch normalisation after each convolution, before its ReLU (`train --batch-norm`;
+    /// none in v1 and v2). Only training uses it as such: [`Cnn::folded`] folds it into the
+    /// convolutions, so inference runs the same network, at the same cost, as without it.
+    norm: Option<[BatchNorm; 4]>,
     pool: MaxPool2d,
     fc1: Linear,
     fc2: Linear,
@@ -41,6 +45,11 @@ impl Cnn {
 
     /// [`Cnn::new`] pooling as `pooling` says.
     pub fn with_pooling(device: &Device, pooling: Pooling) -> Cnn {
+        Cnn::with_arch(device, pooling, false)
+    }
+
+    /// [`Cnn::with_pooling`], with batch normalisation after each convolution if `batch_norm`.
+    pub fn with_arch(device: &Device, pooling: Pooling, batch_norm: bool) -> Cnn {
         let conv = |i: usize| {
             Conv2dConfig::new([CHANNELS[i], CHANNELS[i + 1]], [3, 3])
                 .with_padding(PaddingConfig2d::Same)
@@ -52,6 +61,9 @@ impl Cnn {
             conv2: conv(1),
             conv3: conv(2),
             conv4: conv(3),
+            norm: batch_norm.then(|| {
+                std::array::from_fn(|i| BatchNormConfig::new(CHANNELS[i + 1]).init(device))
+            }),
             pool: MaxPool2dConfig::new([2, 2]).init(),
             fc1: LinearConfig::new(CHANNELS[4] * cells * cells, HIDDEN).init(device),
             fc2: LinearConfig::new(HIDDEN, NUM_CLASSES).init(device),
@@ -88,16 +100,60 @@ impl Cnn {
             let keep = x.random_like(Distribution::Bernoulli(1.0 - p));
             x * keep / (1.0 - p)
         };
-        let x = self.pool(0, relu(self.conv1.forward(x)));
-        let x = self.pool(1, relu(self.conv2.forward(x)));
-        let x = self.pool(2, relu(self.conv3.forward(x)));
-        let x = self.pool(3, relu(self.conv4.forward(x)));
+        let norm = |i: usize, x: Tensor<4>| match &self.norm {
+            Some(n) => n[i].forward(x),
+            None => x,
+        };
+        let x = self.pool(0, relu(norm(0, self.conv1.forward(x))));
+        let x = self.pool(1, relu(norm(1, self.conv2.forward(x))));
+        let x = self.pool(2, relu(norm(2, self.conv3.forward(x))));
+        let x = self.pool(3, relu(norm(3, self.conv4.forward(x))));
         let x: Tensor<2> = drop(x.flatten(1, 3));
         self.fc2.forward(drop(relu(self.fc1.forward(x))))
     }
 }
 
 impl Cnn {
+    /// Whether the network was built with batch normalisation (before [`Cnn::folded`]).
+    pub fn batch_norm(&self) -> bool {
+        self.norm.is_some()
+    }
+
+    /// The network for inference: each batch normalisation, with its running statistics, folded
+    /// into the convolution before it (`w * s`, `(b - mean) * s + beta`, with
+    /// `s = gamma / sqrt(var + eps)`), which is exactly what it computes outside training. So
+    /// the browser, the edge and the PyTorch baseline run one plain network whichever way it
+    /// was trained. A network without it is returned as it is.
+    pub fn folded(self) -> Cnn {
+        let Some(norms) = self.norm.clone() else {
+            return self;
+        };
+        let fold = |c: &Conv2d, n: &BatchNorm| {
+            let s = n.gamma.val() / (n.running_var.value() + n.epsilon).sqrt();
+            let [out] = s.dims();
+            let w = c.weight.val() * s.clone().reshape([out, 1, 1, 1]);
+            let mean = n.running_mean.value();
+            let b = match &c.bias {
+                Some(b) => b.val() - mean,
+                None => -mean,
+            } * s
+                + n.beta.val();
+            Conv2d {
+                weight: Param::initialized(ParamId::new(), w),
+                bias: Some(Param::initialized(ParamId::new(), b)),
+                ..c.clone()
+            }
+        };
+        Cnn {
+            conv1: fold(&self.conv1, &norms[0]),
+            conv2: fold(&self.conv2, &norms[1]),
+            conv3: fold(&self.conv3, &norms[2]),
+            conv4: fold(&self.conv4, &norms[3]),
+            norm: None,
+            ..self
+        }
+    }
+
     /// The same network with parameter ids numbered by their place in it. burn draws the ids at
     /// random and writes them into the weights file, so without this two identical trainings
     /// write different bytes and the manifest's sha256 does not reproduce.
@@ -180,22 +236,25 @@ impl Classifier {
     /// Load weights (a burnpack record, as `public/model/` ships them) onto `device`, for the
     /// max-pooling network (v1, v2).
     pub fn load(weights: &[u8], device: &Device) -> Result<Classifier, LoadError> {
-        Classifier::load_pooled(weights, device, Pooling::Max)
+        Classifier::load_arch(weights, device, Pooling::Max, false)
     }
 
-    /// [`Classifier::load`] for a network that pools as `pooling` says (the manifest's).
-    pub fn load_pooled(
+    /// [`Classifier::load`] for a network that pools as `pooling` says and has batch
+    /// normalisation if `batch_norm` (the manifest's), folded for inference.
+    pub fn load_arch(
         weights: &[u8],
         device: &Device,
         pooling: Pooling,
+        batch_norm: bool,
     ) -> Result<Classifier, LoadError> {
         let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(
             weights.to_vec(),
         ))
         .map_err(|e| LoadError(format!("{e:?}")))?;
-        let model = Cnn::with_pooling(device, pooling)
+        let model = Cnn::with_arch(device, pooling, batch_norm)
             .try_load_record(record)
-            .map_err(|e| LoadError(format!("{e:?}")))?;
+            .map_err(|e| LoadError(format!("{e:?}")))?
+            .folded();
         Ok(Classifier {
             model,
             device: device.clone(),
@@ -232,14 +291,15 @@ impl Classifier {
                 m.temperature
             )));
         }
-        let c =
-            Classifier::load_pooled(weights, device, m.pooling)?.with_temperature(m.temperature);
+        let c = Classifier::load_arch(weights, device, m.pooling, m.batch_norm)?
+            .with_temperature(m.temperature);
         Ok((c, m))
     }
 
+    /// A classifier of a network in memory (folded: see [`Cnn::folded`]).
     pub fn from_model(model: Cnn, device: &Device) -> Classifier {
         Classifier {
-            model,
+            model: model.folded(),
             device: device.clone(),
             temperature: 1.0,
         }
@@ -321,4 +381,78 @@ fn predictions(data: TensorData) -> Vec<Prediction> {
             Prediction { probabilities: p }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::module::RunningState;
+
+    use super::*;
+    use crate::synth;
+
+    /// A network with batch normalisation whose statistics and affine parameters are not the
+    /// identity, as after training.
+    fn trained_like(device: &Device) -> Cnn {
+        let mut cnn = Cnn::with_arch(device, Pooling::Max, true);
+        let norms = cnn.norm.as_mut().unwrap();
+        for (i, n) in norms.iter_mut().enumerate() {
+            let c = CHANNELS[i + 1];
+            let r =
+                |lo: f64, hi: f64| Tensor::<1>::random([c], Distribution::Uniform(lo, hi), device);
+            n.gamma = Param::from_tensor(r(0.5, 1.5));
+            n.beta = Param::from_tensor(r(-0.3, 0.3));
+            n.running_mean = RunningState::new(r(-0.2, 0.2));
+            n.running_var = RunningState::new(r(0.3, 2.0));
+        }
+        cnn
+    }
+
+    #[test]
+    fn folding_batch_norm_computes_what_it_computed() {
+        let device = Device::flex();
+        device.seed(7);
+        let cnn = trained_like(&device);
+        let maps = synth::dataset(3, 9);
+        let grids: Vec<FeatureGrid> = maps.iter().map(|m| m.grid()).collect();
+        let refs: Vec<&FeatureGrid> = grids.iter().collect();
+        let logits = |c: &Cnn| -> Vec<f32> {
+            c.forward(input(&refs, &device))
+                .into_data()
+                .try_into_vec()
+                .unwrap()
+        };
+        let before = logits(&cnn);
+        let folded = cnn.clone().folded();
+        assert!(cnn.batch_norm() && !folded.batch_norm());
+        let after = logits(&folded);
+        let worst = before
+            .iter()
+            .zip(&after)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-4, "folded logits differ by {worst}");
+        // The normalisation is not the identity here: without it the logits change.
+        let plain = Cnn { norm: None, ..cnn };
+        let differ = before
+            .iter()
+            .zip(&logits(&plain))
+            .any(|(a, b)| (a - b).abs() > 1e-2);
+        assert!(differ);
+    }
+
+    #[test]
+    fn batch_norm_weights_load_folded_and_plain_weights_refuse_it() {
+        let device = Device::flex();
+        device.seed(8);
+        let cnn = trained_like(&device);
+        let bytes = cnn.clone().into_record().into_bytes().unwrap();
+        let c = Classifier::load_arch(&bytes, &device, Pooling::Max, true).unwrap();
+        assert!(!c.model().batch_norm());
+        let grid = synth::dataset(4, 9)[2].grid();
+        let direct = Classifier::from_model(cnn, &device).predict(&[&grid]);
+        assert_eq!(c.predict(&[&grid]), direct);
+        // Weights without the statistics cannot be read as a network with them.
+        let plain = Cnn::new(&device).into_record().into_bytes().unwrap();
+        assert!(Classifier::load_arch(&plain, &device, Pooling::Max, true).is_err());
+    }
 }

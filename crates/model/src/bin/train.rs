@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p model --features train --bin train -- [--epochs N] [--samples N]
 //! [--seed N] [--out DIR] [--dev FILE] [--model-version N] [--dropout P]
-//! [--smoothing A] [--device flex|wgpu] [--pooling max|avg-max]` (`cargo xtask train` runs this with
+//! [--smoothing A] [--device flex|wgpu] [--pooling max|avg-max] [--batch-norm]` (`cargo xtask train` runs this with
 //! the shipped settings). With `--dev`, the real maps are classified once at the end and the
 //! figures go into the manifest: they never steer training.
 
@@ -36,6 +36,8 @@ struct Args {
     /// Where to train: "flex" (the CPU, the default) or "wgpu" (a GPU; the `gpu` feature).
     device: String,
     pooling: model::Pooling,
+    /// Batch normalisation after each convolution (`--batch-norm`; off in v1 and v2).
+    batch_norm: bool,
     /// Share of the last epochs whose end-of-epoch weights are averaged into the result (0: the
     /// last epoch's weights, as v1 and v2).
     average: f64,
@@ -56,6 +58,7 @@ fn args() -> Result<Args, String> {
         synth: synth::Config::default(),
         device: "flex".into(),
         pooling: model::Pooling::Max,
+        batch_norm: false,
         average: 0.0,
     };
     let mut it = std::env::args().skip(1);
@@ -75,6 +78,7 @@ fn args() -> Result<Args, String> {
             "--smoothing" => a.smoothing = num(v()?)?.clamp(0.0, 0.5),
             "--synth" => a.synth.parse_overrides(&v()?)?,
             "--device" => a.device = v()?,
+            "--batch-norm" => a.batch_norm = true,
             "--average" => a.average = num(v()?)?.clamp(0.0, 1.0),
             "--pooling" => {
                 let p = v()?;
@@ -116,7 +120,7 @@ fn main() {
     };
     let device = plain.clone().autodiff();
     device.seed(a.seed);
-    let mut model = Cnn::with_pooling(&device, a.pooling);
+    let mut model = Cnn::with_arch(&device, a.pooling, a.batch_norm);
     println!(
         "training a {}-parameter CNN on {} synthetic maps per epoch, {} epochs, seed {}",
         model.num_params(),
@@ -270,6 +274,7 @@ fn main() {
         feature_spec_version: features::SPEC_VERSION,
         parameters: params,
         pooling: a.pooling,
+        batch_norm: a.batch_norm,
         temperature,
         training: Training {
             seed: a.seed,
@@ -281,7 +286,7 @@ fn main() {
             // The settings, not argv: `cargo xtask train` with these reproduces the weights.
             command: format!(
                 "cargo xtask train -- --epochs {} --samples {} --batch {} --lr {} --seed {} \
-                 --model-version {}{}{}{}",
+                 --model-version {}{}{}{}{}",
                 a.epochs,
                 a.samples,
                 a.batch,
@@ -301,6 +306,7 @@ fn main() {
                     model::Pooling::Max => String::new(),
                     p => format!(" --pooling {}", p.name()),
                 },
+                if a.batch_norm { " --batch-norm" } else { "" },
                 // A GPU's arithmetic differs from the CPU's: the same settings on the CPU give
                 // other weights, so the device is part of what reproduces them.
                 if a.device == "flex" {
