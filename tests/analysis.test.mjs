@@ -85,9 +85,31 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
       await page.selectOption('#gallery-pattern', one);
       await until(page, (n) => document.querySelectorAll('#gallery .gallery-card').length === n, labels.filter((l) => l === one).length);
       await page.selectOption('#gallery-pattern', '');
+      // The worker draws each thumbnail: the bytes `waferscope render` writes at that size.
+      const blobBytes = (sel) => page.evaluate(async (s) => {
+        const r = await fetch(document.querySelector(s).src);
+        return [...new Uint8Array(await r.arrayBuffer())];
+      }, sel);
+      const render = (wafer, size) => {
+        const out = join(dir, `${wafer}-${size}.png`);
+        run('render', file, '--wafer', wafer, '--size', String(size), '-o', out);
+        return [...readFileSync(out)];
+      };
+      for (const w of info.wafers) {
+        assert.deepEqual(await blobBytes(`#gallery .gallery-card[data-wafer="${w.id}"] img`), render(w.id, 112), `thumbnail of ${w.id}`);
+      }
       // A click opens the lowest-yield wafer.
       await page.click(`#gallery .gallery-card[data-wafer="${want[0].id}"]`);
       await until(page, (id) => document.querySelector('#status')?.dataset.wafer === id, want[0].id);
+      // Compared with another wafer: both pictures as the CLI renders them at 360 pixels.
+      const second = want[1].id;
+      const index = info.wafers.findIndex((w) => w.id === second);
+      await page.selectOption('#compare-select', String(index));
+      await until(page, () => document.querySelectorAll('#compare img[src^="blob:"]').length === 2);
+      assert.deepEqual(await blobBytes('#compare figure:nth-child(1) img'), render(want[0].id, 360), 'compare, left');
+      assert.deepEqual(await blobBytes('#compare figure:nth-child(2) img'), render(second, 360), 'compare, right');
+      await page.selectOption('#compare-select', '');
+      await until(page, () => !document.querySelector('#compare'));
 
       // Two files chosen together are one lot: four wafers, each with its file.
       const other = join(dir, 'WSDEMO2_big_endian.stdf');

@@ -4,8 +4,8 @@
 //! sort per probe site). While a newer ask about the same wafer is counted, the panel keeps its
 //! last answer, marked pending (`data-pending`), rather than blinking.
 //!
-//! The exports are asked the same way ([`export`]): the worker writes the report or the CSV from
-//! the file it keeps and answers a Blob.
+//! The exports are asked the same way ([`export`]): the worker writes the report, the CSV or a
+//! wafer's picture ([`picture`]) from the file it keeps and answers a Blob.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -74,6 +74,18 @@ pub async fn export(seq: u32, export: Export) -> Result<web_sys::Blob, String> {
     WRITTEN
         .with_borrow_mut(|a| a.remove(&id))
         .unwrap_or_else(|| Err("no answer".into()))
+}
+
+/// A PNG of wafer `wafer` of file `seq` as `layer` colours it, `side` pixels a side, drawn by
+/// the worker ([`Export::Map`]), as an object URL the caller revokes.
+pub async fn picture(
+    seq: u32,
+    wafer: usize,
+    layer: paint::Layer,
+    side: u32,
+) -> Result<String, String> {
+    let blob = export(seq, Export::Map { wafer, layer, side }).await?;
+    web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))
 }
 
 /// Ask the worker about its file `seq`.

@@ -93,7 +93,18 @@ pub enum Export {
     },
     /// `wafer::export`'s CSV of one wafer (by id) or of the whole file.
     Csv { wafer: Option<String> },
+    /// A PNG of wafer `wafer` (by index) as `layer` colours it, fitted in `side` x `side`
+    /// pixels by the CPU rasterizer: the gallery's thumbnails and the compare panel's pictures,
+    /// which the page's thread drew itself until 2026-12-07 (30-50 ms a wafer for the lot).
+    Map {
+        wafer: usize,
+        layer: paint::palette::Layer,
+        side: u32,
+    },
 }
+
+/// The largest [`Export::Map`] side: a bound on the pixels a message can ask for.
+pub const MAX_MAP_SIDE: u32 = 4096;
 
 impl Export {
     /// What it writes of `file`: the bytes, and their media type. `file_stats`: every test's
@@ -121,6 +132,26 @@ impl Export {
                 wafer::export::write(file, csv, wafer.as_deref(), &mut out)
                     .map_err(|e| format!("writing the CSV: {e}"))?;
                 Ok((out, "text/csv"))
+            }
+            Export::Map { wafer, layer, side } => {
+                let w = file
+                    .wafers
+                    .get(*wafer)
+                    .ok_or_else(|| format!("the file has no wafer {wafer}"))?;
+                if let paint::palette::Layer::Test(t) = *layer
+                    && t >= file.tests.tests.len()
+                {
+                    return Err(format!("the file has no test {t} to colour by"));
+                }
+                if !(1..=MAX_MAP_SIDE).contains(side) {
+                    return Err(format!("a picture of {side} pixels a side"));
+                }
+                let g = paint::geometry::MapGeometry::new(w);
+                let coloring =
+                    paint::palette::Coloring::new(file, &w.dies, *layer, &Default::default());
+                let style = paint::raster::Style::default();
+                let canvas = paint::raster::render(&g, &w.dies, &coloring, *side, *side, &style);
+                Ok((canvas.encode_png(), "image/png"))
             }
         }
     }

@@ -1,15 +1,66 @@
 //! Side-by-side compare: the wafer on screen next to another of the file, both drawn by the CPU
-//! rasterizer with the layer shown.
+//! rasterizer with the layer shown, in the parsing worker (`ask::picture`): two 360-pixel
+//! pictures were two long tasks on the page's thread.
 
 use leptos::prelude::*;
+use paint::Layer;
 
-use super::exports::png_url;
 use crate::doc::Subject;
 use crate::state::St;
+
+/// Picture side in pixels.
+const SIDE: u32 = 360;
+
+/// What a pair of pictures shows: file, the two wafers, the layer.
+type Pair = (u32, usize, usize, Layer);
+
+/// The pictures of a pair, as object URLs (revoked when replaced).
+struct Pictures {
+    pair: Pair,
+    urls: [Option<String>; 2],
+}
+
+impl Drop for Pictures {
+    fn drop(&mut self) {
+        for url in self.urls.iter().flatten() {
+            let _ = web_sys::Url::revoke_object_url(url);
+        }
+    }
+}
 
 #[component]
 pub fn Compare() -> impl IntoView {
     let st = expect_context::<St>();
+    let wanted = Memo::new(move |_| -> Option<Pair> {
+        let doc = st.doc.get()?;
+        let Subject::Wafer(a) = st.subject.get() else {
+            return None;
+        };
+        let b = st
+            .compare
+            .get()
+            .filter(|&b| b < doc.file.wafers.len() && b != a)?;
+        Some((st.doc_seq.get(), a, b, st.layer.get()))
+    });
+    let pictures: RwSignal<Option<Pictures>, LocalStorage> = RwSignal::new_local(None);
+    Effect::new(move |_| {
+        let Some(pair) = wanted.get() else {
+            pictures.set(None);
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let (seq, a, b, layer) = pair;
+            let mut urls = [None, None];
+            for (url, wafer) in urls.iter_mut().zip([a, b]) {
+                *url = crate::ask::picture(seq, wafer, layer, SIDE).await.ok();
+            }
+            // Dropped (and revoked) at once if the pair changed meanwhile.
+            let drawn = Pictures { pair, urls };
+            if wanted.try_get_untracked().flatten() == Some(pair) {
+                let _ = pictures.try_set(Some(drawn));
+            }
+        });
+    });
     move || {
         let doc = st.doc.get()?;
         let Subject::Wafer(a) = st.subject.get() else {
@@ -19,7 +70,6 @@ pub fn Compare() -> impl IntoView {
             return None;
         }
         let b = st.compare.get();
-        let layer = st.layer.get();
         let options: Vec<_> = doc
             .file
             .wafers
@@ -28,14 +78,19 @@ pub fn Compare() -> impl IntoView {
             .filter(|(i, _)| *i != a)
             .map(|(i, w)| view! { <option value=i.to_string() selected=Some(i) == b>{w.id.clone()}</option> })
             .collect();
-        let pictures = b.filter(|&b| b < doc.file.wafers.len()).map(|b| {
-            let left = png_url(&doc, Subject::Wafer(a), layer, 360).unwrap_or_default();
-            let right = png_url(&doc, Subject::Wafer(b), layer, 360).unwrap_or_default();
+        let shown = wanted.get().and_then(|pair| {
+            pictures.with(|p| {
+                let p = p.as_ref().filter(|p| p.pair == pair)?;
+                Some((pair, p.urls.clone()))
+            })
+        });
+        let drawing = wanted.get().is_some() && shown.is_none();
+        let figures = shown.map(|((_, a, b, _), [left, right])| {
             let (ia, ib) = (doc.file.wafers[a].id.clone(), doc.file.wafers[b].id.clone());
             view! {
                 <div class="compare" id="compare">
-                    <figure><img src=left alt=ia.clone()/><figcaption>{ia}</figcaption></figure>
-                    <figure><img src=right alt=ib.clone()/><figcaption>{ib}</figcaption></figure>
+                    <figure><img src=left.unwrap_or_default() alt=ia.clone()/><figcaption>{ia}</figcaption></figure>
+                    <figure><img src=right.unwrap_or_default() alt=ib.clone()/><figcaption>{ib}</figcaption></figure>
                 </div>
             }
         });
@@ -47,7 +102,8 @@ pub fn Compare() -> impl IntoView {
                         {options}
                     </select>
                 </label>
-                {pictures}
+                {drawing.then(|| view! { <span class="muted" id="compare-drawing">" Drawing…"</span> })}
+                {figures}
             </div>
         })
     }

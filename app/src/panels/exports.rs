@@ -3,30 +3,13 @@
 //! `waferscope report` writes it), handed to the browser as downloads. The CSV and the report
 //! are written by the parsing worker (`protocol::Export`), which keeps the file.
 
-use std::collections::BTreeSet;
-
 use leptos::prelude::*;
-use paint::{Layer, MapGeometry, Style};
+use paint::{MapGeometry, Style};
 use wasm_bindgen::JsCast;
 
-use crate::doc::{Doc, Subject};
+use crate::doc::Subject;
 use crate::protocol::Export;
 use crate::state::St;
-
-/// Blob URL of a PNG of `subject` drawn by the CPU rasterizer (same palette and geometry).
-pub(super) fn png_url(doc: &Doc, subject: Subject, layer: Layer, size: u32) -> Option<String> {
-    let g = doc.geometry(subject);
-    let coloring = doc.coloring(subject, layer, &BTreeSet::new());
-    let canvas = paint::raster::render(
-        &g,
-        doc.dies(subject),
-        &coloring,
-        size,
-        size,
-        &Style::default(),
-    );
-    blob_url(&canvas.encode_png(), "image/png")
-}
 
 fn blob_url(bytes: &[u8], mime: &str) -> Option<String> {
     let array = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));

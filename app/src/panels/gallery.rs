@@ -1,8 +1,10 @@
 //! The lot gallery: every wafer of the open file as a thumbnail (the map's palette), with its
 //! id, dies, yield and pattern; sorted and filtered by each; a click opens the wafer.
 //!
-//! Thumbnails are drawn by the CPU rasterizer, one wafer per task with a yield to the browser in
-//! between, so a lot of large wafers never holds the page's thread for long.
+//! Thumbnails are drawn by the CPU rasterizer in the parsing worker, which keeps the file
+//! (`ask::picture`), one wafer at a time so the panels' questions are answered in between: the
+//! page's thread only makes each Blob's URL (it drew them itself until 2026-12-07, 30-50 ms a
+//! wafer of the 25-wafer lot).
 
 use std::rc::Rc;
 
@@ -10,7 +12,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use paint::Layer;
 
-use super::exports::png_url;
 use crate::doc::{Doc, Subject};
 use crate::state::St;
 
@@ -84,23 +85,31 @@ fn sort(cards: &mut [Card], order: Order) {
     }
 }
 
-/// Draw the thumbnails of `doc`, one per task, while it is the file open.
-fn draw_thumbnails(st: St, doc: Rc<Doc>, thumbs: RwSignal<Vec<Option<String>>>) {
+/// Have the worker draw the thumbnails of `doc` (file `seq`), one after the other, while it is
+/// the file open.
+fn draw_thumbnails(st: St, doc: Rc<Doc>, seq: u32, thumbs: RwSignal<Vec<Option<String>>>) {
     spawn_local(async move {
         for i in 0..doc.file.wafers.len() {
-            let still = st
-                .doc
-                .with_untracked(|d| d.as_ref().is_some_and(|d| Rc::ptr_eq(d, &doc)));
-            if !still {
+            let open = |st: St| {
+                st.doc
+                    .with_untracked(|d| d.as_ref().is_some_and(|d| Rc::ptr_eq(d, &doc)))
+            };
+            if !open(st) {
                 return;
             }
-            let url = png_url(&doc, Subject::Wafer(i), Layer::HardBin, SIDE);
-            thumbs.update(|v| {
-                if let Some(slot) = v.get_mut(i) {
-                    *slot = url;
-                }
-            });
-            crate::loader::sleep_ms(0).await;
+            // A wafer the worker cannot draw keeps its empty card; the others still come.
+            let Ok(url) = crate::ask::picture(seq, i, Layer::HardBin, SIDE).await else {
+                continue;
+            };
+            // Another file may have opened meanwhile: its gallery must not get this URL.
+            let kept = open(st)
+                && thumbs
+                    .try_update(|v| v.get_mut(i).map(|slot| *slot = Some(url.clone())))
+                    .flatten()
+                    .is_some();
+            if !kept {
+                let _ = web_sys::Url::revoke_object_url(&url);
+            }
         }
     });
 }
@@ -121,7 +130,7 @@ pub fn Gallery() -> impl IntoView {
         only.set(String::new());
         if let Some(doc) = doc.filter(|d| d.file.wafers.len() > 1) {
             thumbs.set(vec![None; doc.file.wafers.len()]);
-            draw_thumbnails(st, doc, thumbs);
+            draw_thumbnails(st, doc, st.doc_seq.get_untracked(), thumbs);
         }
     });
     move || {

@@ -121,6 +121,12 @@ impl<W: Wire> ToWorker<W> {
                             w.put_str("wafer", &id);
                         }
                     }
+                    Export::Map { wafer, layer, side } => {
+                        w.put_str("what", "map");
+                        w.put_num("index", wafer as f64);
+                        w.put_str("layer", &layer_name(layer));
+                        w.put_num("side", side.into());
+                    }
                 }
             }
         }
@@ -162,6 +168,14 @@ impl<W: Wire> ToWorker<W> {
                     },
                     "csv" => Export::Csv {
                         wafer: wire.str("wafer"),
+                    },
+                    "map" => Export::Map {
+                        wafer: f.count("index")? as usize,
+                        layer: parse_layer(&f.str("layer")?).ok_or(DecodeError::Missing {
+                            kind: f.kind,
+                            field: "layer",
+                        })?,
+                        side: f.count("side")?,
                     },
                     // An export this build does not write.
                     _ => {
@@ -408,4 +422,24 @@ fn classified<W: Wire>(f: &Fields<'_, W>) -> Result<Classified, DecodeError> {
         gpu: f.bool("gpu")?,
         model_version: f.count("model_version")?,
     })
+}
+
+/// A layer on the wire: `hbin`, `sbin`, or `test#I` for the catalogue's test I (an index, not
+/// the test's number: both sides hold the same catalogue).
+fn layer_name(layer: paint::palette::Layer) -> String {
+    use paint::palette::Layer;
+    match layer {
+        Layer::HardBin => "hbin".into(),
+        Layer::SoftBin => "sbin".into(),
+        Layer::Test(i) => format!("test#{i}"),
+    }
+}
+
+fn parse_layer(s: &str) -> Option<paint::palette::Layer> {
+    use paint::palette::Layer;
+    match s {
+        "hbin" => Some(Layer::HardBin),
+        "sbin" => Some(Layer::SoftBin),
+        _ => s.strip_prefix("test#")?.parse().ok().map(Layer::Test),
+    }
 }

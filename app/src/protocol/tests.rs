@@ -157,6 +157,24 @@ fn to_worker() -> Vec<ToWorker<Map>> {
             id: 20,
             export: Export::Csv { wafer: None },
         },
+        ToWorker::Export {
+            seq: 4,
+            id: 21,
+            export: Export::Map {
+                wafer: 3,
+                layer: paint::palette::Layer::HardBin,
+                side: 112,
+            },
+        },
+        ToWorker::Export {
+            seq: 4,
+            id: 22,
+            export: Export::Map {
+                wafer: 0,
+                layer: paint::palette::Layer::Test(41),
+                side: 360,
+            },
+        },
     ]
 }
 
@@ -413,4 +431,65 @@ fn an_export_writes_the_report_and_the_csv_the_cli_writes() {
     );
     let (all, _) = Export::Csv { wafer: None }.write(&file, None).unwrap();
     assert!(all.len() > 2 * csv.len(), "every wafer of the lot");
+}
+
+#[test]
+fn a_map_export_is_the_rasterizers_png_and_bad_ones_are_errors() {
+    use paint::palette::Layer;
+    let file = wafer::read(&wafer::demo::demo_files()[0].bytes).unwrap();
+    let map = |wafer, layer, side| Export::Map { wafer, layer, side }.write(&file, None);
+    let (png, mime) = map(1, Layer::SoftBin, 112).unwrap();
+    assert_eq!(mime, "image/png");
+    // What the page drew itself before: the same rasterizer, palette and geometry.
+    let w = &file.wafers[1];
+    let coloring =
+        paint::palette::Coloring::new(&file, &w.dies, Layer::SoftBin, &Default::default());
+    let g = paint::geometry::MapGeometry::new(w);
+    let canvas = paint::raster::render(&g, &w.dies, &coloring, 112, 112, &Default::default());
+    assert_eq!(png, canvas.encode_png());
+    // 112 x 112, as the PNG header says.
+    assert_eq!(&png[16..24], &[0, 0, 0, 112, 0, 0, 0, 112]);
+    let tests = file.tests.tests.len();
+    assert!(tests > 0);
+    assert!(map(0, Layer::Test(tests - 1), 64).is_ok());
+    let wafers = file.wafers.len();
+    for (wafer, layer, side, says) in [
+        (wafers, Layer::HardBin, 64, "no wafer"),
+        (0, Layer::Test(tests), 64, "no test"),
+        (0, Layer::HardBin, 0, "pixels"),
+        (
+            0,
+            Layer::HardBin,
+            crate::protocol::MAX_MAP_SIDE + 1,
+            "pixels",
+        ),
+    ] {
+        let e = map(wafer, layer, side).unwrap_err();
+        assert!(e.contains(says), "{e}");
+    }
+}
+
+#[test]
+fn a_map_export_with_an_unknown_layer_is_refused() {
+    let mut w = ToWorker::<Map>::Export {
+        seq: 1,
+        id: 2,
+        export: Export::Map {
+            wafer: 0,
+            layer: paint::palette::Layer::HardBin,
+            side: 8,
+        },
+    }
+    .encode();
+    for bad in ["test#", "test#x", "bins", "test:3"] {
+        w.put_str("layer", bad);
+        assert_eq!(
+            ToWorker::decode(&w),
+            Err(DecodeError::Missing {
+                kind: "export",
+                field: "layer"
+            }),
+            "{bad}"
+        );
+    }
 }
