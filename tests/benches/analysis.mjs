@@ -1,5 +1,5 @@
 // Analysis benchmark in headless Chromium (issue 15), run by `cargo xtask bench`:
-//   node tests/benches/analysis.mjs LOT.stdf FLEX.stdf.xz [RUNS]
+//   node tests/benches/analysis.mjs LOT.stdf FLEX.stdf.xz [RUNS] [--gpu-compositing]
 // - The lot gallery: LOT (`waferscope demo --lot 25`: 25 wafers of about 40,000 dies) opened
 //   from disk, time until all 25 thumbnails are drawn;
 // - Flex_3: the statistics of all its tests, per wafer and over the file, in the parsing worker
@@ -13,6 +13,8 @@
 //   time it waited on the GPU process to read the canvas back (`GLES2::ReadPixels` in a frame's
 //   commit): with software GL (SwiftShader, as here) every frame with a new map is drawn on the
 //   CPU and read back before the compositor can use it, which a hardware GPU does not need.
+//   `--gpu-compositing` runs the compositor on SwiftShader's GL as well, as on a hardware GPU:
+//   a frame is then handed over without that readback (`lib/chromium.mjs`).
 // - then, on the open lot, what a user does next: another wafer, the map coloured by a test (its
 //   histogram and box plots), other wafers with the test, back to bins, the stacked map of all 25.
 //   Each is traced the same way (its tasks over 50 ms, whole and without the readback). Last,
@@ -23,8 +25,10 @@ import { launch } from '../lib/chromium.mjs';
 import { serve } from '../lib/serve.mjs';
 import { root } from '../lib/corpus.mjs';
 
-const [lot, flex, runsArg] = process.argv.slice(2);
-if (!lot || !flex) throw new Error('usage: analysis.mjs LOT.stdf FLEX.stdf.xz [RUNS]');
+const argv = process.argv.slice(2);
+const gpuCompositing = argv.includes('--gpu-compositing');
+const [lot, flex, runsArg] = argv.filter((a) => a !== '--gpu-compositing');
+if (!lot || !flex) throw new Error('usage: analysis.mjs LOT.stdf FLEX.stdf.xz [RUNS] [--gpu-compositing]');
 const runs = Number(runsArg ?? 3);
 const dist = process.env.WAFERSCOPE_DIST ?? join(root, 'target/dist');
 const server = await serve(dist);
@@ -145,7 +149,8 @@ async function measure(browser, file, done, after) {
   return r;
 }
 
-const browser = await launch('webgl2');
+const browser = await launch('webgl2', { gpuCompositing });
+console.log(`compositing: ${gpuCompositing ? 'on the GPU (SwiftShader GL), no canvas readback' : 'in software (--disable-gpu), each frame read back'}`);
 try {
   const gallery = [];
   const stats = [];

@@ -138,9 +138,17 @@ pub fn bench() -> Result {
                     c.args(["demo", "--lot", "25", "-o"]).arg(&dir);
                     sh(c)?;
                 }
-                let mut c = Command::new("node");
-                c.current_dir(root()).arg("tests/benches/analysis.mjs").arg(lot).arg(&flex);
-                sh(c)
+                // Both ways of compositing: in software, as the browser tests run, and on
+                // SwiftShader's GL, as a browser with a GPU composites (no canvas readback).
+                for gpu in [false, true] {
+                    let mut c = Command::new("node");
+                    c.current_dir(root()).arg("tests/benches/analysis.mjs").arg(&lot).arg(&flex);
+                    if gpu {
+                        c.arg("3").arg("--gpu-compositing");
+                    }
+                    sh(c)?;
+                }
+                Ok(())
             },
         )?;
         p.run(
