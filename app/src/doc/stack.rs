@@ -74,17 +74,41 @@ pub enum Counts {
     Sparse(BTreeMap<(i16, i16), (u32, u32)>),
 }
 
+/// The extent of no dies: [`merge`] with it changes nothing.
+pub const NO_EXTENT: [i16; 4] = [i16::MAX, i16::MIN, i16::MAX, i16::MIN];
+
+/// The box every row of `d` lies in, `[x0, x1, y0, y1]` (rows without coordinates included: a
+/// file with them is counted in the tree).
+pub fn extent(d: &DieTable) -> [i16; 4] {
+    let mut e = NO_EXTENT;
+    for (&x, &y) in d.x.iter().zip(&d.y) {
+        e = [e[0].min(x), e[1].max(x), e[2].min(y), e[3].max(y)];
+    }
+    e
+}
+
+/// The box around two boxes.
+pub fn merge(a: [i16; 4], b: [i16; 4]) -> [i16; 4] {
+    [
+        a[0].min(b[0]),
+        a[1].max(b[1]),
+        a[2].min(b[2]),
+        a[3].max(b[3]),
+    ]
+}
+
 impl Counts {
     /// Ready for `tables` (their bounding box decides how to count); nothing counted yet.
     pub fn new(tables: &[&DieTable]) -> Counts {
-        let n: usize = tables.iter().map(|d| d.len()).sum();
-        let (mut x0, mut x1, mut y0, mut y1) = (i16::MAX, i16::MIN, i16::MAX, i16::MIN);
-        for d in tables {
-            for (&x, &y) in d.x.iter().zip(&d.y) {
-                (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
-            }
-        }
-        if n == 0 {
+        let n = tables.iter().map(|d| d.len()).sum();
+        let extent = tables.iter().fold(NO_EXTENT, |e, d| merge(e, extent(d)));
+        Counts::within(n, extent)
+    }
+
+    /// Ready for `n` dies whose coordinates lie within `extent` (of [`extent`] and [`merge`]),
+    /// so a lot's bounding box can be found a table per task too.
+    pub fn within(n: usize, [x0, x1, y0, y1]: [i16; 4]) -> Counts {
+        if n == 0 || x0 > x1 || y0 > y1 {
             return Counts::Sparse(BTreeMap::new());
         }
         // In i32 and u64: an i16 span can exceed i16, and a box can exceed wasm's 32-bit usize.

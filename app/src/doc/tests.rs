@@ -130,4 +130,15 @@ fn the_dense_and_the_sparse_tally_agree() {
     assert_eq!(tally(&tables), tree(&tables));
     assert_eq!(tally(&with_far), tree(&with_far));
     assert!(tally(&[]).is_empty());
+    // The page finds the box a table per task: the same counts.
+    let bounds = tables
+        .iter()
+        .fold(stack::NO_EXTENT, |b, d| stack::merge(b, stack::extent(d)));
+    let mut counts = Counts::within(tables.iter().map(|d| d.len()).sum(), bounds);
+    tables.iter().for_each(|d| counts.add(d));
+    assert_eq!(counts.finish(), tree(&tables));
+    assert!(matches!(
+        Counts::within(0, stack::NO_EXTENT),
+        Counts::Sparse(_)
+    ));
 }

@@ -71,14 +71,28 @@ pub fn settle(st: St) {
         let Some(doc) = st.doc.get_untracked().filter(|d| d.file.wafers.len() > 1) else {
             return;
         };
+        use crate::doc::stack::{Counts, NO_EXTENT, extent, merge};
         let tables = doc.tables();
-        let mut counts = crate::doc::stack::Counts::new(&tables);
-        for d in &tables {
-            crate::loader::sleep_ms(0).await;
+        let still = || {
             let same = st
                 .doc
                 .with_untracked(|now| now.as_ref().is_some_and(|n| std::rc::Rc::ptr_eq(n, &doc)));
-            if !same || st.settled.get_untracked() != LATER_STEPS {
+            same && st.settled.get_untracked() == LATER_STEPS
+        };
+        // First the lot's bounding box, then the counts: each a table per task.
+        let mut bounds = NO_EXTENT;
+        for d in &tables {
+            crate::loader::sleep_ms(0).await;
+            if !still() {
+                return;
+            }
+            bounds = merge(bounds, extent(d));
+        }
+        let n = tables.iter().map(|d| d.len()).sum();
+        let mut counts = Counts::within(n, bounds);
+        for d in &tables {
+            crate::loader::sleep_ms(0).await;
+            if !still() {
                 return;
             }
             counts.add(d);
