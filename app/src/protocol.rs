@@ -146,11 +146,7 @@ impl Export {
                 if !(1..=MAX_MAP_SIDE).contains(side) {
                     return Err(format!("a picture of {side} pixels a side"));
                 }
-                let g = paint::geometry::MapGeometry::new(w);
-                let coloring =
-                    paint::palette::Coloring::new(file, &w.dies, *layer, &Default::default());
-                let style = paint::raster::Style::default();
-                let canvas = paint::raster::render(&g, &w.dies, &coloring, *side, *side, &style);
+                let canvas = paint::raster::wafer_picture(file, w, *layer, *side);
                 Ok((canvas.encode_png(), "image/png"))
             }
         }

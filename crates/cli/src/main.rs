@@ -258,10 +258,10 @@ fn main() -> ExitCode {
                 return Err(io::Error::other(format!("no such wafer; wafers: {ids:?}")));
             };
             let layer = paint::Layer::of_name(layer, f).map_err(io::Error::other)?;
-            let colors = paint::Coloring::new(f, &w.dies, layer, &Default::default());
-            let g = paint::MapGeometry::new(w);
             let canvas = match &tile {
                 Some(t) => {
+                    let colors = paint::Coloring::new(f, &w.dies, layer, &Default::default());
+                    let g = paint::MapGeometry::new(w);
                     let zxy: Vec<u32> = t.split('/').filter_map(|n| n.parse().ok()).collect();
                     let [z, x, y] = zxy[..] else {
                         return Err(io::Error::other(format!("--tile {t}: expected Z/X/Y")));
@@ -270,10 +270,7 @@ fn main() -> ExitCode {
                     paint::raster::tile(&g, &w.dies, &colors, z, x, y, size)
                         .map_err(io::Error::other)?
                 }
-                None => {
-                    let style = paint::Style::default();
-                    paint::raster::render(&g, &w.dies, &colors, size, size, &style)
-                }
+                None => paint::raster::wafer_picture(f, w, layer, size),
             };
             std::fs::write(&output, canvas.encode_png())
         }),

@@ -167,6 +167,20 @@ fn draw_outline(g: &MapGeometry, view: &View, canvas: &mut Canvas) {
     }
 }
 
+/// Wafer `w` of `file` as `layer` colours it, fitted into `side` x `side` pixels with the
+/// default style: the picture `waferscope render` writes, the report embeds, and the page's
+/// gallery and compare panel show (drawn by its parsing worker), from this one place.
+pub fn wafer_picture(
+    file: &wafer::TestFile,
+    w: &wafer::Wafer,
+    layer: palette::Layer,
+    side: u32,
+) -> Canvas {
+    let g = MapGeometry::new(w);
+    let colors = Coloring::new(file, &w.dies, layer, &Default::default());
+    render(&g, &w.dies, &colors, side, side, &Style::default())
+}
+
 /// A whole wafer fitted into `width` x `height` pixels.
 pub fn render(
     g: &MapGeometry,

@@ -9,7 +9,7 @@
 use std::fmt::Write;
 
 use base64::Engine;
-use paint::{Coloring, Layer, MapGeometry, Style};
+use paint::Layer;
 use stats::{Tally, TestStats, ZoneSpec};
 use wafer::{DieTable, TestFile};
 
@@ -61,9 +61,7 @@ fn num(v: Option<f64>) -> String {
 }
 
 fn png_data_url(file: &TestFile, w: &wafer::Wafer, px: u32) -> String {
-    let g = MapGeometry::new(w);
-    let c = Coloring::new(file, &w.dies, Layer::HardBin, &Default::default());
-    let canvas = paint::raster::render(&g, &w.dies, &c, px, px, &Style::default());
+    let canvas = paint::raster::wafer_picture(file, w, Layer::HardBin, px);
     let b64 = base64::engine::general_purpose::STANDARD.encode(canvas.encode_png());
     format!("data:image/png;base64,{b64}")
 }
