@@ -96,7 +96,7 @@ pub fn histogram_of(
         let root = Svg::new(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 13))
+            .caption(title, (text::FAMILY, text::CAPTION))
             .margin(6)
             .x_label_area_size(22)
             .y_label_area_size(34)
@@ -108,7 +108,7 @@ pub fn histogram_of(
             .x_labels(5)
             .x_label_formatter(&|x| short(*x))
             .y_labels(4)
-            .label_style(("sans-serif", 10))
+            .label_style((text::FAMILY, text::LABEL))
             .draw()
             .map_err(err)?;
         chart
@@ -176,7 +176,7 @@ pub fn boxplots(
         let root = Svg::new(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 13))
+            .caption(title, (text::FAMILY, text::CAPTION))
             .margin(6)
             .x_label_area_size(22)
             .y_label_area_size(44)
@@ -189,7 +189,7 @@ pub fn boxplots(
             .x_label_formatter(&label)
             .y_labels(5)
             .y_label_formatter(&|y| short(f64::from(*y)))
-            .label_style(("sans-serif", 10))
+            .label_style((text::FAMILY, text::LABEL))
             .draw()
             .map_err(err)?;
         chart
@@ -231,7 +231,7 @@ pub fn bars(
         let root = Svg::new(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 13))
+            .caption(title, (text::FAMILY, text::CAPTION))
             .margin(6)
             .x_label_area_size(22)
             .y_label_area_size(110)
@@ -243,7 +243,7 @@ pub fn bars(
             .x_labels(5)
             .y_labels(n + 1)
             .y_label_formatter(&label)
-            .label_style(("sans-serif", 10))
+            .label_style((text::FAMILY, text::LABEL))
             .draw()
             .map_err(err)?;
         chart
