@@ -104,14 +104,7 @@ impl Doc {
     fn compute_geometry(&self, s: Subject) -> MapGeometry {
         match s {
             Subject::Wafer(i) => MapGeometry::new(&self.file.wafers[i]),
-            Subject::Stack => {
-                let first = self.file.wafers.first();
-                let g = first.map(|w| w.geometry.clone()).unwrap_or_default();
-                let st = self.stack();
-                let ([x0, x1], [y0, y1]) = st.dies.ranges().unwrap_or(([0, 0], [0, 0]));
-                let center = ((x0 as f32 + x1 as f32) / 2.0, (y0 as f32 + y1 as f32) / 2.0);
-                MapGeometry::for_dies(&st.dies, &g, center)
-            }
+            Subject::Stack => self.stack().geometry(&self.file),
         }
     }
 

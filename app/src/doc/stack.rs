@@ -36,6 +36,16 @@ impl Stack {
         }
     }
 
+    /// Where its dies lie: the first wafer's die size and axes, centred on the stack's box
+    /// (the map's geometry, and the worker's for a PNG of the stack: one definition).
+    pub fn geometry(&self, file: &wafer::TestFile) -> paint::MapGeometry {
+        let first = file.wafers.first();
+        let g = first.map(|w| w.geometry.clone()).unwrap_or_default();
+        let ([x0, x1], [y0, y1]) = self.dies.ranges().unwrap_or(([0, 0], [0, 0]));
+        let center = ((x0 as f32 + x1 as f32) / 2.0, (y0 as f32 + y1 as f32) / 2.0);
+        paint::MapGeometry::for_dies(&self.dies, &g, center)
+    }
+
     /// The row of (x, y), if any wafer has a die there.
     pub fn row_at(&self, (x, y): (i16, i16)) -> Option<usize> {
         let d = &self.dies;
