@@ -3,6 +3,9 @@
 
 use super::*;
 
+mod values;
+use values::{colours, keys, layer_name, parse_layer};
+
 /// The field every message carries.
 const KIND: &str = "kind";
 
@@ -29,6 +32,10 @@ impl<W: Wire> Fields<'_, W> {
     fn count(&self, k: &'static str) -> Result<u32, DecodeError> {
         let n = self.wire.num(k).filter(|n| n.is_finite() && *n >= 0.0);
         self.get(k, n.map(|n| n.min(u32::MAX as f64) as u32))
+    }
+    /// An optional count: absent is None, present must be a count.
+    fn opt_count(&self, k: &'static str) -> Result<Option<u32>, DecodeError> {
+        self.wire.num(k).map(|_| self.count(k)).transpose()
     }
     fn bool(&self, k: &'static str) -> Result<bool, DecodeError> {
         self.get(k, self.wire.bool(k))
@@ -127,6 +134,32 @@ impl<W: Wire> ToWorker<W> {
                         w.put_str("layer", &layer_name(layer));
                         w.put_num("side", side.into());
                     }
+                    Export::View {
+                        wafer,
+                        table,
+                        keys,
+                        view,
+                        width,
+                        height,
+                        selected,
+                    } => {
+                        w.put_str("what", "view");
+                        if let Some(i) = wafer {
+                            w.put_num("index", i as f64);
+                        }
+                        let table: Vec<f32> = table.iter().flatten().map(|&c| c.into()).collect();
+                        w.put_floats("table", &table);
+                        let keys: Vec<f32> = keys.iter().map(|&k| k.into()).collect();
+                        w.put_floats("keys", &keys);
+                        w.put_num("scale", view.scale.into());
+                        w.put_num("x", view.offset[0].into());
+                        w.put_num("y", view.offset[1].into());
+                        w.put_num("width", width.into());
+                        w.put_num("height", height.into());
+                        if let Some(s) = selected {
+                            w.put_num("selected", s as f64);
+                        }
+                    }
                 }
             }
         }
@@ -176,6 +209,18 @@ impl<W: Wire> ToWorker<W> {
                             field: "layer",
                         })?,
                         side: f.count("side")?,
+                    },
+                    "view" => Export::View {
+                        wafer: f.opt_count("index")?.map(|i| i as usize),
+                        table: f.get("table", wire.floats("table").and_then(colours))?,
+                        keys: f.get("keys", wire.floats("keys").and_then(keys))?,
+                        view: paint::View {
+                            scale: f.num("scale")? as f32,
+                            offset: [f.num("x")? as f32, f.num("y")? as f32],
+                        },
+                        width: f.count("width")?,
+                        height: f.count("height")?,
+                        selected: f.opt_count("selected")?.map(|s| s as usize),
                     },
                     // An export this build does not write.
                     _ => {
@@ -422,24 +467,4 @@ fn classified<W: Wire>(f: &Fields<'_, W>) -> Result<Classified, DecodeError> {
         gpu: f.bool("gpu")?,
         model_version: f.count("model_version")?,
     })
-}
-
-/// A layer on the wire: `hbin`, `sbin`, or `test#I` for the catalogue's test I (an index, not
-/// the test's number: both sides hold the same catalogue).
-fn layer_name(layer: paint::palette::Layer) -> String {
-    use paint::palette::Layer;
-    match layer {
-        Layer::HardBin => "hbin".into(),
-        Layer::SoftBin => "sbin".into(),
-        Layer::Test(i) => format!("test#{i}"),
-    }
-}
-
-fn parse_layer(s: &str) -> Option<paint::palette::Layer> {
-    use paint::palette::Layer;
-    match s {
-        "hbin" => Some(Layer::HardBin),
-        "sbin" => Some(Layer::SoftBin),
-        _ => s.strip_prefix("test#")?.parse().ok().map(Layer::Test),
-    }
 }

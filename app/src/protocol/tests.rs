@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 
+mod exports;
+
 #[derive(Clone, Debug, PartialEq)]
 enum Value {
     Str(String),
@@ -385,111 +387,4 @@ fn grids_travel_as_one_buffer_and_a_wafer_without_dies_comes_back_as_none() {
     );
     // A short buffer loses only the cut wafer.
     assert_eq!(grids_from_bytes(&bytes[..cells + 5]).len(), 1);
-}
-
-#[test]
-fn an_export_writes_the_report_and_the_csv_the_cli_writes() {
-    let file = wafer::read(&wafer::demo::demo_files()[0].bytes).unwrap();
-    let first = file.wafers[0].id.clone();
-    let report = Export::Report {
-        name: "lot1.stdf".into(),
-        patterns: vec![Some("Edge-Ring 97%".into()), None],
-    };
-    // The worker hands the file's statistics it holds (the last of `stats::scopes`): the same
-    // report as the CLI's, which computes them.
-    let scopes = stats::scopes(&file);
-    let held = scopes.last().map(|s| &s.tests[..]);
-    let (html, mime) = report.write(&file, held).unwrap();
-    assert_eq!(mime, "text/html");
-    let input = report::Input {
-        name: "lot1.stdf",
-        file: &file,
-        patterns: vec![Some("Edge-Ring 97%".into()), None],
-        file_stats: None,
-    };
-    let by = "Written by the Waferscope page.";
-    let same = report::html(&[input], &report::Options::default(), by);
-    assert_eq!(String::from_utf8(html).unwrap(), same);
-    assert!(same.contains("Edge-Ring 97%"));
-
-    // One wafer's CSV: its dies only, as `waferscope export --wafer` writes them.
-    let (csv, mime) = Export::Csv {
-        wafer: Some(first.clone()),
-    }
-    .write(&file, None)
-    .unwrap();
-    assert_eq!(mime, "text/csv");
-    let mut cli = Vec::new();
-    let format = wafer::export::ExportFormat::Csv;
-    wafer::export::write(&file, format, Some(&first), &mut cli).unwrap();
-    assert_eq!(csv, cli);
-    let rows = csv.iter().filter(|&&b| b == b'\n').count();
-    assert_eq!(
-        rows,
-        file.wafers[0].dies.len() + 1,
-        "a header and a row per die"
-    );
-    let (all, _) = Export::Csv { wafer: None }.write(&file, None).unwrap();
-    assert!(all.len() > 2 * csv.len(), "every wafer of the lot");
-}
-
-#[test]
-fn a_map_export_is_the_rasterizers_png_and_bad_ones_are_errors() {
-    use paint::palette::Layer;
-    let file = wafer::read(&wafer::demo::demo_files()[0].bytes).unwrap();
-    let map = |wafer, layer, side| Export::Map { wafer, layer, side }.write(&file, None);
-    let (png, mime) = map(1, Layer::SoftBin, 112).unwrap();
-    assert_eq!(mime, "image/png");
-    // What the page drew itself before: the same rasterizer, palette and geometry.
-    let w = &file.wafers[1];
-    let coloring =
-        paint::palette::Coloring::new(&file, &w.dies, Layer::SoftBin, &Default::default());
-    let g = paint::geometry::MapGeometry::new(w);
-    let canvas = paint::raster::render(&g, &w.dies, &coloring, 112, 112, &Default::default());
-    assert_eq!(png, canvas.encode_png());
-    // 112 x 112, as the PNG header says.
-    assert_eq!(&png[16..24], &[0, 0, 0, 112, 0, 0, 0, 112]);
-    let tests = file.tests.tests.len();
-    assert!(tests > 0);
-    assert!(map(0, Layer::Test(tests - 1), 64).is_ok());
-    let wafers = file.wafers.len();
-    for (wafer, layer, side, says) in [
-        (wafers, Layer::HardBin, 64, "no wafer"),
-        (0, Layer::Test(tests), 64, "no test"),
-        (0, Layer::HardBin, 0, "pixels"),
-        (
-            0,
-            Layer::HardBin,
-            crate::protocol::MAX_MAP_SIDE + 1,
-            "pixels",
-        ),
-    ] {
-        let e = map(wafer, layer, side).unwrap_err();
-        assert!(e.contains(says), "{e}");
-    }
-}
-
-#[test]
-fn a_map_export_with_an_unknown_layer_is_refused() {
-    let mut w = ToWorker::<Map>::Export {
-        seq: 1,
-        id: 2,
-        export: Export::Map {
-            wafer: 0,
-            layer: paint::palette::Layer::HardBin,
-            side: 8,
-        },
-    }
-    .encode();
-    for bad in ["test#", "test#x", "bins", "test:3"] {
-        w.put_str("layer", bad);
-        assert_eq!(
-            ToWorker::decode(&w),
-            Err(DecodeError::Missing {
-                kind: "export",
-                field: "layer"
-            }),
-            "{bad}"
-        );
-    }
 }
