@@ -283,6 +283,36 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
       await page.click('.bar-row[data-bin="8"]');
     });
 
+    await t.test('Export PNG is the map as shown: zoomed in, a pareto bar\'s dies marked', async () => {
+      await page.click('.bar-row[data-bin="8"]');
+      await page.focus('.map-frame');
+      await page.keyboard.press('+');
+      await page.keyboard.press('+');
+      await page.mouse.move(5, 5);
+      await page.waitForTimeout(300);
+      // Dies round the centre, where the zoom keeps them on screen: bin 8's kept, the rest faded.
+      const near24 = lotDies.filter((d) => Math.abs(d.x - 24) <= 5 && Math.abs(d.y + 24) <= 5);
+      const shown = [...lotDies.filter((d) => d.bin === 8).slice(0, 4), ...near24.slice(0, 20)];
+      const screen = await pixels(shown);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+      const png = decodePng(readFileSync(await download.path()));
+      const [width, height, cssWidth] = await page.$eval('#map', (c) => [c.width, c.height, c.clientWidth]);
+      assert.deepEqual([png.width, png.height], [width, height], 'the canvas\'s pixels');
+      const k = width / cssWidth;
+      let inside = 0;
+      for (const [i, d] of shown.entries()) {
+        const [sx, sy] = await page.evaluate(([x, y]) => window.waferscope_die_screen(x, y), [d.x, d.y]);
+        const [px, py] = [Math.round(sx * k), Math.round(sy * k)];
+        if (px < 0 || py < 0 || px >= width || py >= height) continue;
+        inside++;
+        near(png.pixel(px, py), screen[i], `die ${d.x},${d.y} (bin ${d.bin})`);
+      }
+      assert.ok(inside >= 20, `${inside} dies on screen`);
+      await page.click('.bar-row[data-bin="8"]');
+      await page.focus('.map-frame');
+      await page.keyboard.press('f');
+    });
+
     await t.test('a histogram bar marks the dies whose values fall in it', async () => {
       // Colour the map by the test that fails most (the test list's first row).
       const number = await page.getAttribute('#tests tbody tr', 'data-number');

@@ -18,7 +18,8 @@
 // - then, on the open lot, what a user does next: another wafer, the map coloured by a test (its
 //   histogram and box plots), other wafers with the test, back to bins, the stacked map of all 25.
 //   Each is traced the same way (its tasks over 50 ms, whole and without the readback). Last,
-//   the exports: the lot's report and one wafer's CSV, each until its download has come.
+//   the exports: the lot's report, one wafer's CSV, and that wafer's and the stack's map as shown
+//   as PNG, each until its download has come.
 // Medians of RUNS (default 3), each in a fresh page.
 import { join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
@@ -87,9 +88,14 @@ async function interact(page) {
     ['back to bins', () => page.selectOption('#layer-select', 'hbin')],
     ['the stack', () => page.selectOption('#wafer-select', 'stack')],
     ['wafer 7', () => page.selectOption('#wafer-select', '7')],
-    // Exports, to the download: the lot's report, and wafer 7 as CSV.
+    // Exports, to the download: the lot's report, wafer 7 as CSV, the map as shown as PNG.
     ['the report', () => download(page, '#export-report')],
     ['wafer 7 as CSV', () => download(page, '#export-csv')],
+    ['wafer 7 as PNG', () => download(page, '#export-png')],
+    ['the stack as PNG', async () => {
+      await page.selectOption('#wafer-select', 'stack');
+      await download(page, '#export-png');
+    }],
   ];
   const out = [];
   for (const [name, action] of steps) out.push({ name, ...await traced(page, cdp, action) });

@@ -1,30 +1,15 @@
-//! Exports: the map on screen as a PNG (drawn again by the CPU rasterizer, same palette and
+//! Exports: the map on screen as a PNG (drawn again by the CPU rasterizer, same colours and
 //! view), the file or wafer as CSV, and the file's report (the `report` crate's HTML, as
-//! `waferscope report` writes it), handed to the browser as downloads. The CSV and the report
-//! are written by the parsing worker (`protocol::Export`), which keeps the file.
+//! `waferscope report` writes it), handed to the browser as downloads. All three are written by
+//! the parsing worker (`protocol::Export`), which keeps the file: the page's thread only hands
+//! the browser the Blob it answers.
 
 use leptos::prelude::*;
-use paint::{MapGeometry, Style};
 use wasm_bindgen::JsCast;
 
 use crate::doc::Subject;
 use crate::protocol::Export;
 use crate::state::St;
-
-fn blob_url(bytes: &[u8], mime: &str) -> Option<String> {
-    let array = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &opts).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
-}
-
-fn download(bytes: &[u8], mime: &str, name: &str) {
-    let Some(url) = blob_url(bytes, mime) else {
-        return;
-    };
-    click_download(&url, name);
-}
 
 /// Hand a Blob (made in the parsing worker) to the browser as the download `name`.
 fn download_blob(blob: &web_sys::Blob, name: &str) {
@@ -49,31 +34,6 @@ fn click_download(url: &str, name: &str) {
 #[component]
 pub fn Exports() -> impl IntoView {
     let st = expect_context::<St>();
-    let export_png = move |_| {
-        let (Some((doc, subject)), Some(coloring)) = (st.shown(), st.coloring.get_untracked())
-        else {
-            return;
-        };
-        let Some(canvas) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id("map"))
-            .and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok())
-        else {
-            return;
-        };
-        let (w, h) = (canvas.width(), canvas.height());
-        let g: MapGeometry = doc.geometry(subject);
-        let view = st
-            .current_view(w, h)
-            .unwrap_or_else(|| paint::View::fit(&g, w, h));
-        let mut c = paint::Canvas::new(w, h, paint::palette::BACKGROUND);
-        let style = Style {
-            selected: st.selected.get_untracked(),
-            ..Style::default()
-        };
-        paint::raster::draw(&g, doc.dies(subject), &coloring, &view, &mut c, &style);
-        download(&c.encode_png(), "image/png", &format!("{}.png", doc.name));
-    };
     // The CSV and the report are written by the parsing worker from the file it keeps (a lot's
     // report is seconds of work): the page only hands the browser the Blob it answers.
     let busy: RwSignal<Option<&'static str>> = RwSignal::new(None);
@@ -92,6 +52,38 @@ pub fn Exports() -> impl IntoView {
                 }
             }
         });
+    };
+    // The map as shown, drawn by the worker from its file and the page's colours: drawing and
+    // encoding it here was a 90-140 ms task for a 40k-die wafer.
+    let export_png = move |_| {
+        let (Some((doc, subject)), Some(coloring)) = (st.shown(), st.coloring.get_untracked())
+        else {
+            return;
+        };
+        let Some(canvas) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("map"))
+            .and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok())
+        else {
+            return;
+        };
+        let (width, height) = (canvas.width(), canvas.height());
+        let view = st
+            .current_view(width, height)
+            .unwrap_or_else(|| paint::View::fit(&doc.geometry(subject), width, height));
+        let export = Export::View {
+            wafer: match subject {
+                Subject::Wafer(i) => Some(i),
+                Subject::Stack => None,
+            },
+            table: coloring.table.clone(),
+            keys: coloring.keys.clone(),
+            view,
+            width,
+            height,
+            selected: st.selected.get_untracked(),
+        };
+        write("PNG", export, format!("{}.png", doc.name));
     };
     let export_csv = move |_| {
         let Some((doc, subject)) = st.shown() else {
@@ -125,7 +117,10 @@ pub fn Exports() -> impl IntoView {
     };
     let idle = move || st.doc.get().is_none() || busy.get().is_some();
     view! {
-        <button id="export-png" on:click=export_png disabled=move || st.doc.get().is_none()>"Export PNG"</button>
+        <button id="export-png" on:click=export_png disabled=idle
+            data-busy=move || (busy.get() == Some("PNG")).then_some("1")>
+            {move || if busy.get() == Some("PNG") { "Drawing the PNG…" } else { "Export PNG" }}
+        </button>
         <button id="export-report" on:click=export_report disabled=idle
             data-busy=move || (busy.get() == Some("report")).then_some("1")>
             {move || if busy.get() == Some("report") { "Writing the report…" } else { "Report" }}
