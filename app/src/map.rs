@@ -41,6 +41,24 @@ struct MapState {
     /// Frames in a row the surface gave no texture for (outdated after a resize, a timeout):
     /// retried on the next animation frame, a bounded number of times.
     skipped: u32,
+    /// The canvas's CSS box as the browser last laid it out (a `ResizeObserver`'s report). A
+    /// frame sizes the canvas from it: reading `clientWidth` in the frame forced a style and
+    /// layout of the whole page there, 12-20 ms of a new map's frame in a CPU profile.
+    css_box: Option<(f64, f64)>,
+    /// Watches the canvas's box; replaced with the canvas, disconnected on drop.
+    resize: Option<Resize>,
+}
+
+/// A `ResizeObserver` on the map's canvas and the callback it calls.
+struct Resize {
+    observer: web_sys::ResizeObserver,
+    _callback: wasm_bindgen::closure::Closure<dyn FnMut(js_sys::Array)>,
+}
+
+impl Drop for Resize {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -132,15 +150,50 @@ impl MapHandle {
             None => frame.prepend_with_node_1(&canvas),
         };
         if placed.is_ok() {
+            self.watch_size(&canvas);
             self.start_gpu(canvas);
         }
+    }
+
+    /// Keep [`MapState::css_box`] up to date, and redraw when the canvas's box changes (the
+    /// window, or the panels beside the map).
+    fn watch_size(self, canvas: &HtmlCanvasElement) {
+        let callback = wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(
+            move |entries: js_sys::Array| {
+                let Some(entry) = entries
+                    .iter()
+                    .last()
+                    .and_then(|e| e.dyn_into::<web_sys::ResizeObserverEntry>().ok())
+                else {
+                    return;
+                };
+                let r = entry.content_rect();
+                let size = (r.width(), r.height());
+                let old = self.ms.try_update_value(|m| m.css_box.replace(size));
+                if old.flatten() != Some(size) {
+                    self.request_frame();
+                }
+            },
+        );
+        let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) else {
+            return;
+        };
+        observer.observe(canvas);
+        let resize = Resize {
+            observer,
+            _callback: callback,
+        };
+        self.ms.update_value(|m| {
+            m.css_box = None;
+            m.resize = Some(resize);
+        });
     }
 
     /// Set up the GPU on the mounted canvas (or the CPU painter, once the GPU is ruled out).
     fn start_gpu(self, canvas: HtmlCanvasElement) {
         let st = self.st;
         let (allow_webgpu, cpu) = self.ms.with_value(|m| (!m.webgpu_failed, m.cpu.clone()));
-        fit_canvas(&canvas);
+        fit_canvas(&canvas, None);
         spawn_local(async move {
             let result = match &cpu {
                 Some(reason) => Gpu::cpu(&canvas, reason),

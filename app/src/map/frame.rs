@@ -37,7 +37,7 @@ impl MapHandle {
     fn draw(self, split: bool) {
         let st = self.st;
         let Some(canvas) = self.canvas() else { return };
-        let (w, h) = fit_canvas(&canvas);
+        let (w, h) = fit_canvas(&canvas, self.ms.with_value(|m| m.css_box));
         let Some((doc, subject)) = st.shown() else {
             return;
         };

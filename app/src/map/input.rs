@@ -56,11 +56,13 @@ pub(super) fn end_selection(st: St, map: MapHandle) {
     crate::overlay::select(st, region);
 }
 
-/// Size the canvas's backing store to its CSS box.
-pub(super) fn fit_canvas(c: &HtmlCanvasElement) -> (u32, u32) {
+/// Size the canvas's backing store to its CSS box: `css_box` as last laid out, or read now
+/// (which forces a layout) before the browser has reported one.
+pub(super) fn fit_canvas(c: &HtmlCanvasElement, css_box: Option<(f64, f64)>) -> (u32, u32) {
     let r = dpr();
-    let w = ((c.client_width() as f64) * r).round().max(1.0) as u32;
-    let h = ((c.client_height() as f64) * r).round().max(1.0) as u32;
+    let (w, h) = css_box.unwrap_or_else(|| (c.client_width() as f64, c.client_height() as f64));
+    let w = (w * r).round().max(1.0) as u32;
+    let h = (h * r).round().max(1.0) as u32;
     if c.width() != w || c.height() != h {
         c.set_width(w);
         c.set_height(h);
