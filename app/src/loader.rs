@@ -197,8 +197,10 @@ impl wafer::pack::Source for JsBytes {
 }
 
 /// How long one slice of unpacking may hold the page's thread before it yields (the browser
-/// calls a task over 50 ms long; one table of a big wafer takes a few ms).
-const UNPACK_SLICE_MS: f64 = 20.0;
+/// calls a task over 50 ms long; one table of a big wafer takes a few ms). Not 20: the file's
+/// arrival (its buffer, then wasm memory growing by its size) brings major garbage collections
+/// of 17-27 ms, which land inside a slice, and made 20 ms slices 47-63 ms tasks in a profile.
+const UNPACK_SLICE_MS: f64 = 10.0;
 
 /// Unpack a file a die table at a time, yielding to the browser between slices; None when
 /// `current` says a newer file came meanwhile.
