@@ -14,10 +14,11 @@ const SIDE: u32 = 360;
 /// What a pair of pictures shows: file, the two wafers, the layer.
 type Pair = (u32, usize, usize, Layer);
 
-/// The pictures of a pair, as object URLs (revoked when replaced).
+/// The pictures of a pair, as object URLs (revoked when replaced), or why the worker could not
+/// draw one (said in its place, not an empty image).
 struct Pictures {
     pair: Pair,
-    urls: [Option<String>; 2],
+    urls: [Result<String, String>; 2],
 }
 
 impl Drop for Pictures {
@@ -50,9 +51,9 @@ pub fn Compare() -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             let (seq, a, b, layer) = pair;
-            let mut urls = [None, None];
+            let mut urls = [Err(String::new()), Err(String::new())];
             for (url, wafer) in urls.iter_mut().zip([a, b]) {
-                *url = crate::ask::picture(seq, wafer, layer, SIDE).await.ok();
+                *url = crate::ask::picture(seq, wafer, layer, SIDE).await;
             }
             // Dropped (and revoked) at once if the pair changed meanwhile.
             let drawn = Pictures { pair, urls };
@@ -85,12 +86,21 @@ pub fn Compare() -> impl IntoView {
             })
         });
         let drawing = wanted.get().is_some() && shown.is_none();
+        let figure = |id: String, url: Result<String, String>| {
+            match url {
+            Ok(url) => view! { <figure><img src=url alt=id.clone()/><figcaption>{id}</figcaption></figure> }.into_any(),
+            Err(e) => view! {
+                <figure><div class="error compare-error">{format!("cannot draw {id}: {e}")}</div><figcaption>{id}</figcaption></figure>
+            }
+            .into_any(),
+        }
+        };
         let figures = shown.map(|((_, a, b, _), [left, right])| {
             let (ia, ib) = (doc.file.wafers[a].id.clone(), doc.file.wafers[b].id.clone());
             view! {
                 <div class="compare" id="compare">
-                    <figure><img src=left.unwrap_or_default() alt=ia.clone()/><figcaption>{ia}</figcaption></figure>
-                    <figure><img src=right.unwrap_or_default() alt=ib.clone()/><figcaption>{ib}</figcaption></figure>
+                    {figure(ia, left)}
+                    {figure(ib, right)}
                 </div>
             }
         });
