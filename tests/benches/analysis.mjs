@@ -14,7 +14,10 @@
 //   commit): with software GL (SwiftShader, as here) every frame with a new map is drawn on the
 //   CPU and read back before the compositor can use it, which a hardware GPU does not need.
 //   `--gpu-compositing` runs the compositor on SwiftShader's GL as well, as on a hardware GPU:
-//   a frame is then handed over without that readback (`lib/chromium.mjs`).
+//   a frame is then handed over without that readback (`lib/chromium.mjs`). The trace also
+//   gives each long task's CPU time on the page's thread: on a machine with few cores, busy
+//   with the workers and the software GPU, a task's wall time is partly waiting for a core (or
+//   on the GPU process, which shares them).
 // - then, on the open lot, what a user does next: another wafer, the map coloured by a test (its
 //   histogram and box plots), other wafers with the test, back to bins, the stacked map of all 25.
 //   Each is traced the same way (its tasks over 50 ms, whole and without the readback). Last,
@@ -36,7 +39,8 @@ const server = await serve(dist);
 const url = `http://127.0.0.1:${server.address().port}/`;
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
-/** The page's tasks over 50 ms in a trace: whole, and without the wait for the canvas readback. */
+/** The page's tasks over 50 ms in a trace: whole, without the wait for the canvas readback,
+ * and the page thread's CPU time in them. */
 function longTasks(events) {
   const threads = new Map(events.filter((e) => e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args.name]));
   const main = events.filter((e) => e.ph === 'X' && e.dur && threads.get(`${e.pid}:${e.tid}`) === 'CrRendererMain');
@@ -45,7 +49,9 @@ function longTasks(events) {
   // Tasks run inside tasks (nested run loops): count the outermost.
   return runs.filter((t) => !runs.some((o) => o !== t && within(t, o))).map((t) => {
     const gpu = main.filter((e) => e.name === 'GLES2::ReadPixels' && within(e, t)).reduce((a, e) => a + e.dur, 0);
-    return { ms: t.dur / 1000, own: (t.dur - gpu) / 1000 };
+    // Thread time: what the page's thread itself ran. On a machine whose cores are busy (the
+    // workers, the software GPU) the rest of a task's wall time is waiting for one.
+    return { ms: t.dur / 1000, own: (t.dur - gpu) / 1000, cpu: t.tdur === undefined ? NaN : t.tdur / 1000 };
   });
 }
 
@@ -177,6 +183,9 @@ try {
     console.log(`  traced, per run: tasks over 50 ms ${rs.map((r) => r.traced.length).join(', ')};`
       + ` longest without the wait for the software GPU's canvas readback: ${own.map((w) => w.toFixed(0)).join(', ')} ms;`
       + ` first run's tasks (whole/own ms): ${rs[0].traced.map((t) => `${t.ms.toFixed(0)}/${t.own.toFixed(0)}`).join(', ') || 'none'}`);
+    const cpu = rs.map((r) => Math.max(0, ...r.traced.map((t) => t.cpu)));
+    console.log(`  the page thread's CPU time in those tasks, most per run: ${cpu.map((c) => c.toFixed(0)).join(', ')} ms`
+      + ' (the rest of their wall time it waited: for a core, or on the GPU process)');
     const gaps = rs.map((r) => r.gap).filter((g) => g !== null);
     if (gaps.length) console.log(`  median gap between two thumbnails: ${median(gaps).toFixed(0)} ms`);
     return rs;
