@@ -169,8 +169,11 @@ impl MapHandle {
                 };
                 let r = entry.content_rect();
                 let size = (r.width(), r.height());
-                let old = self.ms.try_update_value(|m| m.css_box.replace(size));
-                if old.flatten() != Some(size) {
+                // None once the map's state is gone (the page torn down): nothing to draw.
+                let changed = self
+                    .ms
+                    .try_update_value(|m| m.css_box.replace(size) != Some(size));
+                if changed == Some(true) {
                     self.request_frame();
                 }
             },
