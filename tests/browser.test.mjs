@@ -107,21 +107,24 @@ for (const mode of ['webgl2', 'webgpu', 'cpu']) {
       // and the dies keep their colours there.
       const fitted = () => page.$eval('#map', (c) => [c.width, c.height, Math.round(c.clientWidth * devicePixelRatio), Math.round(c.clientHeight * devicePixelRatio)]);
       const viewport = page.viewportSize();
-      for (const change of ['the frame', 'the window']) {
-        if (change === 'the frame') await page.$eval('.map-frame', (f) => { f.style.flex = '0 0 320px'; });
-        else await page.setViewportSize({ width: 900, height: 700 });
-        await page.waitForTimeout(400);
-        const [w, h, cw, ch] = await fitted();
-        assert.ok(Math.abs(w - cw) <= 1 && Math.abs(h - ch) <= 1, `after ${change} changed: canvas ${w}x${h}, its box ${cw}x${ch}`);
-        for (const d of [picks[0], picks.at(-1)]) {
-          const got = await pixels(Number(d.x), Number(d.y));
-          const want = await page.evaluate((b) => window.waferscope_bin_color(b, true), Number(d.hard_bin));
-          assert.ok(same(got.screen, want), `after ${change} changed, die ${d.x},${d.y} is ${got.screen}, want ${want}`);
+      try {
+        for (const change of ['the frame', 'the window']) {
+          if (change === 'the frame') await page.$eval('.map-frame', (f) => { f.style.flex = '0 0 320px'; });
+          else await page.setViewportSize({ width: 900, height: 700 });
+          await page.waitForTimeout(400);
+          const [w, h, cw, ch] = await fitted();
+          assert.ok(Math.abs(w - cw) <= 1 && Math.abs(h - ch) <= 1, `after ${change} changed: canvas ${w}x${h}, its box ${cw}x${ch}`);
+          for (const d of [picks[0], picks.at(-1)]) {
+            const got = await pixels(Number(d.x), Number(d.y));
+            const want = await page.evaluate((b) => window.waferscope_bin_color(b, true), Number(d.hard_bin));
+            assert.ok(same(got.screen, want), `after ${change} changed, die ${d.x},${d.y} is ${got.screen}, want ${want}`);
+          }
         }
+      } finally {
+        await page.$eval('.map-frame', (f) => { f.style.flex = ''; });
+        await page.setViewportSize(viewport);
+        await page.waitForTimeout(400);
       }
-      await page.$eval('.map-frame', (f) => { f.style.flex = ''; });
-      await page.setViewportSize(viewport);
-      await page.waitForTimeout(400);
 
       // Hovering a die shows its coordinates and bins.
       const d = picks[0];

@@ -148,6 +148,21 @@ fn a_view_export_is_the_map_as_the_page_colours_and_places_it() {
     paint::raster::draw(&g, &file.wafers[1].dies, &c, &view, &mut canvas, &style);
     assert_eq!(png, canvas.encode_png());
     assert_eq!(&png[16..24], &[0, 0, 1, 44, 0, 0, 0, 200], "300 x 200");
+    // Die 5 is in this view: without its outline the picture differs.
+    let unmarked = Export::View {
+        wafer: Some(1),
+        table: c.table.clone(),
+        keys: c.keys.clone(),
+        view,
+        width: 300,
+        height: 200,
+        selected: None,
+    };
+    assert_ne!(
+        png,
+        unmarked.write(&file, None).unwrap().0,
+        "die 5 outlined"
+    );
     // The message carries it whole, colours and keys as floats.
     let to = ToWorker::<Map>::Export {
         seq: 2,
@@ -184,6 +199,20 @@ fn a_view_export_of_the_stack_is_the_stacked_map() {
     let (png, _) = export.write(&file, None).unwrap();
     let canvas = paint::raster::render(&g, &stack.dies, &c, 240, 240, &Default::default());
     assert_eq!(png, canvas.encode_png());
+    // No wafer and no marked die travel as such, not as wafer 0 or die 0.
+    let to = ToWorker::<Map>::Export {
+        seq: 1,
+        id: 3,
+        export: export.clone(),
+    };
+    assert_eq!(
+        ToWorker::decode(&to.encode()),
+        Ok(ToWorker::Export {
+            seq: 1,
+            id: 3,
+            export
+        })
+    );
 }
 
 #[test]
