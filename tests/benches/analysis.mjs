@@ -149,6 +149,7 @@ async function measure(browser, file, done, after) {
     const gaps = thumbs.slice(1).map((t, i) => t - thumbs[i]);
     return {
       ms: performance.now() - t0,
+      arrival: drawing - t0,
       long: long.map((e) => e.ms),
       phase: long.map((e) => `${end(e) <= drawing + 20 ? 'arrival' : end(e) <= ready + 20 ? 'first map' : 'after'} ${e.ms.toFixed(0)}`),
       gap: gaps.length ? gaps.sort((a, b) => a - b)[Math.floor(gaps.length / 2)] : null,
@@ -175,7 +176,8 @@ try {
   }
   const report = (name, rs) => {
     const worst = rs.map((r) => Math.max(0, ...r.long));
-    console.log(`${name}: ${median(rs.map((r) => r.ms)).toFixed(0)} ms to everything (median of ${rs.length});`
+    console.log(`${name}: ${median(rs.map((r) => r.ms)).toFixed(0)} ms to everything (median of ${rs.length}),`
+      + ` ${median(rs.map((r) => r.arrival)).toFixed(0)} ms to its arrival (read, sent and unpacked);`
       + ` page-thread tasks over 50 ms per run: ${rs.map((r) => r.long.length).join(', ')};`
       + ` longest per run: ${worst.map((w) => w.toFixed(0)).join(', ')} ms`);
     console.log(`  long tasks by phase (ms), per run: ${rs.map((r) => r.phase.join(', ') || 'none').join(' | ')}`);
