@@ -43,6 +43,9 @@ pub trait Wire: Sized {
     fn put_bytes(&mut self, key: &'static str, value: Self::Bytes);
     fn put_blob(&mut self, key: &'static str, value: Self::Blob);
 
+    /// Whether the field is there at all (of any type): an optional field that is there must
+    /// read as its type, so a mistyped one is an error rather than silently absent.
+    fn has(&self, key: &'static str) -> bool;
     fn str(&self, key: &'static str) -> Option<String>;
     fn num(&self, key: &'static str) -> Option<f64>;
     fn bool(&self, key: &'static str) -> Option<bool>;
@@ -81,6 +84,26 @@ pub enum ToWorker<W: Wire> {
     /// page's thread never builds it (a lot's report is seconds of work); answered by
     /// [`FromWorker::Exported`] with the same `id`.
     Export { seq: u32, id: u32, export: Export },
+}
+
+/// An ask or an export whose message did not decode, by its id ([`ToWorker::pending`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pending {
+    Ask(u32),
+    Export(u32),
+}
+
+impl Pending {
+    /// Its answer: the error `why`.
+    pub fn failed<W: Wire>(self, why: String) -> FromWorker<W> {
+        match self {
+            Pending::Ask(id) => FromWorker::Answer {
+                id,
+                answer: Err(why),
+            },
+            Pending::Export(id) => FromWorker::Exported { id, blob: Err(why) },
+        }
+    }
 }
 
 /// What [`ToWorker::Export`] writes.

@@ -27,7 +27,7 @@ fn main() {}
 mod worker {
     use std::io::Read;
 
-    use app::protocol::js::{from_page, post_to_page};
+    use app::protocol::js::{from_page, pending_of, post_to_page};
     use app::protocol::{Export, FromWorker, Parsed, ToWorker};
     use js_sys::Uint8Array;
     use wasm_bindgen::prelude::*;
@@ -254,6 +254,10 @@ mod worker {
             Ok(msg) => msg,
             Err(err) => {
                 web_sys::console::error_1(&format!("worker: from the page: {err}").into());
+                // A request the page waits on gets the error as its answer.
+                if let Some(p) = pending_of(&e) {
+                    post_to_page(p.failed(format!("the worker could not read the request: {err}")));
+                }
                 return;
             }
         };

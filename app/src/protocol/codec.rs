@@ -33,9 +33,14 @@ impl<W: Wire> Fields<'_, W> {
         let n = self.wire.num(k).filter(|n| n.is_finite() && *n >= 0.0);
         self.get(k, n.map(|n| n.min(u32::MAX as f64) as u32))
     }
-    /// An optional count: absent is None, present must be a count.
+    /// An optional count: absent is None, present must be a count (a string or a negative
+    /// number is an error, not an absent field).
     fn opt_count(&self, k: &'static str) -> Result<Option<u32>, DecodeError> {
-        self.wire.num(k).map(|_| self.count(k)).transpose()
+        self.wire.has(k).then(|| self.count(k)).transpose()
+    }
+    /// An optional string: absent is None, present must be a string.
+    fn opt_str(&self, k: &'static str) -> Result<Option<String>, DecodeError> {
+        self.wire.has(k).then(|| self.str(k)).transpose()
     }
     fn bool(&self, k: &'static str) -> Result<bool, DecodeError> {
         self.get(k, self.wire.bool(k))
@@ -166,6 +171,19 @@ impl<W: Wire> ToWorker<W> {
         w
     }
 
+    /// The request a message that did not decode still names, if it names one (an ask or an
+    /// export with a valid `id`): the worker answers it with the error, so the page's promise
+    /// for it hears why instead of waiting for ever (its button busy).
+    pub fn pending(wire: &W) -> Option<Pending> {
+        let f = open(wire, &Self::KINDS).ok()?;
+        let id = f.count("id").ok()?;
+        match f.kind {
+            "ask" => Some(Pending::Ask(id)),
+            "export" => Some(Pending::Export(id)),
+            _ => None,
+        }
+    }
+
     pub fn decode(wire: &W) -> Result<Self, DecodeError> {
         let f = open(wire, &Self::KINDS)?;
         Ok(match f.kind {
@@ -200,7 +218,7 @@ impl<W: Wire> ToWorker<W> {
                         patterns: f.get("patterns", wire.names("patterns"))?,
                     },
                     "csv" => Export::Csv {
-                        wafer: wire.str("wafer"),
+                        wafer: f.opt_str("wafer")?,
                     },
                     "map" => Export::Map {
                         wafer: f.count("index")? as usize,
@@ -368,7 +386,7 @@ impl<W: Wire> FromWorker<W> {
     pub fn decode(wire: &W) -> Result<Self, DecodeError> {
         let f = open(wire, &Self::KINDS)?;
         // Model, bench, ask and export answers are an error when they carry one.
-        let error = wire.str("error");
+        let error = f.opt_str("error")?;
         Ok(match f.kind {
             "ready" => FromWorker::Ready,
             "progress" => FromWorker::Progress {
@@ -408,7 +426,10 @@ impl<W: Wire> FromWorker<W> {
             "classified" => FromWorker::Classified(classified(&f)?),
             "kept" => FromWorker::Kept {
                 seq: f.count("seq")?,
-                blob: wire.blob("blob"),
+                blob: wire
+                    .has("blob")
+                    .then(|| f.get("blob", wire.blob("blob")))
+                    .transpose()?,
             },
             "answer" => FromWorker::Answer {
                 id: f.count("id")?,
@@ -429,7 +450,10 @@ impl<W: Wire> FromWorker<W> {
                 None => Ok(BenchTimes {
                     single_ms: f.num("single_ms")?,
                     batch25_ms: f.num("batch25_ms")?,
-                    warmup_ms: wire.num("warmup_ms"),
+                    warmup_ms: wire
+                        .has("warmup_ms")
+                        .then(|| f.num("warmup_ms"))
+                        .transpose()?,
                     backend: f.str("backend")?,
                 }),
             }),

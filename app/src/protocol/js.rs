@@ -78,6 +78,10 @@ impl Wire for JsWire {
         self.set(key, &value.into());
     }
 
+    fn has(&self, key: &'static str) -> bool {
+        let v = self.get(key);
+        !(v.is_undefined() || v.is_null())
+    }
     fn str(&self, key: &'static str) -> Option<String> {
         self.get(key).as_string()
     }
@@ -130,6 +134,12 @@ pub fn post_to_page(msg: FromWorker<JsWire>) {
 /// What the page posted (read in the worker).
 pub fn from_page(e: &MessageEvent) -> Result<ToWorker<JsWire>, DecodeError> {
     ToWorker::decode(&JsWire::received(e))
+}
+
+/// The ask or export a message from the page names, when it did not decode
+/// ([`ToWorker::pending`]).
+pub fn pending_of(e: &MessageEvent) -> Option<super::Pending> {
+    ToWorker::pending(&JsWire::received(e))
 }
 
 /// What the worker posted (read in the page).

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::*;
 
 mod exports;
+mod strict;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Value {
@@ -64,6 +65,9 @@ impl Wire for Map {
             Value::Blob(b) => Some(b.clone()),
             _ => None,
         }
+    }
+    fn has(&self, key: &'static str) -> bool {
+        self.0.contains_key(key)
     }
     fn str(&self, key: &'static str) -> Option<String> {
         match self.0.get(key)? {
