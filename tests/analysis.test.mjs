@@ -185,6 +185,31 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
         near(marked[i], want, `die ${d.x},${d.y} ${changed ? 'kept' : 'faded'}`);
       }
       await page.uncheck('#retest-highlight');
+
+      // Coloured by a test, the first pass shows each retested die's first results: the site
+      // table's test statistics are the CLI's --first-pass ones (which differ from the final
+      // ones), and retested dies change colour with the toggle (before, both showed the final
+      // values).
+      await page.selectOption('#layer-select', 'test:1000');
+      await until(page, () => document.querySelector('#sites thead')?.textContent.includes('mean'));
+      const finalSites = json('sites', lot2, '--test', '1000');
+      assert.deepEqual(await data(page, '#sites'), finalSites, 'final');
+      await page.waitForTimeout(300);
+      const testFinalPx = await pixels(retested);
+      await page.click('#pass-first');
+      await until(page, () => document.querySelector('#retests')?.dataset.pass === 'first');
+      const firstSites = json('sites', lot2, '--test', '1000', '--first-pass');
+      assert.notDeepEqual(firstSites.sites[0].test, finalSites.sites[0].test);
+      await until(page, (n) => { const e = document.querySelector('#sites');
+        return e && !e.dataset.pending && JSON.parse(e.dataset.json).sites[0]?.test?.count === n; }, firstSites.sites[0].test.count);
+      assert.deepEqual(await data(page, '#sites'), firstSites, 'first pass');
+      await page.waitForTimeout(300);
+      const testFirstPx = await pixels(retested);
+      const recoloured = retested.filter((_, i) => testFirstPx[i].slice(0, 3).join() !== testFinalPx[i].slice(0, 3).join());
+      assert.ok(recoloured.length > 0, 'retested dies change colour');
+      console.log(`first pass by test 1000: ${recoloured.length} of ${retested.length} retested dies change colour`);
+      await page.click('#pass-final');
+      await page.selectOption('#layer-select', 'hbin');
     });
 
     await t.test('zones: rings and quadrants as waferscope zones cuts them, drawn on the map', async () => {

@@ -115,7 +115,7 @@ impl Doc {
         }
     }
 
-    /// Wafer `i`'s dies as their first attempt left them (bins and verdicts; results final).
+    /// Wafer `i`'s dies as their first attempt left them (bins, verdicts and results).
     pub fn first_pass(&self, i: usize) -> &DieTable {
         self.first[i].get_or_init(|| self.file.wafers[i].first_pass_dies())
     }

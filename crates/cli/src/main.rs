@@ -152,6 +152,9 @@ enum Command {
         /// Also this test's statistics per site (by TEST_NUM).
         #[arg(long)]
         test: Option<u32>,
+        /// The first pass (each retested die's first result and bins) instead of the final dies.
+        #[arg(long)]
+        first_pass: bool,
         #[arg(long)]
         json: bool,
     },
@@ -341,9 +344,11 @@ fn main() -> ExitCode {
             file,
             wafer,
             test,
+            first_pass,
             json,
         } => with_file(&file, |f| {
-            let out = place::sites(f, wafer.as_deref(), test, json).map_err(io::Error::other)?;
+            let out = place::sites(f, wafer.as_deref(), test, first_pass, json)
+                .map_err(io::Error::other)?;
             io::stdout().write_all(out.as_bytes())
         }),
         Command::EvalWm811k {

@@ -151,9 +151,14 @@ pub fn sites(
     f: &TestFile,
     wafer: Option<&str>,
     test: Option<u32>,
+    first_pass: bool,
     json: bool,
 ) -> Result<String, String> {
-    let tables: Vec<&wafer::DieTable> = wafers(f, wafer)?.iter().map(|w| &w.dies).collect();
+    let counted: Vec<_> = wafers(f, wafer)?
+        .iter()
+        .map(|w| counted(w, first_pass))
+        .collect();
+    let tables: Vec<&wafer::DieTable> = counted.iter().map(|c| c.as_ref()).collect();
     let chosen = match test {
         Some(n) => {
             let i = f
@@ -236,7 +241,8 @@ pub fn selection(
     ))
 }
 
-/// The dies `zones` counts: the final ones, or with `--first-pass` each retested die's first.
+/// The dies `zones` and `sites` count: the final ones, or with `--first-pass` each retested
+/// die's first attempt (bins and results).
 fn counted(w: &wafer::Wafer, first_pass: bool) -> std::borrow::Cow<'_, wafer::DieTable> {
     if first_pass {
         std::borrow::Cow::Owned(w.first_pass_dies())

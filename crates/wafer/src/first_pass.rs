@@ -1,7 +1,9 @@
-//! The first pass of a wafer: what the first PRR at each retested die said, kept beside the final
-//! dies (`Wafer::first_pass`) so a viewer can show the map before the retests and what they
+//! The first pass of a wafer: what the first PRR at each retested die said, and the results it
+//! came with, kept beside the final dies (`Wafer::first_pass`, `Wafer::first_results`) so a
+//! viewer can show the map before the retests, by bin or by a test's values, and what they
 //! changed.
 
+use crate::column::Column;
 use crate::model::{DieTable, Verdict, Wafer};
 
 /// What the first PRR at a retested die's (x, y) said; the die's row holds the last one.
@@ -14,9 +16,19 @@ pub struct FirstPass {
     pub verdict: Verdict,
 }
 
+/// One result of a retested die's first attempt: test `test` (catalogue index) read `value` on
+/// row `row`. A wafer keeps them sorted by row, then test.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FirstResult {
+    pub row: u32,
+    pub test: u32,
+    pub value: f32,
+}
+
 impl Wafer {
-    /// The dies as their first attempt left them: retested dies take their first PRR's bins and
-    /// verdict. Test results stay the final ones (the reader keeps only those).
+    /// The dies as their first attempt left them: retested dies take their first PRR's bins,
+    /// verdict and test results (a test the first attempt did not run has no result there).
     pub fn first_pass_dies(&self) -> DieTable {
         let mut d = self.dies.clone();
         for f in &self.first_pass {
@@ -26,6 +38,28 @@ impl Wafer {
                 d.soft_bin[r] = f.soft_bin;
                 d.verdict[r] = f.verdict;
             }
+        }
+        if self.first_pass.is_empty() {
+            return d;
+        }
+        // The final attempt's results on retested rows go; the first attempt's come back.
+        let retested = |r: u32| self.first_pass.binary_search_by_key(&r, |f| f.row).is_ok();
+        for c in &mut d.columns {
+            c.clear_where(retested);
+        }
+        for f in &self.first_results {
+            if f.row as usize >= d.len() {
+                continue;
+            }
+            let i = match d.columns.binary_search_by_key(&f.test, |c| c.test) {
+                Ok(i) => i,
+                Err(i) => {
+                    // A test only the first attempt ran.
+                    d.columns.insert(i, Column::new(f.test));
+                    i
+                }
+            };
+            d.columns[i].set(f.row, f.value);
         }
         d
     }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::column::Column;
 use crate::error::Warning;
-pub use crate::first_pass::FirstPass;
+pub use crate::first_pass::{FirstPass, FirstResult};
 pub use crate::geometry::*;
 
 /// Which container format the file was read from.
@@ -276,6 +276,10 @@ pub struct Wafer {
     /// [`crate::pack`] beside the model, so packed files of format 2 still read.
     #[cfg_attr(feature = "serde", serde(skip))]
     pub first_pass: Vec<FirstPass>,
+    /// The results of those first attempts, sorted by row, then test. Carried by
+    /// [`crate::pack`] from format 6 on; a file packed before comes back without them.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub first_results: Vec<FirstResult>,
     /// The file this wafer came from, when several files were read as one lot
     /// ([`crate::lot::merge`]); empty for a file read alone. Carried by [`crate::pack`] beside
     /// the model, as `first_pass` is.

@@ -1,17 +1,19 @@
 //! The compact binary of a parsed [`TestFile`]: how the app's parsing Web Worker hands a file to
 //! the page, and how the edge stores and serves parsed wafers.
 //!
-//! `WSPK`, a little-endian `u16` format version, then (formats 4 and 5) the length (`u32`) and
+//! `WSPK`, a little-endian `u16` format version, then (formats 4 to 6) the length (`u32`) and
 //! postcard encoding of the file with its die tables left empty, each wafer's die table and then
 //! the loose parts' as raw little-endian columns (`table`), then per wafer its first-pass
-//! attempts ([`crate::FirstPass`]) and file of origin, and last (format 5) each warning's file
-//! ([`crate::Warning::file`]: in a lot of several files, which one it was met in). The die
+//! attempts ([`crate::FirstPass`]) and file of origin, then (format 5) each warning's file
+//! ([`crate::Warning::file`]: in a lot of several files, which one it was met in), and last
+//! (format 6) per wafer the results of those first attempts ([`crate::FirstResult`]). The die
 //! tables are nearly all of a file's bytes, so unpacking one costs about a copy. The page does it
 //! on its own thread when a file arrives, one table at a time ([`Unpacker`]), straight from the
 //! buffer the worker moved to it (any [`Source`]), so a big lot never holds the thread for long.
 //!
 //! Older formats still read, so files kept by an earlier build (the page's library, the edge's
-//! store) still open: 4 is 5 without the warnings' files; 3 is the whole model in postcard, then
+//! store) still open: 5 is 6 without the first attempts' results (their first pass shows the
+//! final results); 4 is 5 without the warnings' files; 3 is the whole model in postcard, then
 //! the first passes and origins; 2 is 3 without them (a file without retests).
 //!
 //! Not for: interchange with other tools (use STDF or `waferscope export`).
@@ -24,7 +26,7 @@ mod table;
 
 const MAGIC: &[u8; 4] = b"WSPK";
 /// Bumped whenever the model's serialised shape changes.
-pub const VERSION: u16 = 5;
+pub const VERSION: u16 = 6;
 /// The oldest format [`decode`] still reads.
 const OLDEST: u16 = 2;
 
@@ -67,10 +69,15 @@ pub fn encode(f: &TestFile) -> Vec<u8> {
     put_extra(f, out)
 }
 
-/// Per wafer, its first passes and origin (formats 3 and 4), then each warning's file (5).
+/// Per wafer, its first passes and origin (formats 3 and 4), then each warning's file (5), then
+/// per wafer its first attempts' results (6).
 fn put_extra(f: &TestFile, out: Vec<u8>) -> Vec<u8> {
     let files: Vec<&str> = f.warnings.iter().map(|w| w.file.as_str()).collect();
-    postcard::to_extend(&files, put_wafer_extra(f, out)).expect("names serialise into a Vec")
+    let out =
+        postcard::to_extend(&files, put_wafer_extra(f, out)).expect("names serialise into a Vec");
+    let results: Vec<&[crate::FirstResult]> =
+        f.wafers.iter().map(|w| &w.first_results[..]).collect();
+    postcard::to_extend(&results, out).expect("results serialise into a Vec")
 }
 
 /// Per wafer, its first passes and origin: what formats 3 and 4 carry after the tables.
@@ -102,6 +109,7 @@ fn without_tables(f: &TestFile) -> TestFile {
             wrr: w.wrr,
             // Carried after the tables, as in format 3.
             first_pass: Vec::new(),
+            first_results: Vec::new(),
             origin: String::new(),
         })
         .collect();
@@ -255,7 +263,8 @@ impl<'a, S: Source + ?Sized> Unpacker<'a, S> {
                 w.origin = origin;
             }
             if self.version >= 5 {
-                let files: Vec<String> = postcard::from_bytes(rest).map_err(corrupt)?;
+                let (files, rest): (Vec<String>, _) =
+                    postcard::take_from_bytes(rest).map_err(corrupt)?;
                 if files.len() != f.warnings.len() {
                     return Err(PackError::Corrupt(
                         "warnings' files do not match the warnings".into(),
@@ -264,6 +273,11 @@ impl<'a, S: Source + ?Sized> Unpacker<'a, S> {
                 for (w, file) in f.warnings.iter_mut().zip(files) {
                     w.file = file;
                 }
+                if self.version >= 6 {
+                    let results: Vec<Vec<crate::FirstResult>> =
+                        postcard::from_bytes(rest).map_err(corrupt)?;
+                    first_results(&mut f, results)?;
+                }
             }
         }
         self.file = TestFile::default();
@@ -271,130 +285,37 @@ impl<'a, S: Source + ?Sized> Unpacker<'a, S> {
     }
 }
 
+/// Hand each wafer its first attempts' results, checked: on a retested die, of a test in the
+/// catalogue, in order (`Wafer::first_pass_dies` relies on it).
+fn first_results(f: &mut TestFile, results: Vec<Vec<crate::FirstResult>>) -> Result<(), PackError> {
+    if results.len() != f.wafers.len() {
+        return Err(PackError::Corrupt(
+            "first results do not match the wafers".into(),
+        ));
+    }
+    let tests = f.tests.tests.len();
+    for (w, results) in f.wafers.iter_mut().zip(results) {
+        let retested = |r: u32| w.first_pass.binary_search_by_key(&r, |p| p.row).is_ok();
+        let sorted = results
+            .windows(2)
+            .all(|p| (p[0].row, p[0].test) < (p[1].row, p[1].test));
+        if !sorted
+            || results
+                .iter()
+                .any(|r| !retested(r.row) || r.test as usize >= tests)
+        {
+            return Err(PackError::Corrupt(
+                "a first result names no retested die or no test".into(),
+            ));
+        }
+        w.first_results = results;
+    }
+    Ok(())
+}
+
 fn corrupt(e: postcard::Error) -> PackError {
     PackError::Corrupt(e.to_string())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::column::{Column, OwnedCells};
-
-    #[test]
-    fn a_file_survives_packing_and_damage_is_an_error() {
-        let f = crate::read(&crate::demo::demo_files()[0].bytes).unwrap();
-        let packed = encode(&f);
-        let back = decode(&packed).unwrap();
-        assert_eq!(format!("{f:?}"), format!("{back:?}"));
-        assert!(f.wafers.iter().any(|w| !w.first_pass.is_empty()));
-        // Format 3 (the whole model in postcard, then the first passes) still reads, whole.
-        let mut v3 = MAGIC.to_vec();
-        v3.extend_from_slice(&3u16.to_le_bytes());
-        let v3 = put_wafer_extra(&f, postcard::to_extend(&f, v3).unwrap());
-        assert_eq!(format!("{f:?}"), format!("{:?}", decode(&v3).unwrap()));
-        // Format 2 is format 3 without the first passes: it still reads, without retests.
-        let mut old = MAGIC.to_vec();
-        old.extend_from_slice(&2u16.to_le_bytes());
-        let old = postcard::to_extend(&f, old).unwrap();
-        let back = decode(&old).unwrap();
-        assert!(back.wafers.iter().all(|w| w.first_pass.is_empty()));
-        assert!(format!("{:?}", back.wafers[0].dies) == format!("{:?}", f.wafers[0].dies));
-        // A lot's wafers keep their file of origin through packing.
-        let lot = crate::lot::merge(vec![("a".into(), f.clone()), ("b".into(), f.clone())]);
-        let back = decode(&encode(&lot)).unwrap();
-        let origins: Vec<&str> = back.wafers.iter().map(|w| w.origin.as_str()).collect();
-        assert_eq!(origins, ["a", "a", "a", "b", "b", "b"]);
-        // And each warning its file (format 5); format 4, without those names, still reads.
-        let cut = crate::read(&crate::demo::demo_files()[0].bytes[..5000]).unwrap();
-        assert!(!cut.warnings.is_empty());
-        let lot = crate::lot::merge(vec![("a".into(), f.clone()), ("cut".into(), cut.clone())]);
-        let back = decode(&encode(&lot)).unwrap();
-        assert_eq!(back.warnings, lot.warnings);
-        assert!(back.warnings.iter().all(|w| w.file == "cut"));
-        assert!(back.warnings[0].to_string().starts_with("cut: offset "));
-        let mut v4 = encode(&lot);
-        v4[4] = 4;
-        let files = postcard::to_allocvec(&vec!["cut"; lot.warnings.len()]).unwrap();
-        v4.truncate(v4.len() - files.len());
-        let back = decode(&v4).unwrap();
-        assert_eq!(back.warnings.len(), lot.warnings.len());
-        assert!(back.warnings.iter().all(|w| w.file.is_empty()));
-        assert_eq!(decode(b"nope"), Err(PackError::NotPacked));
-        let mut v2 = packed.clone();
-        v2[4] = 9;
-        assert!(matches!(decode(&v2), Err(PackError::Version(9))));
-        assert!(matches!(
-            decode(&packed[..packed.len() / 2]),
-            Err(PackError::Corrupt(_))
-        ));
-    }
-
-    #[test]
-    fn a_table_with_many_results_unpacks_in_steps_of_about_step_bytes() {
-        let mut f = crate::read(&crate::demo::demo_files()[0].bytes).unwrap();
-        // Wafer 0 gets about 3 x STEP_BYTES of results: dense columns of a value per die.
-        let n = f.wafers[0].dies.len();
-        let columns = 3 * STEP_BYTES / (4 * n) + 1;
-        let known = f.tests.tests.len();
-        let test = f.tests.tests[0].clone();
-        f.tests.tests.resize(known + columns, test);
-        let dies = &mut f.wafers[0].dies;
-        dies.columns = (0..columns)
-            .map(|c| {
-                let values = (0..n).map(|i| (c * n + i) as f32).collect();
-                Column::from_raw((known + c) as u32, n as u64, OwnedCells::Dense(0, values))
-            })
-            .collect();
-        let packed = encode(&f);
-        let mut u = Unpacker::new(&packed[..]).unwrap();
-        let (mut steps, mut at) = (0, u.r.at);
-        let mut longest = 0;
-        while u.step().unwrap() {
-            steps += 1;
-            longest = longest.max(u.r.at - at);
-            at = u.r.at;
-        }
-        let back = u.finish().unwrap();
-        assert_eq!(format!("{f:?}"), format!("{back:?}"));
-        // Wafer 0 took several steps, none much over STEP_BYTES (one column past it at most).
-        assert!(steps > f.wafers.len() + 2, "{steps} steps");
-        assert!(
-            longest < STEP_BYTES + 4 * n + (1 << 20),
-            "{longest} bytes in a step"
-        );
-    }
-
-    #[test]
-    fn damaged_tables_are_errors_never_panics_or_huge_allocations() {
-        let f = crate::read(&crate::demo::demo_files()[0].bytes).unwrap();
-        let packed = encode(&f);
-        // Cut anywhere (a prime stride keeps it quick): an error, or for a cut inside the
-        // trailing first passes, still an error.
-        for cut in (6..packed.len()).step_by(97) {
-            assert!(decode(&packed[..cut]).is_err(), "cut at {cut}");
-        }
-        // A table that claims 4 billion dies in a few bytes.
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        let skeleton = postcard::to_allocvec(&without_tables(&TestFile::default())).unwrap();
-        out.extend_from_slice(&(skeleton.len() as u32).to_le_bytes());
-        out.extend_from_slice(&skeleton);
-        out.extend_from_slice(&u32::MAX.to_le_bytes());
-        out.extend_from_slice(&[0; 16]);
-        assert!(matches!(decode(&out), Err(PackError::Corrupt(m)) if m.contains("x runs past")));
-        // A die whose verdict byte is not a verdict.
-        let mut t = DieTable::at([(0, 0)]);
-        t.verdict[0] = crate::Verdict::Pass;
-        let mut bytes = Vec::new();
-        table::put_table(&mut bytes, &t);
-        let at = 4 + 2 + 4 + 2 + 4 + 2 + 4 + 2 + 4; // x, y, hard bin, soft bin, the verdicts' length
-        assert_eq!(bytes[at], 1);
-        bytes[at] = 7;
-        let r = table::Reader {
-            src: &bytes[..],
-            at: 0,
-        }
-        .table_start(0);
-        assert!(matches!(r, Err(PackError::Corrupt(m)) if m.contains("verdict")));
-    }
-}
+mod tests;

@@ -203,6 +203,41 @@ fn retests_keep_the_last_result_and_clear_results_it_did_not_repeat() {
         "histogram counts every PRR"
     );
     assert_eq!(wf.yield_fraction(), Some(1.0));
+    // The first pass is the first attempt whole: its bin and both of its results.
+    let first = wf.first_pass_dies();
+    assert_eq!((first.hard_bin[0], first.verdict[0]), (3, Verdict::Fail));
+    assert_eq!((first.value(0, 0), first.value(1, 0)), (1.0, 9.0));
+    // A die tested once is the same in both.
+    assert_eq!(first.hard_bin[1], 1);
+    assert!(first.value(0, 1).is_nan());
+}
+
+#[test]
+fn the_first_pass_has_no_result_for_a_test_only_the_retest_ran() {
+    let mut w = StdfWriter::<Le>::new();
+    w.wir(1, 0, "W");
+    w.ptr(&ptr(1, 1, 2.0));
+    w.prr(&part(1, 0, 0, 1));
+    w.ptr(&ptr(1, 1, 3.0));
+    w.prr(&part(1, 5, 5, 3));
+    // Retested twice: the first pass is the first attempt, not the second.
+    w.ptr(&ptr(1, 1, 4.0));
+    w.ptr(&ptr(2, 1, 7.0));
+    w.prr(&part(1, 5, 5, 2));
+    w.ptr(&ptr(1, 1, 5.0));
+    w.ptr(&ptr(2, 1, 8.0));
+    w.prr(&part(1, 5, 5, 1));
+    let f = read(w);
+    let wf = &f.wafers[0];
+    assert_eq!((wf.dies.value(0, 1), wf.dies.value(1, 1)), (5.0, 8.0));
+    let first = wf.first_pass_dies();
+    assert_eq!(first.hard_bin[1], 3);
+    assert_eq!(first.value(0, 1), 3.0);
+    assert!(
+        first.value(1, 1).is_nan(),
+        "the first attempt did not run test 2"
+    );
+    assert_eq!(first.value(0, 0), 2.0);
 }
 
 #[test]

@@ -48,8 +48,9 @@ struct Theirs {
     ptrs: Vec<Ptr>,
     /// Per wafer (in WIR order): final dies by (x, y) -> (PRR, test -> value bits).
     wafers: Vec<FinalWafer>,
-    /// Per wafer: the first PRR at each (x, y) and how many PRRs it had (the first pass).
-    firsts: Vec<HashMap<(i16, i16), (Prr, u32)>>,
+    /// Per wafer: the first PRR at each (x, y) with its results, and how many PRRs it had (the
+    /// first pass).
+    firsts: Vec<HashMap<(i16, i16), (FinalPart, u32)>>,
     loose: Vec<FinalPart>,
 }
 
@@ -118,8 +119,9 @@ fn theirs(bytes: &[u8]) -> Theirs {
                 let wafer = open.get(&p.head).or(open.get(&255));
                 match wafer {
                     Some(&w) if p.x != NO_COORD && p.y != NO_COORD => {
+                        let first = t.firsts[w].entry((p.x, p.y));
+                        first.or_insert(((p, results.clone()), 0)).1 += 1;
                         t.wafers[w].1.insert((p.x, p.y), (p, results));
-                        t.firsts[w].entry((p.x, p.y)).or_insert((p, 0)).1 += 1;
                     }
                     _ => t.loose.push((p, results)),
                 }
@@ -274,14 +276,18 @@ fn crosscheck(name: &str) -> Result<usize, String> {
                 w.first_pass.len()
             ));
         }
+        // And its results: the first pass's die table holds the first PRR's, row for row.
+        let first_dies = w.first_pass_dies();
         for fp in &w.first_pass {
             let r = fp.row as usize;
-            let (first, _) = firsts[&(w.dies.x[r], w.dies.y[r])];
+            let ((first, results), _) = &firsts[&(w.dies.x[r], w.dies.y[r])];
             if (fp.hard_bin, fp.soft_bin) != (first.hard, first.soft) {
                 return Err(format!(
                     "wafer {id:?} die {r}: first pass {fp:?} vs {first:?}"
                 ));
             }
+            check_values(&f, &first_dies, r, results)
+                .map_err(|e| format!("wafer {id:?} first pass: {e}"))?;
         }
         dies += w.dies.len();
     }

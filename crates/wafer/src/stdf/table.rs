@@ -56,6 +56,8 @@ pub(super) struct TableBuilder {
     retest_writes: IntMap<u64, u32>,
     /// The first attempt of each retested row, in the order of their first retest.
     first: Vec<FirstPass>,
+    /// Their results, in the same order.
+    first_results: Vec<FirstResult>,
 }
 
 /// One PRR's fields, on their way into a [`DieTable`].
@@ -114,6 +116,19 @@ impl TableBuilder {
                 soft_bin: t.soft_bin[i],
                 verdict: t.verdict[i],
             });
+            // Only the first attempt has written this row so far: its results are the row's.
+            // One look per column, once per retested die (a retest storm of one die pays it
+            // once); they cost no more than the results that made them.
+            for c in &t.columns {
+                let value = c.get(i);
+                if !value.is_nan() {
+                    self.first_results.push(FirstResult {
+                        row: r,
+                        test: c.test,
+                        value,
+                    });
+                }
+            }
         }
         t.hard_bin[i] = row.hard_bin;
         t.soft_bin[i] = row.soft_bin;
@@ -157,8 +172,13 @@ impl TableBuilder {
     }
 
     /// Clear what retests left stale, sort the columns by test and resolve unknown verdicts from
-    /// the hard-bin table. Returns the retested rows' first attempts, by row.
-    pub fn finish(mut self, t: &mut DieTable, bins: &BinTable) -> Vec<FirstPass> {
+    /// the hard-bin table. Returns the retested rows' first attempts, by row, and their results,
+    /// by row and test.
+    pub fn finish(
+        mut self,
+        t: &mut DieTable,
+        bins: &BinTable,
+    ) -> (Vec<FirstPass>, Vec<FirstResult>) {
         if !self.attempt.is_empty() {
             for (c, col) in t.columns.iter_mut().enumerate() {
                 col.clear_where(|r| match self.attempt.get(&r) {
@@ -186,6 +206,7 @@ impl TableBuilder {
             resolve(&mut f.verdict, &f.hard_bin);
         }
         self.first.sort_unstable_by_key(|f| f.row);
-        self.first
+        self.first_results.sort_unstable_by_key(|f| (f.row, f.test));
+        (self.first, self.first_results)
     }
 }
