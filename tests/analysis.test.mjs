@@ -208,7 +208,12 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
       const recoloured = retested.filter((_, i) => testFirstPx[i].slice(0, 3).join() !== testFinalPx[i].slice(0, 3).join());
       assert.ok(recoloured.length > 0, 'retested dies change colour');
       console.log(`first pass by test 1000: ${recoloured.length} of ${retested.length} retested dies change colour`);
+      // Back to the final map: every panel's question was answered before, so none is asked.
+      const asked = await page.evaluate(() => window.waferscope_asks());
       await page.click('#pass-final');
+      await until(page, (n) => { const e = document.querySelector('#sites');
+        return e && !e.dataset.pending && JSON.parse(e.dataset.json).sites[0]?.test?.count === n; }, finalSites.sites[0].test.count);
+      assert.equal(await page.evaluate(() => window.waferscope_asks()), asked, 'no ask for answers kept');
       await page.selectOption('#layer-select', 'hbin');
     });
 
@@ -223,6 +228,21 @@ test('gallery, retests, zones, sites, a selection and pareto marks agree with th
       assert.deepEqual(await data(page, '#zones'), cli.wafers[0].zones);
       await page.check('#zones-overlay');
       await until(page, () => document.querySelectorAll('#zones-drawn circle').length === 5);
+      // The overlay and the panel ask the same question: it goes to the worker once, and asked
+      // again (back to 4 rings) it is answered from the page's kept answers.
+      const asks = () => page.evaluate(() => window.waferscope_asks());
+      const rings = async (n, circles) => {
+        await page.fill('#zones-rings', String(n));
+        await page.dispatchEvent('#zones-rings', 'change');
+        await until(page, ([n, c]) => JSON.parse(document.querySelector('#zones')?.dataset.json ?? '{}').spec?.rings === n
+          && document.querySelectorAll('#zones-drawn circle').length === c, [n, circles]);
+      };
+      let before = await asks();
+      await rings(3, 4);
+      assert.equal(await asks() - before, 1, 'one ask for the panel and the overlay');
+      before = await asks();
+      await rings(4, 5);
+      assert.equal(await asks() - before, 0, 'an ask answered before is not asked again');
       // Off again: its lines would cross the dies the next checks sample.
       await page.uncheck('#zones-overlay');
     });

@@ -6,9 +6,13 @@
 //!
 //! The exports are asked the same way ([`export`]): the worker writes the report, the CSV or a
 //! wafer's picture ([`picture`]) from the file it keeps and answers a Blob.
+//!
+//! An answer is the held file's, fixed for its number, so the last answers are kept: the same
+//! question from two places (the zones panel and the zones overlay) or again (the first-pass
+//! toggle switched back) is counted once, and one asked while the same is counted waits for it.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -19,15 +23,57 @@ use crate::protocol::js::JsWire;
 use crate::protocol::{Export, ToWorker};
 use crate::state::St;
 
+/// A question: the file's number and the ask as JSON.
+type Key = (u32, String);
+/// Where an ask's answer lands, read by everyone waiting on it.
+type Slot = Rc<RefCell<Option<Result<String, String>>>>;
+
+/// Answers kept (the open file's only): enough for every panel's current and previous ask.
+const KEPT_MAX: usize = 48;
+
 thread_local! {
     /// The parsing worker, once the loader has started it.
     static WORKER: RefCell<Option<Rc<Channel>>> = const { RefCell::new(None) };
-    /// Per ask in flight: the promise's resolve, and then its answer.
+    /// Per request in flight (ask or export): the promise's resolve.
     static WAITING: RefCell<HashMap<u32, js_sys::Function>> = RefCell::new(HashMap::new());
-    static ANSWERS: RefCell<HashMap<u32, Result<String, String>>> = RefCell::new(HashMap::new());
+    /// Per ask in flight, by id: its question and where its answer goes.
+    static SLOTS: RefCell<HashMap<u32, (Key, Slot)>> = RefCell::new(HashMap::new());
+    /// Per question in flight: the promise and the slot every asker of it waits on.
+    static IN_FLIGHT: RefCell<HashMap<Key, (js_sys::Promise, Slot)>> =
+        RefCell::new(HashMap::new());
+    /// The last answers, oldest first.
+    static KEPT: RefCell<VecDeque<(Key, String)>> = const { RefCell::new(VecDeque::new()) };
     static WRITTEN: RefCell<HashMap<u32, Result<web_sys::Blob, String>>> =
         RefCell::new(HashMap::new());
     static NEXT: Cell<u32> = const { Cell::new(0) };
+    /// Asks posted to the worker (`window.waferscope_asks`, for the tests).
+    static POSTED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// How many asks went to the worker so far.
+pub fn posted() -> u32 {
+    POSTED.get()
+}
+
+/// Keep an answer (a worker's error is not kept: it is asked again).
+fn keep(key: Key, text: String) {
+    KEPT.with_borrow_mut(|k| {
+        // Another file's answers can never be asked for again.
+        k.retain(|(other, _)| other.0 == key.0);
+        if k.len() >= KEPT_MAX {
+            k.pop_front();
+        }
+        k.push_back((key, text));
+    });
+}
+
+fn kept(key: &Key) -> Option<String> {
+    KEPT.with_borrow(|k| {
+        k.iter()
+            .rev()
+            .find(|(q, _)| q == key)
+            .map(|(_, t)| t.clone())
+    })
 }
 
 /// The parsing worker asks go to (`loader` calls it once).
@@ -38,7 +84,13 @@ pub fn connect(worker: Rc<Channel>) {
 /// The worker's answer to ask `id` (`loader` hands it over).
 pub fn answered(id: u32, answer: Result<String, String>) {
     if let Some(resolve) = WAITING.with_borrow_mut(|w| w.remove(&id)) {
-        ANSWERS.with_borrow_mut(|a| a.insert(id, answer));
+        if let Some((key, slot)) = SLOTS.with_borrow_mut(|s| s.remove(&id)) {
+            IN_FLIGHT.with_borrow_mut(|f| f.remove(&key));
+            if let Ok(text) = &answer {
+                keep(key, text.clone());
+            }
+            *slot.borrow_mut() = Some(answer);
+        }
         let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
     }
 }
@@ -51,9 +103,9 @@ pub fn exported(id: u32, blob: Result<web_sys::Blob, String>) {
     }
 }
 
-/// Post the message `message(id)` makes with a new id, and wait until its answer has come (it
-/// waits in `ANSWERS` or `WRITTEN` under that id).
-async fn request(message: impl FnOnce(u32) -> ToWorker<JsWire>) -> Result<u32, String> {
+/// Post the message `message(id)` makes with a new id: the id, and a promise resolved when its
+/// answer has come.
+fn post(message: impl FnOnce(u32) -> ToWorker<JsWire>) -> Result<(u32, js_sys::Promise), String> {
     let id = NEXT.get();
     NEXT.set(id.wrapping_add(1));
     let promise = js_sys::Promise::new(&mut |resolve, _| {
@@ -64,6 +116,12 @@ async fn request(message: impl FnOnce(u32) -> ToWorker<JsWire>) -> Result<u32, S
         WAITING.with_borrow_mut(|w| w.remove(&id));
         return Err("no parsing worker".into());
     }
+    Ok((id, promise))
+}
+
+/// [`post`], and wait until the answer has come (it waits in `WRITTEN` under the id).
+async fn request(message: impl FnOnce(u32) -> ToWorker<JsWire>) -> Result<u32, String> {
+    let (id, promise) = post(message)?;
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
     Ok(id)
 }
@@ -90,11 +148,33 @@ pub async fn picture(
 
 /// Ask the worker about its file `seq`.
 async fn ask(seq: u32, question: &Ask) -> Result<Answer, String> {
-    let json = serde_json::to_string(question).map_err(|e| e.to_string())?;
-    let id = request(|id| ToWorker::Ask { seq, id, json }).await?;
-    let text = ANSWERS
-        .with_borrow_mut(|a| a.remove(&id))
-        .unwrap_or_else(|| Err("no answer".into()))?;
+    let key = (
+        seq,
+        serde_json::to_string(question).map_err(|e| e.to_string())?,
+    );
+    let text = match kept(&key) {
+        Some(text) => text,
+        None => {
+            let waiting = IN_FLIGHT.with_borrow(|f| f.get(&key).cloned());
+            let (promise, slot) = match waiting {
+                Some(w) => w,
+                None => {
+                    let json = key.1.clone();
+                    let (id, promise) = post(|id| ToWorker::Ask { seq, id, json })?;
+                    POSTED.set(POSTED.get() + 1);
+                    // The answer comes in a later message event: in time to find these.
+                    let slot = Slot::default();
+                    SLOTS.with_borrow_mut(|s| s.insert(id, (key.clone(), slot.clone())));
+                    let w = (promise, slot);
+                    IN_FLIGHT.with_borrow_mut(|f| f.insert(key, w.clone()));
+                    w
+                }
+            };
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            let answer = slot.borrow().clone();
+            answer.unwrap_or_else(|| Err("no answer".into()))?
+        }
+    };
     serde_json::from_str(&text).map_err(|e| format!("an answer not understood: {e}"))
 }
 

@@ -69,6 +69,9 @@ fn install_die_hooks(st: St, map: MapHandle) {
     });
     expose("waferscope_die_screen", &die_screen.into_js_value());
     expose("waferscope_bin_color", &bin_color.into_js_value());
+    // `window.waferscope_asks()`: how many asks went to the parsing worker (`ask::posted`).
+    let asks = Closure::<dyn Fn() -> u32>::new(crate::ask::posted);
+    expose("waferscope_asks", &asks.into_js_value());
 }
 
 /// `window.waferscope_read_pixel(cssX, cssY)`: a promise of the pixel of the current view as the
