@@ -108,6 +108,19 @@ for (const mode of ['webgl2', 'webgpu', 'cpu']) {
       const fitted = () => page.$eval('#map', (c) => [c.width, c.height, Math.round(c.clientWidth * devicePixelRatio), Math.round(c.clientHeight * devicePixelRatio)]);
       const viewport = page.viewportSize();
       try {
+        // The frame that shows the new box already shows the map at its size: the canvas is
+        // resized and drawn in that frame, not a frame later (the old picture stretched).
+        const [w0, h0, cw0, ch0] = await page.evaluate(() => new Promise((resolve) => {
+          document.querySelector('.map-frame').style.flex = '0 0 320px';
+          // Runs after that frame's rendering (animation frames, layout, resize observers).
+          requestAnimationFrame(() => setTimeout(() => {
+            const c = document.querySelector('#map');
+            resolve([c.width, c.height, Math.round(c.clientWidth * devicePixelRatio), Math.round(c.clientHeight * devicePixelRatio)]);
+          }));
+        }));
+        assert.ok(Math.abs(w0 - cw0) <= 1 && Math.abs(h0 - ch0) <= 1, `in the frame of the change: canvas ${w0}x${h0}, its box ${cw0}x${ch0}`);
+        await page.$eval('.map-frame', (f) => { f.style.flex = ''; });
+        await page.waitForTimeout(400);
         for (const change of ['the frame', 'the window']) {
           if (change === 'the frame') await page.$eval('.map-frame', (f) => { f.style.flex = '0 0 320px'; });
           else await page.setViewportSize({ width: 900, height: 700 });

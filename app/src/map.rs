@@ -82,6 +82,9 @@ pub struct MapHandle {
     ms: StoredValue<MapState, LocalStorage>,
     frame: NodeRef<leptos::html::Div>,
     frame_pending: StoredValue<bool, LocalStorage>,
+    /// A redraw was asked for since the last frame drawn: an animation frame whose work a
+    /// resize's frame did already skips it.
+    stale: StoredValue<bool, LocalStorage>,
 }
 
 impl MapHandle {
@@ -91,6 +94,7 @@ impl MapHandle {
             ms: StoredValue::new_local(MapState::default()),
             frame: NodeRef::new(),
             frame_pending: StoredValue::new_local(false),
+            stale: StoredValue::new_local(false),
         }
     }
 
@@ -173,8 +177,11 @@ impl MapHandle {
                 let changed = self
                     .ms
                     .try_update_value(|m| m.css_box.replace(size) != Some(size));
+                // Drawn here, after layout and before this frame's paint: the frame that shows
+                // the new box shows the map at its size, not the old picture stretched (an
+                // animation frame asked for now would come a frame late).
                 if changed == Some(true) {
-                    self.request_frame();
+                    self.draw_resized();
                 }
             },
         );

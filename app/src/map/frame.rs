@@ -30,11 +30,17 @@ impl MapHandle {
         self.draw(false);
     }
 
+    /// Draw now for a new size of the canvas's box (a new map's upload still splits).
+    pub(super) fn draw_resized(self) {
+        self.draw(true);
+    }
+
     /// Draw a frame; with `split`, a new map's upload takes this frame alone and the drawing the
     /// next one. On a software GL (SwiftShader) a frame that draws holds the page's thread for
     /// the canvas readback too, and a 40,000-die wafer's upload (grid layout, key texels, texture
     /// writes) on top of it made the first frame of a file the page's longest task.
     fn draw(self, split: bool) {
+        self.stale.set_value(false);
         let st = self.st;
         let Some(canvas) = self.canvas() else { return };
         let (w, h) = fit_canvas(&canvas, self.ms.with_value(|m| m.css_box));
@@ -138,13 +144,17 @@ impl MapHandle {
 
     /// Coalesce redraw requests into one per animation frame.
     pub(super) fn request_frame(self) {
+        self.stale.set_value(true);
         if self.frame_pending.get_value() {
             return;
         }
         self.frame_pending.set_value(true);
         let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
             self.frame_pending.set_value(false);
-            self.draw(true);
+            // Unless a resize drew since it was asked for.
+            if self.stale.get_value() {
+                self.draw(true);
+            }
         });
         if let Some(w) = web_sys::window() {
             let _ = w.request_animation_frame(cb.unchecked_ref());
