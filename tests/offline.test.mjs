@@ -299,6 +299,15 @@ test('the library keeps the original file when asked, and saves it back byte for
       tr.querySelector('.library-open').textContent, tr.querySelector('.library-original')?.textContent ?? null]));
     const size = (readFileSync(a595).length / 1e6).toFixed(1);
     assert.deepEqual(await originals(), [['a595.stdf', `original (${size} MB)`], ['lot2.stdf.gz', null]]);
+    // A lot of two files chosen together keeps each of them, under its own name.
+    const demo = mkdtempSync(join(tmpdir(), 'ws-demo-'));
+    execFileSync(bin, ['demo', '-o', demo]);
+    const lotFiles = ['WSDEMO1_three_wafers.stdf', 'WSDEMO2_big_endian.stdf'].map((f) => join(demo, f));
+    await page.setInputFiles('#file-input', lotFiles);
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 3);
+    const lotRow = '#library tr[data-id]:first-child';
+    const lotButtons = await page.$$eval(`${lotRow} .library-original`, (bs) => bs.map((b) => b.textContent));
+    assert.deepEqual(lotButtons, lotFiles.map((f) => `original ${f.split('/').pop()} (${(readFileSync(f).length / 1e6).toFixed(1)} MB)`));
     // lot2 was replaced on screen at once, likely before its label came: it still gets it.
     await until(page, () => [...document.querySelectorAll('#library .library-facts')]
       .every((e) => /\(model v\d+\)/.test(e.textContent)));
@@ -307,12 +316,20 @@ test('the library keeps the original file when asked, and saves it back byte for
     await context.setOffline(true);
     site.server.close();
     await page.reload();
-    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 2);
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 3);
     await until(page, () => document.querySelector('#library-keep-original')?.checked);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#library .library-original')]);
+    const a595Row = '#library tr[data-id]:nth-child(2)';
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(`${a595Row} .library-original`)]);
     assert.equal(download.suggestedFilename(), 'a595.stdf');
     assert.ok(readFileSync(await download.path()).equals(readFileSync(a595)), 'the same bytes');
-    // Deleting the entry deletes its original.
+    for (const [i, f] of lotFiles.entries()) {
+      const [d] = await Promise.all([page.waitForEvent('download'), page.click(`${lotRow} .library-original[data-index="${i}"]`)]);
+      assert.equal(d.suggestedFilename(), f.split('/').pop());
+      assert.ok(readFileSync(await d.path()).equals(readFileSync(f)), `the same bytes: ${f}`);
+    }
+    // Deleting the entries deletes their originals.
+    await page.click(`${lotRow} .library-delete`);
+    await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 2);
     await page.click('#library tr[data-id] .library-delete');
     await until(page, () => document.querySelectorAll('#library tr[data-id]').length === 1);
     const left = await page.evaluate(() => new Promise((resolve) => {

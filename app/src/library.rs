@@ -40,6 +40,10 @@ pub struct Entry {
     /// before that option have none).
     #[serde(default)]
     pub original: Option<u64>,
+    /// A lot's original files, by name and size, in the order they were chosen (empty for a
+    /// lone file: its original has the entry's name).
+    #[serde(default)]
+    pub originals: Vec<(String, u64)>,
 }
 
 impl Entry {
@@ -60,6 +64,7 @@ impl Entry {
             pattern: None,
             bytes,
             original: None,
+            originals: Vec::new(),
         }
     }
 }

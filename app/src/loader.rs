@@ -26,10 +26,10 @@ pub struct Loader {
 thread_local! {
     /// The fetched (or swapped-in) manifest and weights, kept to hand out.
     static MODEL: RefCell<Option<(String, Vec<u8>)>> = const { RefCell::new(None) };
-    /// Per message posted to parse, oldest first, the `File` it reads (None for the demo and
-    /// packed files): the worker answers in order, so each answer takes the front one, and the
-    /// library can keep the original beside the parsed file.
-    static SOURCES: RefCell<VecDeque<Option<File>>> = const { RefCell::new(VecDeque::new()) };
+    /// Per message posted to parse, oldest first, the `File`s it reads (one, a lot's several,
+    /// none for the demo and packed files): the worker answers in order, so each answer takes
+    /// the front one, and the library can keep the originals beside the parsed file.
+    static SOURCES: RefCell<VecDeque<Vec<File>>> = const { RefCell::new(VecDeque::new()) };
     /// The file (its `seq`) being unpacked, and its statistics if they came meanwhile.
     static UNPACKING: Cell<Option<u32>> = const { Cell::new(None) };
     static PENDING_STATS: Cell<Option<(u32, f64)>> = const { Cell::new(None) };
@@ -80,17 +80,20 @@ fn kept_arrived(seq: u32, blob: Option<web_sys::Blob>) {
 
 /// Post a message that reads a file, noting its source.
 fn post_read(channel: &Channel, msg: ToWorker<JsWire>) {
-    let file = match &msg {
-        ToWorker::File(f) => Some(f.clone()),
-        _ => None,
+    let files = match &msg {
+        ToWorker::File(f) => vec![f.clone()],
+        ToWorker::Lot(files) => files.clone(),
+        _ => Vec::new(),
     };
-    SOURCES.with_borrow_mut(|q| q.push_back(file));
+    SOURCES.with_borrow_mut(|q| q.push_back(files));
     channel.post(msg);
 }
 
-/// The source of the oldest file still being read (its answer has come).
-fn source_read() -> Option<File> {
-    SOURCES.with_borrow_mut(VecDeque::pop_front).flatten()
+/// The sources of the oldest file still being read (its answer has come).
+fn source_read() -> Vec<File> {
+    SOURCES
+        .with_borrow_mut(VecDeque::pop_front)
+        .unwrap_or_default()
 }
 
 impl Loader {
@@ -111,7 +114,7 @@ impl Loader {
     }
 
     /// Open the files chosen together: one is a file, several are one lot (the library keeps the
-    /// lot, not its originals).
+    /// lot, and with "keep the originals" on each of its files).
     pub fn open_files(&self, st: St, mut files: Vec<File>) {
         match files.len() {
             0 => {}
@@ -272,7 +275,7 @@ fn received(st: St, msg: FromWorker<JsWire>) {
     match msg {
         FromWorker::Progress { fraction } => st.progress.set(Some(fraction)),
         FromWorker::Done(p) => {
-            let original = source_read();
+            let originals = source_read();
             st.progress.set(None);
             st.parse_ms.set(Some(p.parse_ms));
             st.seq.set(p.seq);
@@ -303,7 +306,7 @@ fn received(st: St, msg: FromWorker<JsWire>) {
                         // lot's opening, its first IndexedDB request (18 ms) ran in the task
                         // that had just unpacked the last table and built the file's views.
                         yield_now().await;
-                        crate::library::keep::opened(st, doc, p.seq, p.packed, original);
+                        crate::library::keep::opened(st, doc, p.seq, p.packed, originals);
                     }
                     // A newer file arrived meanwhile.
                     Ok(None) => {}

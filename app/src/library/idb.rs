@@ -162,14 +162,14 @@ pub async fn list(db: &IdbDatabase) -> Result<Vec<(u32, Entry)>, LibraryError> {
         .collect())
 }
 
-/// Keep a file: its entry, its packed bytes and, if given, its original (a `File`), all or
-/// nothing. Answers its key.
+/// Keep a file: its entry, its packed bytes and, if given, its originals (a `File`, or a lot's
+/// several as an array), all or nothing. Answers its key.
 pub async fn add(
     db: &IdbDatabase,
     entry: &Entry,
     packed: &Uint8Array,
     kept: Option<web_sys::Blob>,
-    original: Option<&web_sys::File>,
+    originals: &[web_sys::File],
 ) -> Result<u32, LibraryError> {
     let what = format!("keeping {} in the library", entry.name);
     let e = |e: JsValue| error(&what, &e);
@@ -218,7 +218,12 @@ pub async fn add(
     };
     let stored = put(&s[0], &json.into())
         .and_then(|_| put(&s[1], &blob))
-        .and_then(|_| original.map_or(Ok(()), |f| put(&s[2], f)));
+        .and_then(|_| match originals {
+            [] => Ok(()),
+            // One file as itself, as entries kept before lots had originals.
+            [f] => put(&s[2], f),
+            many => put(&s[2], &many.iter().collect::<js_sys::Array>()),
+        });
     if let Err(x) = stored {
         let _ = t.abort();
         return Err(x);
@@ -249,11 +254,20 @@ pub async fn packed(db: &IdbDatabase, key: u32) -> Result<Vec<u8>, LibraryError>
     }
 }
 
-/// The original file kept with entry `key`.
-pub async fn original(db: &IdbDatabase, key: u32) -> Result<web_sys::Blob, LibraryError> {
+/// Original file `index` kept with entry `key` (0 for a lone file).
+pub async fn original(
+    db: &IdbDatabase,
+    key: u32,
+    index: u32,
+) -> Result<web_sys::Blob, LibraryError> {
     let e = |e: JsValue| error("reading the original from the library", &e);
     let (_, s) = stores(db, &[ORIGINALS], IdbTransactionMode::Readonly).map_err(e)?;
     let v = done(&s[0].get(&key.into()).map_err(e)?).await.map_err(e)?;
+    let v = match v.dyn_into::<js_sys::Array>() {
+        Ok(lot) => lot.get(index),
+        Err(one) if index == 0 => one,
+        Err(_) => JsValue::UNDEFINED,
+    };
     v.dyn_into().map_err(|_| LibraryError {
         message: "the original of that file was not kept".into(),
         quota: false,

@@ -99,7 +99,7 @@ pub fn opened(
     doc: Rc<Doc>,
     seq: u32,
     packed: js_sys::Uint8Array,
-    original: Option<web_sys::File>,
+    originals: Vec<web_sys::File>,
 ) {
     match st.origin.get_untracked() {
         Origin::Demo => {}
@@ -109,13 +109,21 @@ pub fn opened(
             update(st, key, |e| e.opened_ms = now());
         }
         Origin::New => {
-            let original = original.filter(|_| st.keep_original.get_untracked());
+            let originals = if st.keep_original.get_untracked() {
+                originals
+            } else {
+                Vec::new()
+            };
             let mut entry = Entry::of(&doc, packed.length() as usize, now());
-            entry.original = original.as_ref().map(|f| f.size() as u64);
+            let size = |f: &web_sys::File| f.size() as u64;
+            entry.original = (!originals.is_empty()).then(|| originals.iter().map(size).sum());
+            if originals.len() > 1 {
+                entry.originals = originals.iter().map(|f| (f.name(), size(f))).collect();
+            }
             with_db(st, move |db| async move {
                 // Before the transaction: one stays open only while it has requests.
                 let kept = crate::loader::kept_blob(seq).await;
-                let added = idb::add(&db, &entry, &packed, kept, original.as_ref()).await;
+                let added = idb::add(&db, &entry, &packed, kept, &originals).await;
                 let key = added.map_err(|e| LibraryError {
                     message: if e.quota {
                         format!(
@@ -266,10 +274,10 @@ fn set_keep_original(st: St, keep: bool) {
     });
 }
 
-/// Save kept file `key`'s original to disk, under the name it had.
-fn download_original(st: St, key: u32, name: String) {
+/// Save kept file `key`'s original `index` (0 for a lone file) to disk, under the name it had.
+fn download_original(st: St, key: u32, index: u32, name: String) {
     with_db(st, move |db| async move {
-        let blob = idb::original(&db, key).await?;
+        let blob = idb::original(&db, key, index).await?;
         let failed = |e: wasm_bindgen::JsValue| LibraryError {
             message: format!("saving the original of {name}: {e:?}"),
             quota: false,
@@ -377,12 +385,28 @@ pub fn LibraryPanel(loader: StoredValue<Option<Rc<Loader>>, LocalStorage>) -> im
                         .unwrap_or_else(|| "not classified yet".into()),
                     megabytes(e.bytes as f64),
                 );
-                let original = e.original.map(|b| {
+                // A lone file's original beside the other actions; a lot's, each under its own
+                // name, below its facts (the names would not fit the narrow column beside).
+                let button = move |i: usize, file: String, label: String, b: u64| {
                     view! {
                         <button class="library-original" title="Save the original file"
-                            on:click=move |_| download_original(st, key, name3.clone())>
-                            {format!("original ({})", megabytes(b as f64))}</button>
+                            data-index=i
+                            on:click=move |_| download_original(st, key, i as u32, file.clone())>
+                            {format!("{label} ({})", megabytes(b as f64))}</button>
                     }
+                };
+                let original = e
+                    .original
+                    .filter(|_| e.originals.is_empty())
+                    .map(|b| button(0, name3, "original".into(), b));
+                let lot_originals = (!e.originals.is_empty()).then(|| {
+                    let buttons = e
+                        .originals
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (n, b))| button(i, n.clone(), format!("original {n}"), *b))
+                        .collect_view();
+                    view! { <div class="library-originals">{buttons}</div> }
                 });
                 view! {
                     <tr data-id=key class:current=move || st.kept.get() == Some(key)>
@@ -394,6 +418,7 @@ pub fn LibraryPanel(loader: StoredValue<Option<Rc<Loader>>, LocalStorage>) -> im
                                     }
                                 }>{e.name.clone()}</button>
                             <div class="muted library-facts">{facts}</div>
+                            {lot_originals}
                         </td>
                         <td class="library-actions">
                             {original}
