@@ -28,7 +28,8 @@ pub struct FirstResult {
 
 impl Wafer {
     /// The dies as their first attempt left them: retested dies take their first PRR's bins,
-    /// verdict and test results (a test the first attempt did not run has no result there).
+    /// verdict and test results (a test the first attempt did not run has no result there;
+    /// where the first results are not known, the final ones stay).
     pub fn first_pass_dies(&self) -> DieTable {
         let mut d = self.dies.clone();
         for f in &self.first_pass {
@@ -39,15 +40,24 @@ impl Wafer {
                 d.verdict[r] = f.verdict;
             }
         }
+        let Some(results) = &self.first_results else {
+            return d;
+        };
         if self.first_pass.is_empty() {
             return d;
         }
-        // The final attempt's results on retested rows go; the first attempt's come back.
-        let retested = |r: u32| self.first_pass.binary_search_by_key(&r, |f| f.row).is_ok();
-        for c in &mut d.columns {
-            c.clear_where(retested);
+        // The final attempt's results on retested rows go; the first attempt's come back. One
+        // look per stored cell (a wafer of 40k dies and 1,000 tests has 40M).
+        let mut retested = vec![false; d.len()];
+        for f in &self.first_pass {
+            if let Some(r) = retested.get_mut(f.row as usize) {
+                *r = true;
+            }
         }
-        for f in &self.first_results {
+        for c in &mut d.columns {
+            c.clear_where(|r| retested.get(r as usize) == Some(&true));
+        }
+        for f in results {
             if f.row as usize >= d.len() {
                 continue;
             }

@@ -34,6 +34,11 @@ pub fn merge(files: Vec<(String, TestFile)>) -> TestFile {
             .collect();
         for mut w in f.wafers {
             remap(&mut w.dies, &map);
+            // The first attempts' results name tests too: the same move, then their order.
+            if let Some(first) = &mut w.first_results {
+                first.iter_mut().for_each(|r| r.test = map[r.test as usize]);
+                first.sort_unstable_by_key(|r| (r.row, r.test));
+            }
             if out.wafer(&w.id).is_some() {
                 w.id = format!("{} ({name})", w.id);
             }

@@ -276,10 +276,11 @@ pub struct Wafer {
     /// [`crate::pack`] beside the model, so packed files of format 2 still read.
     #[cfg_attr(feature = "serde", serde(skip))]
     pub first_pass: Vec<FirstPass>,
-    /// The results of those first attempts, sorted by row, then test. Carried by
-    /// [`crate::pack`] from format 6 on; a file packed before comes back without them.
+    /// The results of those first attempts, sorted by row, then test; None where they are
+    /// not known (a file packed before format 6 of [`crate::pack`], which carries them): its
+    /// first pass then shows the final results.
     #[cfg_attr(feature = "serde", serde(skip))]
-    pub first_results: Vec<FirstResult>,
+    pub first_results: Option<Vec<FirstResult>>,
     /// The file this wafer came from, when several files were read as one lot
     /// ([`crate::lot::merge`]); empty for a file read alone. Carried by [`crate::pack`] beside
     /// the model, as `first_pass` is.

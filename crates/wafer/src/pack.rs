@@ -75,8 +75,13 @@ fn put_extra(f: &TestFile, out: Vec<u8>) -> Vec<u8> {
     let files: Vec<&str> = f.warnings.iter().map(|w| w.file.as_str()).collect();
     let out =
         postcard::to_extend(&files, put_wafer_extra(f, out)).expect("names serialise into a Vec");
-    let results: Vec<&[crate::FirstResult]> =
-        f.wafers.iter().map(|w| &w.first_results[..]).collect();
+    // Not known (a file itself unpacked from format 5) travels as none: its first pass then
+    // shows the final results, as it did.
+    let results: Vec<Option<&[crate::FirstResult]>> = f
+        .wafers
+        .iter()
+        .map(|w| w.first_results.as_deref())
+        .collect();
     postcard::to_extend(&results, out).expect("results serialise into a Vec")
 }
 
@@ -109,7 +114,7 @@ fn without_tables(f: &TestFile) -> TestFile {
             wrr: w.wrr,
             // Carried after the tables, as in format 3.
             first_pass: Vec::new(),
-            first_results: Vec::new(),
+            first_results: None,
             origin: String::new(),
         })
         .collect();
@@ -274,7 +279,7 @@ impl<'a, S: Source + ?Sized> Unpacker<'a, S> {
                     w.file = file;
                 }
                 if self.version >= 6 {
-                    let results: Vec<Vec<crate::FirstResult>> =
+                    let results: Vec<Option<Vec<crate::FirstResult>>> =
                         postcard::from_bytes(rest).map_err(corrupt)?;
                     first_results(&mut f, results)?;
                 }
@@ -285,9 +290,12 @@ impl<'a, S: Source + ?Sized> Unpacker<'a, S> {
     }
 }
 
-/// Hand each wafer its first attempts' results, checked: on a retested die, of a test in the
-/// catalogue, in order (`Wafer::first_pass_dies` relies on it).
-fn first_results(f: &mut TestFile, results: Vec<Vec<crate::FirstResult>>) -> Result<(), PackError> {
+/// Hand each wafer its first attempts' results, checked: in order, on a retested die, of a
+/// test in the catalogue (`Wafer::first_pass_dies` relies on it).
+fn first_results(
+    f: &mut TestFile,
+    results: Vec<Option<Vec<crate::FirstResult>>>,
+) -> Result<(), PackError> {
     if results.len() != f.wafers.len() {
         return Err(PackError::Corrupt(
             "first results do not match the wafers".into(),
@@ -296,17 +304,23 @@ fn first_results(f: &mut TestFile, results: Vec<Vec<crate::FirstResult>>) -> Res
     let tests = f.tests.tests.len();
     for (w, results) in f.wafers.iter_mut().zip(results) {
         let retested = |r: u32| w.first_pass.binary_search_by_key(&r, |p| p.row).is_ok();
-        let sorted = results
+        let rs = results.as_deref().unwrap_or_default();
+        let bad = if !w.first_pass.windows(2).all(|p| p[0].row < p[1].row) {
+            Some("first passes out of order")
+        } else if !rs
             .windows(2)
-            .all(|p| (p[0].row, p[0].test) < (p[1].row, p[1].test));
-        if !sorted
-            || results
-                .iter()
-                .any(|r| !retested(r.row) || r.test as usize >= tests)
+            .all(|p| (p[0].row, p[0].test) < (p[1].row, p[1].test))
         {
-            return Err(PackError::Corrupt(
-                "a first result names no retested die or no test".into(),
-            ));
+            Some("first results out of order")
+        } else if rs.iter().any(|r| !retested(r.row)) {
+            Some("a first result names no retested die")
+        } else if rs.iter().any(|r| r.test as usize >= tests) {
+            Some("a first result names no test")
+        } else {
+            None
+        };
+        if let Some(why) = bad {
+            return Err(PackError::Corrupt(why.into()));
         }
         w.first_results = results;
     }

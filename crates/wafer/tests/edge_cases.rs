@@ -1,48 +1,15 @@
 //! One claim per test about how the reader treats each record type and each awkward case,
 //! on small files built with the writer.
 
-use wafer::stdf::write::{
-    BinRecord, LotInfo, ParametricResult, PartResult, StdfWriter, TestDefaults,
-};
-use wafer::stdf::{Be, Endian, Le, RecordType};
+use wafer::stdf::write::{BinRecord, LotInfo, StdfWriter, TestDefaults};
+use wafer::stdf::{Be, Le, RecordType};
 use wafer::{
     AxisDirection, ByteOrder, FlatDirection, NO_BIN, NO_COORD, ReadErrorKind, SizeUnit, Verdict,
     WaferGeometry, WarningKind,
 };
 
-fn part(site: u8, x: i16, y: i16, hard_bin: u16) -> PartResult<'static> {
-    PartResult {
-        head: 1,
-        site,
-        verdict: if hard_bin == 1 {
-            Verdict::Pass
-        } else {
-            Verdict::Fail
-        },
-        num_tests: 1,
-        hard_bin,
-        soft_bin: hard_bin + 100,
-        x,
-        y,
-        test_time_ms: 5,
-        part_id: "p",
-    }
-}
-
-fn ptr(test: u32, site: u8, result: f32) -> ParametricResult<'static> {
-    ParametricResult {
-        test,
-        head: 1,
-        site,
-        result,
-        failed: false,
-        info: None,
-    }
-}
-
-fn read(w: StdfWriter<impl Endian>) -> wafer::TestFile {
-    wafer::read(&w.into_bytes()).expect("readable")
-}
+mod built;
+use built::{part, ptr, read};
 
 #[test]
 fn byte_order_comes_from_the_far_in_both_orders() {
@@ -174,70 +141,6 @@ fn a_pir_drops_results_of_a_part_that_never_ended() {
     let d = &f.wafers[0].dies;
     assert!(d.value(0, 0).is_nan());
     assert_eq!(d.value(1, 0), 4.0);
-}
-
-#[test]
-fn retests_keep_the_last_result_and_clear_results_it_did_not_repeat() {
-    let mut w = StdfWriter::<Le>::new();
-    w.wir(1, 0, "W");
-    w.ptr(&ptr(1, 1, 1.0));
-    w.ptr(&ptr(2, 1, 9.0));
-    w.prr(&part(1, 5, 5, 3));
-    w.ptr(&ptr(1, 1, 1.5));
-    w.prr(&part(1, 5, 5, 1));
-    w.prr(&part(1, 6, 5, 1));
-    let f = read(w);
-    let wf = &f.wafers[0];
-    assert_eq!((wf.parts, wf.dies.len(), wf.superseded), (3, 2, 1));
-    assert_eq!(wf.dies.hard_bin[0], 1);
-    assert_eq!(wf.dies.attempts[0], 2);
-    assert_eq!(wf.dies.verdict[0], Verdict::Pass);
-    assert_eq!(wf.dies.value(0, 0), 1.5);
-    assert!(
-        wf.dies.value(1, 0).is_nan(),
-        "the retest did not run test 2"
-    );
-    assert_eq!(
-        wf.part_hard_bins.get(&3),
-        Some(&1),
-        "histogram counts every PRR"
-    );
-    assert_eq!(wf.yield_fraction(), Some(1.0));
-    // The first pass is the first attempt whole: its bin and both of its results.
-    let first = wf.first_pass_dies();
-    assert_eq!((first.hard_bin[0], first.verdict[0]), (3, Verdict::Fail));
-    assert_eq!((first.value(0, 0), first.value(1, 0)), (1.0, 9.0));
-    // A die tested once is the same in both.
-    assert_eq!(first.hard_bin[1], 1);
-    assert!(first.value(0, 1).is_nan());
-}
-
-#[test]
-fn the_first_pass_has_no_result_for_a_test_only_the_retest_ran() {
-    let mut w = StdfWriter::<Le>::new();
-    w.wir(1, 0, "W");
-    w.ptr(&ptr(1, 1, 2.0));
-    w.prr(&part(1, 0, 0, 1));
-    w.ptr(&ptr(1, 1, 3.0));
-    w.prr(&part(1, 5, 5, 3));
-    // Retested twice: the first pass is the first attempt, not the second.
-    w.ptr(&ptr(1, 1, 4.0));
-    w.ptr(&ptr(2, 1, 7.0));
-    w.prr(&part(1, 5, 5, 2));
-    w.ptr(&ptr(1, 1, 5.0));
-    w.ptr(&ptr(2, 1, 8.0));
-    w.prr(&part(1, 5, 5, 1));
-    let f = read(w);
-    let wf = &f.wafers[0];
-    assert_eq!((wf.dies.value(0, 1), wf.dies.value(1, 1)), (5.0, 8.0));
-    let first = wf.first_pass_dies();
-    assert_eq!(first.hard_bin[1], 3);
-    assert_eq!(first.value(0, 1), 3.0);
-    assert!(
-        first.value(1, 1).is_nan(),
-        "the first attempt did not run test 2"
-    );
-    assert_eq!(first.value(0, 0), 2.0);
 }
 
 #[test]

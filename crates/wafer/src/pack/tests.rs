@@ -10,13 +10,17 @@ fn a_file_survives_packing_and_damage_is_an_error() {
     let back = decode(&packed).unwrap();
     assert_eq!(format!("{f:?}"), format!("{back:?}"));
     assert!(f.wafers.iter().any(|w| !w.first_pass.is_empty()));
-    assert!(f.wafers.iter().any(|w| !w.first_results.is_empty()));
+    assert!(
+        f.wafers
+            .iter()
+            .any(|w| w.first_results.as_ref().is_some_and(|r| !r.is_empty()))
+    );
     // Before format 6 the first attempts' results were not kept: those files read without.
     let mut without = f.clone();
     without
         .wafers
         .iter_mut()
-        .for_each(|w| w.first_results.clear());
+        .for_each(|w| w.first_results = None);
     // Format 3 (the whole model in postcard, then the first passes) still reads, whole.
     let mut v3 = MAGIC.to_vec();
     v3.extend_from_slice(&3u16.to_le_bytes());
@@ -46,15 +50,28 @@ fn a_file_survives_packing_and_damage_is_an_error() {
     assert!(back.warnings.iter().all(|w| w.file == "cut"));
     assert!(back.warnings[0].to_string().starts_with("cut: offset "));
     // Format 5 is 6 without the first attempts' results, 4 is 5 without the warnings' files.
-    let results: Vec<&[crate::FirstResult]> =
-        lot.wafers.iter().map(|w| &w.first_results[..]).collect();
+    let results: Vec<Option<&[crate::FirstResult]>> = lot
+        .wafers
+        .iter()
+        .map(|w| w.first_results.as_deref())
+        .collect();
     let results = postcard::to_allocvec(&results).unwrap();
     let mut v5 = encode(&lot);
     v5[4] = 5;
     v5.truncate(v5.len() - results.len());
     let back = decode(&v5).unwrap();
     assert_eq!(back.warnings, lot.warnings);
-    assert!(back.wafers.iter().all(|w| w.first_results.is_empty()));
+    assert!(back.wafers.iter().all(|w| w.first_results.is_none()));
+    // Its first pass is the first attempts' bins with the final results, as before format 6:
+    // no retested die loses its values.
+    for (w, before) in back.wafers.iter().zip(&lot.wafers) {
+        let (first, old) = (w.first_pass_dies(), before.first_pass_dies());
+        assert_eq!(first.hard_bin, old.hard_bin);
+        assert_eq!(
+            format!("{:?}", first.columns),
+            format!("{:?}", w.dies.columns)
+        );
+    }
     assert_eq!(back.wafers[0].first_pass, lot.wafers[0].first_pass);
     let mut v4 = v5;
     v4[4] = 4;
@@ -145,22 +162,44 @@ fn damaged_tables_are_errors_never_panics_or_huge_allocations() {
 #[test]
 fn first_results_off_the_retested_dies_or_tests_are_corrupt() {
     let f = crate::read(&crate::demo::demo_files()[0].bytes).unwrap();
-    let w = f.wafers.iter().position(|w| !w.first_results.is_empty());
-    let w = w.unwrap();
+    let results = |w: &crate::Wafer| w.first_results.clone().unwrap_or_default();
+    let w = f.wafers.iter().position(|w| results(w).len() > 1).unwrap();
+    let last = results(&f.wafers[w]).len() - 1;
+    let after = results(&f.wafers[w])[last - 1].row;
+    // A die tested once, past the results before the last: the order stays right.
     let retested = |r: u32| f.wafers[w].first_pass.iter().any(|p| p.row == r);
-    let plain = (0..f.wafers[w].dies.len() as u32).find(|&r| !retested(r));
-    let bad = |change: &dyn Fn(&mut crate::FirstResult)| {
+    let plain = (after + 1..f.wafers[w].dies.len() as u32).find(|&r| !retested(r));
+    let bad = |change: &dyn Fn(&mut crate::Wafer)| {
         let mut g = f.clone();
-        change(&mut g.wafers[w].first_results[0]);
+        change(&mut g.wafers[w]);
         decode(&encode(&g))
     };
-    let corrupt = Err(PackError::Corrupt(
-        "a first result names no retested die or no test".into(),
-    ));
-    assert_eq!(bad(&|r| r.row = plain.unwrap()), corrupt);
-    assert_eq!(bad(&|r| r.test = f.tests.tests.len() as u32), corrupt);
+    let corrupt = |m: &str| Err(PackError::Corrupt(m.into()));
+    let set_last = |w: &mut crate::Wafer, c: &dyn Fn(&mut crate::FirstResult)| {
+        if let Some(r) = w.first_results.as_mut() {
+            c(&mut r[last]);
+        }
+    };
+    assert_eq!(
+        bad(&|g| set_last(g, &|r| r.row = plain.unwrap())),
+        corrupt("a first result names no retested die")
+    );
+    let tests = f.tests.tests.len() as u32;
+    assert_eq!(
+        bad(&|g| set_last(g, &|r| r.test = tests)),
+        corrupt("a first result names no test")
+    );
     // Out of order: a die's results would be looked up wrongly.
-    let mut g = f.clone();
-    g.wafers[w].first_results.reverse();
-    assert_eq!(decode(&encode(&g)), corrupt);
+    assert_eq!(
+        bad(&|g| {
+            if let Some(r) = g.first_results.as_mut() {
+                r.reverse();
+            }
+        }),
+        corrupt("first results out of order")
+    );
+    assert_eq!(
+        bad(&|g| g.first_pass.reverse()),
+        corrupt("first passes out of order")
+    );
 }

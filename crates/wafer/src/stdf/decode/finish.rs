@@ -111,7 +111,8 @@ impl Decoder {
         let geometry = self.geometry.unwrap_or_default();
         for (w, table) in file.wafers.iter_mut().zip(self.tables) {
             w.geometry = geometry.clone();
-            (w.first_pass, w.first_results) = table.finish(&mut w.dies, &file.bins);
+            let (first, results) = table.finish(&mut w.dies, &file.bins);
+            (w.first_pass, w.first_results) = (first, Some(results));
         }
         // Loose parts have no coordinates, so no retests: nothing to keep.
         self.loose.finish(&mut file.loose_parts, &file.bins);
