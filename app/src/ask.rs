@@ -67,13 +67,41 @@ fn keep(key: Key, text: String) {
     });
 }
 
+/// A kept answer, now the most recently used.
 fn kept(key: &Key) -> Option<String> {
-    KEPT.with_borrow(|k| {
-        k.iter()
-            .rev()
-            .find(|(q, _)| q == key)
-            .map(|(_, t)| t.clone())
+    KEPT.with_borrow_mut(|k| {
+        let i = k.iter().position(|(q, _)| q == key)?;
+        let hit = k.remove(i)?;
+        let text = hit.1.clone();
+        k.push_back(hit);
+        Some(text)
     })
+}
+
+/// Asks about another file than `seq` still waiting: they end now, with an error. Their
+/// panels have moved on, and an answer that never came (a message the page could not read)
+/// would otherwise keep its question waiting for good, and every asker who joins it.
+fn end_other_files(seq: u32) {
+    let ended: Vec<(u32, Slot)> = SLOTS.with_borrow_mut(|s| {
+        let ids: Vec<u32> = s
+            .iter()
+            .filter(|(_, (k, _))| k.0 != seq)
+            .map(|(id, _)| *id)
+            .collect();
+        ids.into_iter()
+            .filter_map(|id| s.remove(&id).map(|(_, slot)| (id, slot)))
+            .collect()
+    });
+    if ended.is_empty() {
+        return;
+    }
+    IN_FLIGHT.with_borrow_mut(|f| f.retain(|k, _| k.0 == seq));
+    for (id, slot) in ended {
+        *slot.borrow_mut() = Some(Err("another file was opened".into()));
+        if let Some(resolve) = WAITING.with_borrow_mut(|w| w.remove(&id)) {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+        }
+    }
 }
 
 /// The parsing worker asks go to (`loader` calls it once).
@@ -159,6 +187,7 @@ async fn ask(seq: u32, question: &Ask) -> Result<Answer, String> {
             let (promise, slot) = match waiting {
                 Some(w) => w,
                 None => {
+                    end_other_files(seq);
                     let json = key.1.clone();
                     let (id, promise) = post(|id| ToWorker::Ask { seq, id, json })?;
                     POSTED.set(POSTED.get() + 1);

@@ -16,7 +16,7 @@ use crate::channel::Channel;
 use crate::doc::Doc;
 use crate::protocol::js::JsWire;
 use crate::protocol::{FromWorker, ToWorker};
-use crate::state::{ModelStatus, St};
+use crate::state::{ModelStatus, Origin, St};
 
 /// The worker, created once per page; it stays alive between files.
 pub struct Loader {
@@ -29,7 +29,9 @@ thread_local! {
     /// Per message posted to parse, oldest first, the `File`s it reads (one, a lot's several,
     /// none for the demo and packed files): the worker answers in order, so each answer takes
     /// the front one, and the library can keep the originals beside the parsed file.
-    static SOURCES: RefCell<VecDeque<Vec<File>>> = const { RefCell::new(VecDeque::new()) };
+    /// With them, where the file came from as it was when posted (the page's origin may have
+    /// moved on to a newer file by the time this one is unpacked).
+    static SOURCES: RefCell<VecDeque<(Vec<File>, Origin)>> = const { RefCell::new(VecDeque::new()) };
     /// The file (its `seq`) being unpacked, and its statistics if they came meanwhile.
     static UNPACKING: Cell<Option<u32>> = const { Cell::new(None) };
     static PENDING_STATS: Cell<Option<(u32, f64)>> = const { Cell::new(None) };
@@ -78,22 +80,23 @@ fn kept_arrived(seq: u32, blob: Option<web_sys::Blob>) {
     }
 }
 
-/// Post a message that reads a file, noting its source.
-fn post_read(channel: &Channel, msg: ToWorker<JsWire>) {
+/// Post a message that reads a file, noting its sources and origin.
+fn post_read(st: St, channel: &Channel, msg: ToWorker<JsWire>) {
     let files = match &msg {
         ToWorker::File(f) => vec![f.clone()],
         ToWorker::Lot(files) => files.clone(),
         _ => Vec::new(),
     };
-    SOURCES.with_borrow_mut(|q| q.push_back(files));
+    let origin = st.origin.get_untracked();
+    SOURCES.with_borrow_mut(|q| q.push_back((files, origin)));
     channel.post(msg);
 }
 
-/// The sources of the oldest file still being read (its answer has come).
-fn source_read() -> Vec<File> {
+/// The sources and origin of the oldest file still being read (its answer has come).
+fn source_read() -> (Vec<File>, Origin) {
     SOURCES
         .with_borrow_mut(VecDeque::pop_front)
-        .unwrap_or_default()
+        .unwrap_or((Vec::new(), Origin::New))
 }
 
 impl Loader {
@@ -143,7 +146,7 @@ impl Loader {
     /// use, and the next file asks again.
     fn after_model_check(&self, st: St, msg: ToWorker<JsWire>) {
         if st.edge.get_untracked().is_none() {
-            post_read(&self.channel, msg);
+            post_read(st, &self.channel, msg);
             return;
         }
         let channel = self.channel.clone();
@@ -162,14 +165,14 @@ impl Loader {
                     MODEL_CHECK_MS / 1000
                 ))),
             }
-            post_read(&channel, msg);
+            post_read(st, &channel, msg);
         });
     }
 
     pub fn open_demo(&self, st: St, index: usize) {
         st.begin("demo");
         st.origin.set(crate::state::Origin::Demo);
-        post_read(&self.channel, ToWorker::Demo { index });
+        post_read(st, &self.channel, ToWorker::Demo { index });
     }
 }
 
@@ -275,7 +278,7 @@ fn received(st: St, msg: FromWorker<JsWire>) {
     match msg {
         FromWorker::Progress { fraction } => st.progress.set(Some(fraction)),
         FromWorker::Done(p) => {
-            let originals = source_read();
+            let (originals, origin) = source_read();
             st.progress.set(None);
             st.parse_ms.set(Some(p.parse_ms));
             st.seq.set(p.seq);
@@ -306,7 +309,8 @@ fn received(st: St, msg: FromWorker<JsWire>) {
                         // lot's opening, its first IndexedDB request (18 ms) ran in the task
                         // that had just unpacked the last table and built the file's views.
                         yield_now().await;
-                        crate::library::keep::opened(st, doc, p.seq, p.packed, originals);
+                        let keep = crate::library::keep::opened;
+                        keep(st, doc, p.seq, p.packed, originals, origin);
                     }
                     // A newer file arrived meanwhile.
                     Ok(None) => {}

@@ -85,6 +85,8 @@ pub struct MapHandle {
     /// A redraw was asked for since the last frame drawn: an animation frame whose work a
     /// resize's frame did already skips it.
     stale: StoredValue<bool, LocalStorage>,
+    /// The caller draws the frames itself ([`MapHandle::hold_frames`]): nothing else draws.
+    held: StoredValue<bool, LocalStorage>,
 }
 
 impl MapHandle {
@@ -95,6 +97,7 @@ impl MapHandle {
             frame: NodeRef::new(),
             frame_pending: StoredValue::new_local(false),
             stale: StoredValue::new_local(false),
+            held: StoredValue::new_local(false),
         }
     }
 
@@ -117,6 +120,7 @@ impl MapHandle {
     /// Stop (`true`) or restart the map's own animation-frame redraws, for a caller that draws
     /// frames itself with [`MapHandle::draw_now`].
     pub fn hold_frames(self, hold: bool) {
+        self.held.set_value(hold);
         self.frame_pending.set_value(hold);
         if !hold {
             self.request_frame();

@@ -88,20 +88,20 @@ pub fn refresh(st: St) {
     });
 }
 
-/// A file was read and is on screen: keep it, with its original when the user keeps originals
-/// (or, reopened from the library, note the time).
-/// `packed` is the worker's buffer as it came (JS memory): IndexedDB keeps it without another
-/// copy out of wasm memory.
-/// The file on screen, parsing worker's file `seq`, opened: keep it in the library (a new file)
-/// or note that it was opened (one from the library).
+/// The file on screen, parsing worker's file `seq`, opened: keep it in the library with its
+/// originals when the user keeps originals (a new file), or note the time it was opened (one
+/// from the library). `packed` is the worker's buffer as it came (JS memory): IndexedDB keeps
+/// it without another copy out of wasm memory. `origin` is the file's as it was when it was
+/// posted to the worker: the page's may already be a newer file's.
 pub fn opened(
     st: St,
     doc: Rc<Doc>,
     seq: u32,
     packed: js_sys::Uint8Array,
     originals: Vec<web_sys::File>,
+    origin: Origin,
 ) {
-    match st.origin.get_untracked() {
+    match origin {
         Origin::Demo => {}
         Origin::Library(key) => {
             remember_key(&doc, key);

@@ -30,9 +30,14 @@ impl MapHandle {
         self.draw(false);
     }
 
-    /// Draw now for a new size of the canvas's box (a new map's upload still splits).
+    /// Draw now for a new size of the canvas's box (a new map's upload still splits); while
+    /// the frames are held, only note that a frame is owed.
     pub(super) fn draw_resized(self) {
-        self.draw(true);
+        if self.held.get_value() {
+            self.stale.set_value(true);
+        } else {
+            self.draw(true);
+        }
     }
 
     /// Draw a frame; with `split`, a new map's upload takes this frame alone and the drawing the
