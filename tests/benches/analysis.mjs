@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
 import { serve } from '../lib/serve.mjs';
 import { root } from '../lib/corpus.mjs';
+import { appStarted, tracer } from '../lib/trace.mjs';
 
 const argv = process.argv.slice(2);
 const gpuCompositing = argv.includes('--gpu-compositing');
@@ -55,21 +56,17 @@ function longTasks(events) {
   });
 }
 
-/** Trace `action` on `page` (a CDP session `cdp`) and 2 s after it: its long tasks, and how
- * long the action took until it resolved. */
-async function traced(page, cdp, action) {
-  const events = [];
-  const collect = (d) => events.push(...d.value);
-  cdp.on('Tracing.dataCollected', collect);
-  const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
-  await cdp.send('Tracing.start', { categories: 'toplevel,gpu', transferMode: 'ReportEvents' });
+/** Trace `action` on `page` and 2 s after it: its long tasks, and how long the action took
+ * until it resolved. */
+async function traced(page, action) {
+  const trace = await tracer(page);
+  await trace.start('toplevel,gpu');
   const t0 = Date.now();
   await action();
   const ms = Date.now() - t0;
   await page.waitForTimeout(2000);
-  await cdp.send('Tracing.end');
-  await complete;
-  cdp.off('Tracing.dataCollected', collect);
+  const events = await trace.stop();
+  await trace.cdp.detach();
   return { tasks: longTasks(events), ms };
 }
 
@@ -81,7 +78,6 @@ async function download(page, button) {
 
 /** What a user does next on the open lot, each step traced. */
 async function interact(page) {
-  const cdp = await page.context().newCDPSession(page);
   const test = (await page.$$eval('#layer-select option', (o) => o.map((x) => x.value))).find((v) => v.startsWith('test:'));
   const steps = [
     ['wafer 2', () => page.selectOption('#wafer-select', '2')],
@@ -103,7 +99,7 @@ async function interact(page) {
     ['the stack as PNG', () => download(page, '#export-png')],
   ];
   const out = [];
-  for (const [name, action] of steps) out.push({ name, ...await traced(page, cdp, action) });
+  for (const [name, action] of steps) out.push({ name, ...await traced(page, action) });
   return out;
 }
 
@@ -124,19 +120,13 @@ async function measure(browser, file, done, after) {
     };
     requestAnimationFrame(tick);
   });
-  await page.goto(url);
-  await page.waitForFunction(() => document.querySelector('#backend') && !document.querySelector('#backend').textContent.includes('starting'));
-  await page.waitForTimeout(500);
-  const cdp = await page.context().newCDPSession(page);
-  const events = [];
-  cdp.on('Tracing.dataCollected', (d) => events.push(...d.value));
-  const traced = new Promise((resolve) => cdp.on('Tracing.tracingComplete', resolve));
-  await cdp.send('Tracing.start', { categories: 'toplevel,gpu', transferMode: 'ReportEvents' });
+  await appStarted(page, url);
+  const trace = await tracer(page);
+  await trace.start('toplevel,gpu');
   const t0 = await page.evaluate(() => performance.now());
   await page.setInputFiles('#file-input', file);
   await page.waitForFunction(done, null, { timeout: 300000, polling: 50 });
-  await cdp.send('Tracing.end');
-  await traced;
+  const events = await trace.stop();
   const r = await page.evaluate((t0) => {
     const seen = window.__seen;
     const drawing = seen['state:drawing'] ?? Infinity;

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
 import { serve } from '../lib/serve.mjs';
 import { root } from '../lib/corpus.mjs';
+import { appStarted, tracer } from '../lib/trace.mjs';
 
 const argv = process.argv.slice(2);
 const gpuCompositing = argv.includes('--gpu-compositing');
@@ -30,22 +31,17 @@ const arrived = () => (document.querySelector('#tests tbody tr')
 try {
   for (let run = 0; run < Number(runsArg ?? 1); run++) {
     const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
-    await page.goto(url);
-    await page.waitForFunction(() => document.querySelector('#backend') && !document.querySelector('#backend').textContent.includes('starting'));
-    await page.waitForTimeout(500);
-    const cdp = await page.context().newCDPSession(page);
-    const events = [];
-    cdp.on('Tracing.dataCollected', (d) => events.push(...d.value));
-    const done = new Promise((r) => cdp.on('Tracing.tracingComplete', r));
+    await appStarted(page, url);
+    const trace = await tracer(page);
+    const { cdp } = trace;
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
     await cdp.send('Profiler.start');
-    await cdp.send('Tracing.start', { categories: 'toplevel,gpu,devtools.timeline', transferMode: 'ReportEvents' });
+    await trace.start('toplevel,gpu,devtools.timeline');
     await page.setInputFiles('#file-input', file);
     await page.waitForFunction(arrived, null, { timeout: 300000, polling: 50 });
     await page.waitForTimeout(1500);
-    await cdp.send('Tracing.end');
-    await done;
+    const events = await trace.stop();
     const { profile } = await cdp.send('Profiler.stop');
     report(run, events, profile);
     await page.close();
