@@ -12,6 +12,7 @@ pub mod eval;
 pub mod manifest;
 #[cfg(feature = "network")]
 mod network;
+pub mod radius;
 pub mod stats;
 pub mod synth;
 

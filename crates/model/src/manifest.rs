@@ -20,6 +20,10 @@ pub struct Manifest {
     /// none). Its statistics are in the weights; loading folds them into the convolutions.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub batch_norm: bool,
+    /// Whether the network reads a radius channel beside the map (`Cnn::input`; absent before
+    /// v3: no).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub radial: bool,
     /// The softmax temperature that calibrates the probabilities, fitted on synthetic
     /// validation maps after training (1 for weights from before calibration).
     #[serde(default = "one")]

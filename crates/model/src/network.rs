@@ -32,6 +32,10 @@ pub struct Cnn {
     fc2: Linear,
     #[module(skip)]
     pooling: Pooling,
+    /// A second input channel with each on-wafer cell's radius (`train --radial`; none in v1
+    /// and v2): see [`Cnn::input`].
+    #[module(skip)]
+    radial: bool,
 }
 
 const CHANNELS: [usize; 5] = [1, 16, 32, 64, 64];
@@ -45,13 +49,15 @@ impl Cnn {
 
     /// [`Cnn::new`] pooling as `pooling` says.
     pub fn with_pooling(device: &Device, pooling: Pooling) -> Cnn {
-        Cnn::with_arch(device, pooling, false)
+        Cnn::with_arch(device, pooling, false, false)
     }
 
-    /// [`Cnn::with_pooling`], with batch normalisation after each convolution if `batch_norm`.
-    pub fn with_arch(device: &Device, pooling: Pooling, batch_norm: bool) -> Cnn {
+    /// [`Cnn::with_pooling`], with batch normalisation after each convolution if `batch_norm`
+    /// and a radius channel beside the map if `radial`.
+    pub fn with_arch(device: &Device, pooling: Pooling, batch_norm: bool, radial: bool) -> Cnn {
         let conv = |i: usize| {
-            Conv2dConfig::new([CHANNELS[i], CHANNELS[i + 1]], [3, 3])
+            let inputs = if i == 0 && radial { 2 } else { CHANNELS[i] };
+            Conv2dConfig::new([inputs, CHANNELS[i + 1]], [3, 3])
                 .with_padding(PaddingConfig2d::Same)
                 .init(device)
         };
@@ -68,7 +74,31 @@ impl Cnn {
             fc1: LinearConfig::new(CHANNELS[4] * cells * cells, HIDDEN).init(device),
             fc2: LinearConfig::new(HIDDEN, NUM_CLASSES).init(device),
             pooling,
+            radial,
         }
+    }
+
+    pub fn radial(&self) -> bool {
+        self.radial
+    }
+
+    /// A batch of grids as this network's input: `[batch, 1, SIZE, SIZE]` (see
+    /// [`FeatureGrid::write_input`]), or with `radial` `[batch, 2, SIZE, SIZE]`, the second
+    /// channel each on-wafer cell's distance from the wafer's centre over its radius along that
+    /// direction (0 off the wafer). The patterns that v2 confuses (Loc with Center and Edge-Loc,
+    /// Edge-Loc with Edge-Ring) differ in how far out their fails are; the convolutions can only
+    /// infer that from the off-wafer margin a few cells away, and the 4x4 map the linear layers
+    /// read places a fail to a sixteenth of the grid.
+    pub fn input(&self, grids: &[&FeatureGrid], device: &Device) -> Tensor<4> {
+        if !self.radial {
+            return input(grids, device);
+        }
+        let mut v = Vec::with_capacity(grids.len() * 2 * SIZE * SIZE);
+        for g in grids {
+            g.write_input(&mut v);
+            crate::radius::write(g, &mut v);
+        }
+        Tensor::from_data(TensorData::new(v, [grids.len(), 2, SIZE, SIZE]), device)
     }
 
     pub fn pooling(&self) -> Pooling {
@@ -203,7 +233,7 @@ impl Cnn {
     }
 }
 
-/// A batch of grids as the network's input tensor.
+/// A batch of grids as the single-channel network's input tensor.
 pub fn input(grids: &[&FeatureGrid], device: &Device) -> Tensor<4> {
     let mut v = Vec::with_capacity(grids.len() * SIZE * SIZE);
     for g in grids {
@@ -236,7 +266,7 @@ impl Classifier {
     /// Load weights (a burnpack record, as `public/model/` ships them) onto `device`, for the
     /// max-pooling network (v1, v2).
     pub fn load(weights: &[u8], device: &Device) -> Result<Classifier, LoadError> {
-        Classifier::load_arch(weights, device, Pooling::Max, false)
+        Classifier::load_arch(weights, device, Pooling::Max, false, false)
     }
 
     /// [`Classifier::load`] for a network that pools as `pooling` says and has batch
@@ -246,12 +276,13 @@ impl Classifier {
         device: &Device,
         pooling: Pooling,
         batch_norm: bool,
+        radial: bool,
     ) -> Result<Classifier, LoadError> {
         let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(
             weights.to_vec(),
         ))
         .map_err(|e| LoadError(format!("{e:?}")))?;
-        let model = Cnn::with_arch(device, pooling, batch_norm)
+        let model = Cnn::with_arch(device, pooling, batch_norm, radial)
             .try_load_record(record)
             .map_err(|e| LoadError(format!("{e:?}")))?
             .folded();
@@ -291,7 +322,7 @@ impl Classifier {
                 m.temperature
             )));
         }
-        let c = Classifier::load_arch(weights, device, m.pooling, m.batch_norm)?
+        let c = Classifier::load_arch(weights, device, m.pooling, m.batch_norm, m.radial)?
             .with_temperature(m.temperature);
         Ok((c, m))
     }
@@ -324,7 +355,7 @@ impl Classifier {
         }
         let v: Vec<f32> = self
             .model
-            .forward(input(grids, &self.device))
+            .forward(self.model.input(grids, &self.device))
             .into_data()
             .try_into_vec()
             .unwrap_or_default();
@@ -343,7 +374,7 @@ impl Classifier {
 
     fn probabilities(&self, grids: &[&FeatureGrid]) -> Tensor<2> {
         softmax(
-            self.model.forward(input(grids, &self.device)) / self.temperature,
+            self.model.forward(self.model.input(grids, &self.device)) / self.temperature,
             1,
         )
     }
@@ -393,7 +424,7 @@ mod tests {
     /// A network with batch normalisation whose statistics and affine parameters are not the
     /// identity, as after training.
     fn trained_like(device: &Device) -> Cnn {
-        let mut cnn = Cnn::with_arch(device, Pooling::Max, true);
+        let mut cnn = Cnn::with_arch(device, Pooling::Max, true, false);
         let norms = cnn.norm.as_mut().unwrap();
         for (i, n) in norms.iter_mut().enumerate() {
             let c = CHANNELS[i + 1];
@@ -446,13 +477,13 @@ mod tests {
         device.seed(8);
         let cnn = trained_like(&device);
         let bytes = cnn.clone().into_record().into_bytes().unwrap();
-        let c = Classifier::load_arch(&bytes, &device, Pooling::Max, true).unwrap();
+        let c = Classifier::load_arch(&bytes, &device, Pooling::Max, true, false).unwrap();
         assert!(!c.model().batch_norm());
         let grid = synth::dataset(4, 9)[2].grid();
         let direct = Classifier::from_model(cnn, &device).predict(&[&grid]);
         assert_eq!(c.predict(&[&grid]), direct);
         // Weights without the statistics cannot be read as a network with them.
         let plain = Cnn::new(&device).into_record().into_bytes().unwrap();
-        assert!(Classifier::load_arch(&plain, &device, Pooling::Max, true).is_err());
+        assert!(Classifier::load_arch(&plain, &device, Pooling::Max, true, false).is_err());
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p model --features train --bin train -- [--epochs N] [--samples N]
 //! [--seed N] [--out DIR] [--dev FILE] [--model-version N] [--dropout P]
-//! [--smoothing A] [--device flex|wgpu] [--pooling max|avg-max] [--batch-norm]` (`cargo xtask train` runs this with
+//! [--smoothing A] [--device flex|wgpu] [--pooling max|avg-max] [--batch-norm] [--radial]` (`cargo xtask train` runs this with
 //! the shipped settings). With `--dev`, the real maps are classified once at the end and the
 //! figures go into the manifest: they never steer training.
 
@@ -18,7 +18,7 @@ use features::FeatureGrid;
 use model::calibration::fit_temperature;
 use model::eval::{read_wm811k, score};
 use model::manifest::{Evaluation, Manifest, Training};
-use model::{CLASSES, Classifier, Cnn, input, sha256_hex, synth};
+use model::{CLASSES, Classifier, Cnn, sha256_hex, synth};
 use wafer::demo::Rng;
 
 struct Args {
@@ -38,6 +38,8 @@ struct Args {
     pooling: model::Pooling,
     /// Batch normalisation after each convolution (`--batch-norm`; off in v1 and v2).
     batch_norm: bool,
+    /// A radius channel beside the map (`--radial`; off in v1 and v2).
+    radial: bool,
     /// Share of the last epochs whose end-of-epoch weights are averaged into the result (0: the
     /// last epoch's weights, as v1 and v2).
     average: f64,
@@ -59,6 +61,7 @@ fn args() -> Result<Args, String> {
         device: "flex".into(),
         pooling: model::Pooling::Max,
         batch_norm: false,
+        radial: false,
         average: 0.0,
     };
     let mut it = std::env::args().skip(1);
@@ -79,6 +82,7 @@ fn args() -> Result<Args, String> {
             "--synth" => a.synth.parse_overrides(&v()?)?,
             "--device" => a.device = v()?,
             "--batch-norm" => a.batch_norm = true,
+            "--radial" => a.radial = true,
             "--average" => a.average = num(v()?)?.clamp(0.0, 1.0),
             "--pooling" => {
                 let p = v()?;
@@ -120,7 +124,7 @@ fn main() {
     };
     let device = plain.clone().autodiff();
     device.seed(a.seed);
-    let mut model = Cnn::with_arch(&device, a.pooling, a.batch_norm);
+    let mut model = Cnn::with_arch(&device, a.pooling, a.batch_norm, a.radial);
     println!(
         "training a {}-parameter CNN on {} synthetic maps per epoch, {} epochs, seed {}",
         model.num_params(),
@@ -163,7 +167,7 @@ fn main() {
         for batch in order.chunks(a.batch) {
             let refs: Vec<&FeatureGrid> = batch.iter().map(|&i| &grids[i]).collect();
             let labels: Vec<i64> = batch.iter().map(|&i| maps[i].class as i64).collect();
-            let x = input(&refs, &device);
+            let x = model.input(&refs, &device);
             let y = Tensor::<1, Int>::from_data(
                 TensorData::new(labels.clone(), [labels.len()]),
                 &device,
@@ -275,6 +279,7 @@ fn main() {
         parameters: params,
         pooling: a.pooling,
         batch_norm: a.batch_norm,
+        radial: a.radial,
         temperature,
         training: Training {
             seed: a.seed,
@@ -286,7 +291,7 @@ fn main() {
             // The settings, not argv: `cargo xtask train` with these reproduces the weights.
             command: format!(
                 "cargo xtask train -- --epochs {} --samples {} --batch {} --lr {} --seed {} \
-                 --model-version {}{}{}{}{}",
+                 --model-version {}{}{}{}{}{}",
                 a.epochs,
                 a.samples,
                 a.batch,
@@ -307,6 +312,7 @@ fn main() {
                     p => format!(" --pooling {}", p.name()),
                 },
                 if a.batch_norm { " --batch-norm" } else { "" },
+                if a.radial { " --radial" } else { "" },
                 // A GPU's arithmetic differs from the CPU's: the same settings on the CPU give
                 // other weights, so the device is part of what reproduces them.
                 if a.device == "flex" {
