@@ -50,9 +50,9 @@ impl Entry {
     /// The facts of an open file, before any classification.
     pub fn of(doc: &Doc, bytes: usize, opened_ms: f64) -> Entry {
         let (mut dies, mut pass) = (0usize, 0usize);
-        for w in &doc.file.wafers {
+        for (i, w) in doc.file.wafers.iter().enumerate() {
             dies += w.dies.len();
-            pass += w.dies.count(wafer::Verdict::Pass);
+            pass += doc.passing(i);
         }
         Entry {
             name: doc.name.clone(),

@@ -142,3 +142,30 @@ fn the_dense_and_the_sparse_tally_agree() {
         Counts::Sparse(_)
     ));
 }
+
+#[test]
+fn passes_are_counted_once_and_give_each_wafers_yield() {
+    let doc = demo();
+    for (i, w) in doc.file.wafers.iter().enumerate() {
+        // Counted by hand, not by `DieTable::count`, which the cache calls.
+        let pass = w
+            .dies
+            .verdict
+            .iter()
+            .filter(|v| **v == Verdict::Pass)
+            .count();
+        assert!(
+            pass > 0 && pass < w.dies.len(),
+            "wafer {i} has both verdicts"
+        );
+        assert_eq!(doc.passing(i), pass);
+        assert_eq!(doc.yield_of(i), w.yield_fraction());
+        assert_eq!(
+            doc.passing[i].get(),
+            Some(&pass),
+            "kept after the first count"
+        );
+    }
+    let n = doc.file.wafers.len();
+    assert_eq!((doc.passing(n), doc.yield_of(n)), (0, None));
+}

@@ -30,7 +30,7 @@ pub fn Status() -> impl IntoView {
             data-yield=attr(|st| {
                 let (doc, s) = st.shown()?;
                 let Subject::Wafer(i) = s else { return None };
-                doc.file.wafers[i].yield_fraction().map(|y| format!("{:.4}", y))
+                doc.yield_of(i).map(|y| format!("{:.4}", y))
             })
             data-first-frame-ms=attr(|st| st.first_frame_ms.get().map(|v| format!("{v:.1}")))
             data-parse-ms=attr(|st| st.parse_ms.get().map(|v| format!("{v:.1}")))

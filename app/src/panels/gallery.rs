@@ -64,7 +64,7 @@ fn cards(st: St, doc: &Doc) -> Vec<Card> {
                 index,
                 id: w.id.clone(),
                 dies: w.dies.len(),
-                yield_: w.yield_fraction(),
+                yield_: doc.yield_of(index),
                 label: call.as_ref().and_then(|c| c.label()),
                 call: call.map_or("…".into(), |c| c.text()),
                 origin: w.origin.clone(),

@@ -21,8 +21,8 @@ pub fn WaferPicker() -> impl IntoView {
             .iter()
             .enumerate()
             .map(|(i, w)| {
-                let y = w
-                    .yield_fraction()
+                let y = doc
+                    .yield_of(i)
                     .map_or("–".into(), |y| format!("{:.1}%", y * 100.0));
                 let id = if w.id.is_empty() {
                     "(no id)"

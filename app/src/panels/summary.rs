@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use stats::ask::{Answer, Ask};
-use wafer::Verdict;
 
 use super::css;
 use crate::doc::Subject;
@@ -41,8 +40,8 @@ pub fn Summary() -> impl IntoView {
         };
         let w = doc.file.wafers.get(i)?;
         let d = &w.dies;
-        let pass = d.count(Verdict::Pass);
-        let y = w.yield_fraction().unwrap_or(0.0) * 100.0;
+        let pass = doc.passing(i);
+        let y = doc.yield_of(i).unwrap_or(0.0) * 100.0;
         // Pareto of failing hard bins over the final dies, counted by the parsing worker.
         let shown = asked();
         let pending = shown.as_ref().is_none_or(|s| s.pending).then_some("1");
