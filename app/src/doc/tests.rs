@@ -146,6 +146,7 @@ fn the_dense_and_the_sparse_tally_agree() {
 #[test]
 fn passes_are_counted_once_and_give_each_wafers_yield() {
     let doc = demo();
+    assert!(!doc.file.wafers.is_empty());
     for (i, w) in doc.file.wafers.iter().enumerate() {
         // Counted by hand, not by `DieTable::count`, which the cache calls.
         let pass = w

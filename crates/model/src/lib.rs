@@ -19,7 +19,7 @@ pub mod synth;
 pub use call::{Call, MIN_DIES, MIN_FILLED, MIN_INSIDE, UNCERTAIN_MARGIN, wafer_shaped};
 pub use manifest::Manifest;
 #[cfg(feature = "network")]
-pub use network::{Classifier, Cnn, LoadError, input};
+pub use network::{Classifier, Cnn, LoadError};
 
 /// The WM-811K classes, in the order of the network's outputs, spelt as in WM-811K.
 pub const CLASSES: [&str; 9] = [

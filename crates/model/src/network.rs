@@ -113,7 +113,8 @@ impl Cnn {
         }
     }
 
-    /// `[batch, 1, SIZE, SIZE]` inputs to `[batch, NUM_CLASSES]` logits.
+    /// Inputs as [`Cnn::input`] makes them (one channel, or two if `radial`) to
+    /// `[batch, NUM_CLASSES]` logits.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         self.forward_dropout(x, 0.0)
     }
@@ -233,8 +234,9 @@ impl Cnn {
     }
 }
 
-/// A batch of grids as the single-channel network's input tensor.
-pub fn input(grids: &[&FeatureGrid], device: &Device) -> Tensor<4> {
+/// A batch of grids as the single-channel network's input tensor ([`Cnn::input`] for any
+/// network).
+pub(crate) fn input(grids: &[&FeatureGrid], device: &Device) -> Tensor<4> {
     let mut v = Vec::with_capacity(grids.len() * SIZE * SIZE);
     for g in grids {
         g.write_input(&mut v);

@@ -85,23 +85,48 @@ mod tests {
         }
     }
 
+    /// The on-wafer cells with an off-wafer (or off-grid) 4-neighbour.
+    fn rim(g: &FeatureGrid) -> Vec<usize> {
+        let off = |r: isize, c: isize| {
+            !(0..SIZE as isize).contains(&r)
+                || !(0..SIZE as isize).contains(&c)
+                || g.cells[r as usize * SIZE + c as usize] == OFF_WAFER
+        };
+        (0..SIZE * SIZE)
+            .filter(|&k| g.cells[k] != OFF_WAFER)
+            .filter(|&k| {
+                let (r, c) = ((k / SIZE) as isize, (k % SIZE) as isize);
+                off(r - 1, c) || off(r + 1, c) || off(r, c - 1) || off(r, c + 1)
+            })
+            .collect()
+    }
+
     #[test]
     fn an_ellipse_reads_one_all_round_its_edge() {
         // Dies twice as tall as wide give a wafer of twice as many columns as rows.
-        let g = disc(24, 48);
-        let v = radius(&g);
-        let on: Vec<usize> = (0..SIZE * SIZE)
-            .filter(|&k| g.cells[k] != OFF_WAFER)
-            .collect();
-        let top = on[0];
-        let left = *on.iter().min_by_key(|&&k| k % SIZE).unwrap();
-        assert!(
-            v[top] > 0.85 && v[left] > 0.85,
-            "top {} left {}",
-            v[top],
-            v[left]
-        );
-        assert!(on.iter().all(|&k| v[k] <= 1.5));
+        for g in [disc(40, 40), disc(24, 48), disc(50, 30)] {
+            let v = radius(&g);
+            let rim = rim(&g);
+            assert!(rim.len() > 50);
+            for k in rim {
+                assert!((0.85..=1.05).contains(&v[k]), "rim cell {k}: {}", v[k]);
+            }
+        }
+    }
+
+    #[test]
+    fn the_channel_is_symmetric_about_the_centre() {
+        // A centre off by half a cell would read one side of the wafer farther out than the
+        // other, and a turned or mirrored map differently from the map.
+        for g in [disc(40, 40), disc(24, 48), disc(33, 31)] {
+            let v = radius(&g);
+            for r in 0..SIZE {
+                for c in 0..SIZE {
+                    let (a, b) = (v[r * SIZE + c], v[(SIZE - 1 - r) * SIZE + (SIZE - 1 - c)]);
+                    assert!((a - b).abs() < 1e-5, "({r}, {c}): {a} against {b}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -129,8 +154,22 @@ mod network_tests {
         let c = Classifier::load_arch(&bytes, &device, Pooling::Max, false, true).unwrap();
         assert!(c.model().radial());
         let grid = synth::dataset(4, 9)[2].grid();
-        let direct = Classifier::from_model(cnn, &device).predict(&[&grid]);
+        let direct = Classifier::from_model(cnn.clone(), &device).predict(&[&grid]);
         assert_eq!(c.predict(&[&grid]), direct);
+        // The input is the map, then its radius channel.
+        let x: Vec<f32> = cnn
+            .input(&[&grid], &device)
+            .into_data()
+            .try_into_vec()
+            .unwrap();
+        let mut want = grid.to_input();
+        super::write(&grid, &mut want);
+        assert_eq!(x, want);
+        assert!(
+            want[features::SIZE * features::SIZE..]
+                .iter()
+                .any(|&r| r > 0.5)
+        );
         // A manifest that says the other thing gets an error, not a network of the wrong shape.
         assert!(Classifier::load_arch(&bytes, &device, Pooling::Max, false, false).is_err());
         let plain = Cnn::new(&device).into_record().into_bytes().unwrap();

@@ -146,3 +146,18 @@ fn the_manifest_says_how_the_network_pools() {
     json["pooling"] = "median".into();
     assert!(Classifier::load_verified(&json.to_string(), &w, &Device::flex()).is_err());
 }
+
+#[test]
+fn a_manifest_that_claims_a_radius_channel_its_weights_lack_is_refused() {
+    let (m, w) = shipped();
+    let mut radial = m.clone();
+    radial.radial = !m.radial;
+    let e = Classifier::load_verified(
+        &serde_json::to_string(&radial).unwrap(),
+        &w,
+        &Device::flex(),
+    )
+    .err()
+    .expect("weights of the other shape are refused");
+    assert!(e.to_string().contains("cannot load model weights"), "{e}");
+}
