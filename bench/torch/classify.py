@@ -2,10 +2,12 @@
 `cargo bench -p model --bench infer`, which writes DIR (weights, the 25 input grids and its own
 probabilities) and runs this with its own medians, so the ratio comes from one invocation.
 
-    python classify.py DIR NATIVE_SINGLE_MS NATIVE_BATCH25_MS TEMPERATURE [POOLING]
+    python classify.py DIR NATIVE_SINGLE_MS NATIVE_BATCH25_MS TEMPERATURE [POOLING [CHANNELS]]
 
 The probabilities are softmax(logits / TEMPERATURE), the shipped model's calibration. POOLING is
-the manifest's: "max" (every stage) or "avg-max" (average in the first two stages).
+the manifest's: "max" (every stage) or "avg-max" (average in the first two stages). CHANNELS is
+the input's: 1 (the map), or 2 with the radius channel (the manifest's "radial"); the inputs
+file holds them as the network reads them.
 """
 import json
 import sys
@@ -20,10 +22,10 @@ torch.set_num_threads(2)  # the machines this project measures on have two cores
 
 class Cnn(nn.Module):
     # Same layers as crates/model/src/lib.rs.
-    def __init__(self, pooling="max"):
+    def __init__(self, pooling="max", channels=1):
         super().__init__()
         self.pooling = pooling
-        ch = [1, 16, 32, 64, 64]
+        ch = [channels, 16, 32, 64, 64]
         for i in range(4):
             setattr(self, f"conv{i + 1}", nn.Conv2d(ch[i], ch[i + 1], 3, padding=1))
         self.fc1 = nn.Linear(64 * 4 * 4, 64)
@@ -45,10 +47,11 @@ def main():
     d, native_single, native_b25 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
     temperature = float(sys.argv[4])
     pooling = sys.argv[5] if len(sys.argv) > 5 else "max"
+    channels = int(sys.argv[6]) if len(sys.argv) > 6 else 1
     weights = json.load(open(f"{d}/weights.json"))
-    inputs = torch.tensor(json.load(open(f"{d}/inputs.json")), dtype=torch.float32).reshape(-1, 1, 64, 64)
+    inputs = torch.tensor(json.load(open(f"{d}/inputs.json")), dtype=torch.float32).reshape(-1, channels, 64, 64)
     expected = torch.tensor(json.load(open(f"{d}/expected.json")), dtype=torch.float32)
-    m = Cnn(pooling).eval()
+    m = Cnn(pooling, channels).eval()
     m.load_state_dict({k: torch.tensor(v["data"], dtype=torch.float32).reshape(v["shape"]) for k, v in weights.items()})
     with torch.inference_mode():
         got = F.softmax(m(inputs) / temperature, dim=1)

@@ -79,7 +79,13 @@ fn main() {
         .into_iter()
         .map(|(name, shape, data)| (name, serde_json::json!({"shape": shape, "data": data})))
         .collect();
-    let inputs: Vec<f32> = batch.iter().flat_map(|g| g.to_input()).collect();
+    // The network's own input (with its radius channel, if it reads one).
+    let inputs: Vec<f32> = c
+        .model()
+        .input(&batch, &Device::flex())
+        .into_data()
+        .try_into_vec()
+        .expect("f32 input");
     let expected: Vec<Vec<f32>> = c
         .predict(&batch)
         .iter()
@@ -98,6 +104,7 @@ fn main() {
         .arg(b25.to_string())
         .arg(c.temperature().to_string())
         .arg(m.pooling.name())
+        .arg(if m.radial { "2" } else { "1" })
         .status()
         .expect("running the PyTorch baseline");
     assert!(status.success(), "the PyTorch baseline failed");
