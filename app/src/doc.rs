@@ -37,6 +37,8 @@ pub struct Doc {
     /// show yields, and the gallery's cards are remade as each wafer's label arrives: counted
     /// each time, a lot of 25 wafers of 40k dies was a million dies a card update.
     passing: Vec<OnceCell<usize>>,
+    /// Per wafer: whether its grid is wafer-shaped (`model::wafer_shaped`), for its calls.
+    shaped: Vec<OnceCell<bool>>,
 }
 
 impl Doc {
@@ -46,7 +48,9 @@ impl Doc {
         let grids = (0..file.wafers.len()).map(|_| OnceCell::new()).collect();
         let first = (0..file.wafers.len()).map(|_| OnceCell::new()).collect();
         let passing = (0..file.wafers.len()).map(|_| OnceCell::new()).collect();
+        let shaped = (0..file.wafers.len()).map(|_| OnceCell::new()).collect();
         Doc {
+            shaped,
             first,
             passing,
             name,
@@ -64,6 +68,13 @@ impl Doc {
         self.grids[i]
             .get_or_init(|| features::FeatureGrid::from_dies(&w.dies).ok())
             .as_ref()
+    }
+
+    /// Whether wafer `i`'s grid makes a wafer's outline (`model::wafer_shaped`), tested once;
+    /// None for a wafer without dies (or no wafer `i`).
+    pub fn wafer_shaped(&self, i: usize) -> Option<bool> {
+        let grid = self.grid(i)?;
+        Some(*self.shaped[i].get_or_init(|| model::wafer_shaped(grid)))
     }
 
     /// Wafer `i`'s passing dies, counted once (0 for no wafer `i`).

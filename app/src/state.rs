@@ -103,7 +103,7 @@ impl Classes {
     pub fn call(&self, doc: &Doc, i: usize) -> Option<model::Call> {
         let (p, _) = self.wafers.get(i)?.as_ref()?;
         let dies = doc.file.wafers.get(i)?.dies.len();
-        Some(model::Call::new(p, Some(dies), doc.grid(i)?))
+        Some(model::Call::of_shape(p, Some(dies), doc.wafer_shaped(i)?))
     }
 }
 

@@ -170,3 +170,19 @@ fn passes_are_counted_once_and_give_each_wafers_yield() {
     let n = doc.file.wafers.len();
     assert_eq!((doc.passing(n), doc.yield_of(n)), (0, None));
 }
+
+#[test]
+fn the_shape_test_is_the_models_and_is_kept() {
+    let doc = demo();
+    for i in 0..doc.file.wafers.len() {
+        let grid = doc.grid(i).expect("a demo wafer has dies");
+        assert_eq!(doc.wafer_shaped(i), Some(model::wafer_shaped(grid)));
+        assert_eq!(
+            doc.wafer_shaped(i),
+            Some(true),
+            "the demo's wafers are round"
+        );
+        assert_eq!(doc.shaped[i].get(), Some(&true));
+    }
+    assert_eq!(doc.wafer_shaped(doc.file.wafers.len()), None);
+}
