@@ -257,8 +257,8 @@ async fn unpack(
     }
     let doc = Doc::new(name, u.finish()?);
     // Every wafer's passing dies, counted in the same slices: the gallery, the wafer list and
-    // the library all show yields, and a lot of a million dies took 9 ms to count in the task
-    // that opened it (CPU profile, 2026-12-07). And the geometry of the wafer a file opens on,
+    // the library all show yields: a lot of a million dies took 9 ms to count in one task
+    // (the library's, in a CPU profile, 2026-12-07). And the geometry of the wafer a file opens on,
     // which walks its dies: 6-8 ms of the first map's frame for a wafer of 40k dies (same).
     for i in 0..doc.file.wafers.len() {
         doc.passing(i);
