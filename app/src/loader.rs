@@ -235,53 +235,62 @@ async fn unpack(
     name: String,
     current: impl Fn() -> bool,
 ) -> Result<Option<Doc>, wafer::pack::PackError> {
-    let mut slice = js_sys::Date::now();
+    let mut slice = Slice::new();
     let mut u = wafer::pack::Unpacker::new(src)?;
     // The header alone (Flex_3: its 1,352-test catalogue, about 16 ms in the CPU profile) was
     // the start of a 100 ms task with the first table's columns: it gets a slice of its own.
-    if js_sys::Date::now() - slice > UNPACK_SLICE_MS / 2.0 {
-        yield_now().await;
-        if !current() {
-            return Ok(None);
-        }
-        slice = js_sys::Date::now();
+    if !slice.next(UNPACK_SLICE_MS / 2.0, &current).await {
+        return Ok(None);
     }
     while u.step()? {
-        if js_sys::Date::now() - slice > UNPACK_SLICE_MS {
-            yield_now().await;
-            if !current() {
-                return Ok(None);
-            }
-            slice = js_sys::Date::now();
+        if !slice.next(UNPACK_SLICE_MS, &current).await {
+            return Ok(None);
         }
     }
     let doc = Doc::new(name, u.finish()?);
     // Every wafer's passing dies, counted in the same slices: the gallery, the wafer list and
     // the library all show yields: a lot of a million dies took 9 ms to count in one task
-    // (the library's, in a CPU profile, 2026-12-07). And the geometry of the wafer a file opens on,
-    // which walks its dies: 6-8 ms of the first map's frame for a wafer of 40k dies (same).
+    // (the library's, in a CPU profile, 2026-12-07). And the geometry of the wafer a file
+    // opens on, which walks its dies: 6-8 ms of the first map's frame for a wafer of 40k dies
+    // (same).
     for i in 0..doc.file.wafers.len() {
         doc.passing(i);
+        if !slice.next(UNPACK_SLICE_MS, &current).await {
+            return Ok(None);
+        }
         if i == 0 {
             doc.geometry(crate::doc::Subject::Wafer(0));
-        }
-        if js_sys::Date::now() - slice > UNPACK_SLICE_MS {
-            yield_now().await;
-            if !current() {
+            if !slice.next(UNPACK_SLICE_MS, &current).await {
                 return Ok(None);
             }
-            slice = js_sys::Date::now();
         }
     }
     // Opening the file builds its views (Flex_3's 1,352 tests: a list and a picker) in the task
     // that opens it: not in the one that unpacked its last table too.
-    if js_sys::Date::now() - slice > 1.0 {
-        yield_now().await;
-        if !current() {
-            return Ok(None);
-        }
+    if !slice.next(1.0, &current).await {
+        return Ok(None);
     }
     Ok(Some(doc))
+}
+
+/// A run of work on the page's thread that yields once it has held the thread long enough.
+struct Slice(f64);
+
+impl Slice {
+    fn new() -> Slice {
+        Slice(js_sys::Date::now())
+    }
+
+    /// After more than `ms` since the slice began, yield to the browser and begin another;
+    /// false if `current` then says a newer file came meanwhile.
+    async fn next(&mut self, ms: f64, current: &impl Fn() -> bool) -> bool {
+        if js_sys::Date::now() - self.0 <= ms {
+            return true;
+        }
+        yield_now().await;
+        self.0 = js_sys::Date::now();
+        current()
+    }
 }
 
 /// A file's test statistics are ready in the worker: only for the file on screen.

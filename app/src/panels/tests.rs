@@ -13,7 +13,7 @@ use crate::state::St;
 /// Rows drawn at most; the rest are a sort away.
 const SHOWN: usize = 100;
 /// Rows laid out at once: more than the list's box shows (22rem, about 20 rows). The others
-/// are in the page but not displayed until the list is scrolled. All 100 rows were 2,200 of
+/// are in the page but displayed only when the list is scrolled or the page is idle. All 100 rows were 2,200 of
 /// the page's 2,700 layout objects when Flex_3 opened, 13-30 ms of CPU in one layout (trace,
 /// 2026-12-07), and `table-layout: fixed` did not make that cheaper.
 const FIRST: usize = 30;
@@ -55,8 +55,20 @@ fn row(t: &stats::TestStats) -> String {
 pub fn Tests() -> impl IntoView {
     let st = expect_context::<St>();
     let order = RwSignal::new(TestOrder::Fails);
-    // Whether the rows after the first FIRST are displayed: from the list's first scroll on.
+    // Whether the rows after the first FIRST are displayed. Not for another wafer's list until
+    // it has been laid out; then from the list's first scroll or the page's first idle moment,
+    // whichever comes first: out of the opening's tasks, but never hidden for long from
+    // find-in-page and screen readers.
     let more = RwSignal::new(false);
+    let show_more = move || {
+        if !more.get_untracked() {
+            more.set(true);
+        }
+    };
+    Effect::new(move |_| {
+        st.subject.track();
+        more.set(false);
+    });
     let button = move |o: TestOrder, label: &'static str, id: &'static str| {
         view! {
             <button id=id class:active=move || order.get() == o on:click=move |_| order.set(o)>{label}</button>
@@ -73,6 +85,15 @@ pub fn Tests() -> impl IntoView {
             order: order.get(),
             first: SHOWN,
         })
+    });
+    Effect::new(move |_| {
+        if more.get() || asked().is_none_or(|s| s.pending) {
+            return;
+        }
+        let idle = wasm_bindgen::closure::Closure::once_into_js(show_more);
+        if let Some(w) = web_sys::window() {
+            let _ = w.request_idle_callback(wasm_bindgen::JsCast::unchecked_ref(&idle));
+        }
     });
     move || {
         let (doc, _) = st.shown()?;
@@ -133,7 +154,7 @@ pub fn Tests() -> impl IntoView {
                     {(total > SHOWN).then(|| format!(" · the first {SHOWN} of {total}"))}
                     {st.stats_ms.get().map(|ms| format!(" · computed in {ms:.0} ms off the page's thread"))}</p>
                 {(total == 0).then(|| view! { <p class="muted">"No parametric results here."</p> })}
-                <div class="tests-scroll" on:scroll=move |_| if !more.get_untracked() { more.set(true) }><table on:click=click>
+                <div class="tests-scroll" on:scroll=move |_| show_more()><table on:click=click>
                     <thead><tr><th>"test"</th><th>"name"</th><th>"units"</th><th>"n"</th><th>"fails"</th>
                         <th>"mean"</th><th>"σ"</th><th>"min"</th><th>"max"</th><th>"Cpk"</th></tr></thead>
                     <tbody inner_html=head></tbody>
