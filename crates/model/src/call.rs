@@ -155,21 +155,13 @@ impl Call {
 /// cells inside the ellipse inscribed in their box (grown by a cell), and at least
 /// [`MIN_FILLED`] of the cells well inside that ellipse on the wafer.
 pub fn wafer_shaped(grid: &FeatureGrid) -> bool {
-    let (mut r0, mut r1, mut c0, mut c1) = (SIZE, 0, SIZE, 0);
-    for (i, &b) in grid.cells.iter().enumerate() {
-        if b != OFF_WAFER {
-            let (r, c) = (i / SIZE, i % SIZE);
-            (r0, r1, c0, c1) = (r0.min(r), r1.max(r), c0.min(c), c1.max(c));
-        }
-    }
-    if r0 > r1 {
+    let Some(o) = grid.outline() else {
         return false;
-    }
-    let (cr, cc) = ((r0 + r1 + 1) as f32 / 2.0, (c0 + c1 + 1) as f32 / 2.0);
-    let (hr, hc) = ((r1 + 1 - r0) as f32 / 2.0, (c1 + 1 - c0) as f32 / 2.0);
+    };
+    let ((cr, cc), (hr, hc)) = (o.centre, o.half);
     let (mut on, mut inside, mut core, mut core_on) = (0u32, 0u32, 0u32, 0u32);
-    for r in r0..=r1 {
-        for c in c0..=c1 {
+    for r in o.rows.clone() {
+        for c in o.cols.clone() {
             let is_on = grid.cells[r * SIZE + c] != OFF_WAFER;
             let (dy, dx) = ((r as f32 + 0.5 - cr).abs(), (c as f32 + 0.5 - cc).abs());
             // Grown by one cell: the outline's staircase pokes out of the exact ellipse.

@@ -8,25 +8,15 @@ use features::{FeatureGrid, OFF_WAFER, SIZE};
 /// of the on-wafer cells' bounding box, so a wafer of non-square dies (an ellipse on the grid)
 /// reads 1 all round its edge.
 pub fn write(g: &FeatureGrid, out: &mut Vec<f32>) {
-    let (mut r0, mut r1, mut c0, mut c1) = (SIZE, 0, SIZE, 0);
-    for (k, &b) in g.cells.iter().enumerate() {
-        if b != OFF_WAFER {
-            let (r, c) = (k / SIZE, k % SIZE);
-            (r0, r1, c0, c1) = (r0.min(r), r1.max(r), c0.min(c), c1.max(c));
-        }
-    }
-    if r0 > r1 {
+    let Some(o) = g.outline() else {
         out.extend(std::iter::repeat_n(0.0, SIZE * SIZE));
         return;
-    }
-    let (cy, cx) = ((r0 + r1) as f32 / 2.0, (c0 + c1) as f32 / 2.0);
-    let (ry, rx) = ((r1 - r0 + 1) as f32 / 2.0, (c1 - c0 + 1) as f32 / 2.0);
+    };
     out.extend(g.cells.iter().enumerate().map(|(k, &b)| {
         if b == OFF_WAFER {
             return 0.0;
         }
-        let dy = ((k / SIZE) as f32 - cy) / ry;
-        let dx = ((k % SIZE) as f32 - cx) / rx;
+        let (dy, dx) = o.offset(k / SIZE, k % SIZE);
         (dy * dy + dx * dx).sqrt().min(1.5)
     }));
 }

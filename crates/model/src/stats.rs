@@ -67,24 +67,12 @@ impl MapStats {
                 Some((b - 1) as f32 / 254.0)
             }
         };
-        // The ellipse of the on-wafer cells' box.
-        let (mut r0, mut r1, mut c0, mut c1) = (SIZE, 0, SIZE, 0);
-        for i in 0..SIZE * SIZE {
-            if f(i).is_some() {
-                let (r, c) = (i / SIZE, i % SIZE);
-                (r0, r1, c0, c1) = (r0.min(r), r1.max(r), c0.min(c), c1.max(c));
-            }
-        }
-        let (cr, cc) = ((r0 + r1 + 1) as f32 / 2.0, (c0 + c1 + 1) as f32 / 2.0);
-        let (hr, hc) = (
-            ((r1 + 1 - r0) as f32 / 2.0).max(0.5),
-            ((c1 + 1 - c0) as f32 / 2.0).max(0.5),
-        );
+        // The ellipse of the on-wafer cells' box; a grid without any has nothing to measure.
+        let Some(outline) = grid.outline() else {
+            return MapStats::default();
+        };
         let polar = |i: usize| {
-            let (v, u) = (
-                ((i / SIZE) as f32 + 0.5 - cr) / hr,
-                ((i % SIZE) as f32 + 0.5 - cc) / hc,
-            );
+            let (v, u) = outline.offset(i / SIZE, i % SIZE);
             ((u * u + v * v).sqrt(), v.atan2(u))
         };
         // Largest 8-connected cluster of mostly-failing cells.
@@ -171,6 +159,7 @@ impl MapStats {
             let tr = (a + b) / 2.0;
             let disc = (((a - b) / 2.0).powi(2) + c * c).sqrt();
             elongation = ((tr + disc) / (tr - disc).max(1e-3)).sqrt().min(50.0);
+            let ((cr, cc), (hr, hc)) = (outline.centre, outline.half);
             let (v, u) = ((mr + 0.5 - cr) / hr, (mc + 0.5 - cc) / hc);
             radius = (u * u + v * v).sqrt();
         }
