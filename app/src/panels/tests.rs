@@ -60,9 +60,12 @@ pub fn Tests() -> impl IntoView {
     // whichever comes first: out of the opening's tasks, but never hidden for long from
     // find-in-page and screen readers.
     let more = RwSignal::new(false);
+    // `try_`: an idle callback can come after the list is gone (another file opened), and a
+    // disposed signal's plain accessors panic (the hostile-files browser test opens files in
+    // quick succession and caught it).
     let show_more = move || {
-        if !more.get_untracked() {
-            more.set(true);
+        if more.try_get_untracked() == Some(false) {
+            more.try_set(true);
         }
     };
     Effect::new(move |_| {
