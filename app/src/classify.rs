@@ -1,5 +1,6 @@
-//! The page's side of the classifier worker (`infer`): it is started only once the first map is
-//! on screen, so the first load carries no classifier at all, and it is the WebGPU build
+//! The page's side of the classifier worker (`infer`): it is started at the page's first idle
+//! moment, or once the first map is on screen if a file comes sooner, so the first map never
+//! waits for the classifier's bytes, and it is the WebGPU build
 //! (`classify_gpu`, burn's wgpu kernels, most of its size) only where the browser has WebGPU
 //! (`gpu::webgpu_available`); elsewhere the CPU-only build (`classify_cpu`). The service worker
 //! keeps the same one for offline use (`pwa`).
@@ -40,17 +41,15 @@ const FIRST_MAP_FRAMES: u32 = 600;
 /// How many files [`SENT`] remembers.
 const RECENT: usize = 8;
 
-/// File `seq` is open: classify its wafers (after its first map, if the classifier is not
-/// running yet). Their feature grids are made after the first map too, one wafer per task: a lot
-/// of large wafers would otherwise hold the page's thread before its map shows.
+/// File `seq` is open: classify its wafers, after its first map (and start the classifier then,
+/// if it is not running yet). Their feature grids are made one wafer per task: a lot of large
+/// wafers would otherwise hold the page's thread before its map shows.
 pub fn file(st: St, doc: &Rc<Doc>, seq: u32) {
     let doc = doc.clone();
     leptos::task::spawn_local(async move {
+        // Wait for the map whether or not the classifier runs already (`start_when_idle`).
         let mut frames = 0;
-        while CHANNEL.with_borrow(Option::is_none)
-            && st.first_frame_ms.get_untracked().is_none()
-            && frames < FIRST_MAP_FRAMES
-        {
+        while st.first_frame_ms.get_untracked().is_none() && frames < FIRST_MAP_FRAMES {
             next_frame().await;
             frames += 1;
         }
@@ -79,6 +78,27 @@ pub fn file(st: St, doc: &Rc<Doc>, seq: u32) {
             ch.post(ToWorker::Grids { seq, grids });
         }
     });
+}
+
+/// Start the classifier worker at the page's first idle moment, if no file has been opened by
+/// then. Its wasm is then compiled, and its kernels warmed up, while the user picks a file, not
+/// on the cores that the first file's map and panels need: after Flex_3's first map, with two
+/// cores, that compilation took a core for about half a second (a trace of
+/// `tests/benches/analysis.mjs`'s opening) beside the parsing worker, while the page laid out
+/// its panels. A file opened sooner starts it after its first map (`file`), as before. The
+/// bytes are no extra: the service worker keeps the same build for offline use.
+pub fn start_when_idle(st: St) {
+    let start = wasm_bindgen::closure::Closure::once_into_js(move || {
+        // Nothing opened yet, nor opening (`seq` moves on only once a file has been read).
+        if st.seq.get_untracked() == 0 && st.loading.get_untracked().is_none() {
+            leptos::task::spawn_local(async move {
+                let _ = channel(st).await;
+            });
+        }
+    });
+    if let Some(w) = web_sys::window() {
+        let _ = w.request_idle_callback(wasm_bindgen::JsCast::unchecked_ref(&start));
+    }
 }
 
 /// The model `loader` hands out changed (fetched, or swapped): the classifier takes it before

@@ -1,7 +1,8 @@
 //! The classifier's Web Worker: labels every wafer's defect pattern off the main thread.
 //!
-//! It is its own wasm module, fetched only after the first map is on screen (`classify` on the
-//! page side), so the first load carries neither burn nor its WebGPU kernels. Two builds of this
+//! It is its own wasm module, fetched when the page is first idle or after the first map,
+//! whichever comes first (`classify` on the page side), so the first map never waits for burn
+//! or its WebGPU kernels. Two builds of this
 //! one module: `classify_cpu` (burn Flex) for browsers without WebGPU, and `classify_gpu`
 //! (feature `webgpu`), which answers on the CPU first and then again on burn's wgpu backend, on a
 //! WebGPU device of its own (`gpu`), whose answer the page shows instead.

@@ -4,7 +4,8 @@
 //! Four bins share this library: `app` (the page, `main.rs`), `worker` (the parsing Web Worker,
 //! `bin/worker.rs`), and the classifier Web Worker (`infer`) twice: `classify_cpu`, and
 //! `classify_gpu` with feature `webgpu` (burn's WebGPU backend). The page loads the classifier
-//! only after its first map, so the first load is the page and the parsing worker alone.
+//! when it is first idle or after the first map, so the first map needs only the page and the
+//! parsing worker.
 //!
 //! Pure, on every target and unit-tested natively (`cargo test -p app`):
 //! - `doc`: an open file and what views derive from it (die lookup, the stacked map, geometry);
@@ -22,7 +23,8 @@
 //! - `ask`: the panels' questions to the parsing worker, which keeps the file (`channel`,
 //!   `state`);
 //! - `map`: the canvas and its interactions (`gpu`, `state`);
-//! - `classify`: the page's side of the classifier worker, started after the first map
+//! - `classify`: the page's side of the classifier worker, started when the page is first idle
+//!   or after the first map
 //!   (`channel`, `gpu`, `loader`, `state`);
 //! - `edge`: the shared edge's wafers and predictions (`loader`, `state`, `api`'s types and paths);
 //! - `panels`: pickers, legend, summary, pattern, tooltip, compare, exports (`details`, `state`);

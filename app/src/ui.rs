@@ -38,6 +38,7 @@ pub fn App() -> impl IntoView {
     }
     crate::edge::track_prediction(st);
     crate::pwa::register(st.offline);
+    crate::classify::start_when_idle(st);
     crate::pwa::on_launch(open_file);
 
     // Recolour when the file, subject, layer, hidden bins, pass or marked dies change.

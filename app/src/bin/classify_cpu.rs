@@ -1,5 +1,5 @@
 //! The classifier's Web Worker, CPU only (burn Flex), for browsers without WebGPU: `app::infer`.
-//! The page fetches it only after the first map is drawn.
+//! The page fetches it when it is first idle or after the first map (`app::classify`).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
