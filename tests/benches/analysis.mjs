@@ -17,7 +17,9 @@
 //   a frame is then handed over without that readback (`lib/chromium.mjs`). The trace also
 //   gives each long task's CPU time on the page's thread: on a machine with few cores, busy
 //   with the workers and the software GPU, a task's wall time is partly waiting for a core (or
-//   on the GPU process, which shares them).
+//   on the GPU process, which shares them). So it also sums, over each run's long tasks, the
+//   CPU time the other threads ran meanwhile: the workers, the renderer's V8 pool (wasm
+//   compilation, garbage collection) and the GPU process.
 // - then, on the open lot, what a user does next: another wafer, the map coloured by a test (its
 //   histogram and box plots), other wafers with the test, back to bins, the stacked map of all 25.
 //   Each is traced the same way (its tasks over 50 ms, whole and without the readback). Last,
@@ -47,12 +49,33 @@ function longTasks(events) {
   const main = events.filter((e) => e.ph === 'X' && e.dur && threads.get(`${e.pid}:${e.tid}`) === 'CrRendererMain');
   const within = (e, t) => e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur;
   const runs = main.filter((e) => e.name === 'ThreadControllerImpl::RunTask' && e.dur > 50000);
+  // Who else ran meanwhile: every other thread's tasks, by their thread time.
+  const processes = new Map(events.filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args.name]));
+  const group = (e) => {
+    const thread = threads.get(`${e.pid}:${e.tid}`);
+    if (processes.get(e.pid) === 'GPU Process') return 'gpu';
+    if (thread === 'DedicatedWorker thread') return 'workers';
+    // The renderer's pool: V8's wasm compilation and tier-up, garbage collection, raster.
+    if (processes.get(e.pid) === 'Renderer' && thread?.startsWith('ThreadPool')) return 'pool';
+    return 'other';
+  };
+  const others = events.filter((e) => e.ph === 'X' && e.dur && e.tdur !== undefined
+    && (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'ThreadPool_RunTask')
+    && threads.get(`${e.pid}:${e.tid}`) !== 'CrRendererMain');
+  const beside = (t) => {
+    const cpu = { workers: 0, pool: 0, gpu: 0, other: 0 };
+    for (const e of others) {
+      const overlap = Math.min(e.ts + e.dur, t.ts + t.dur) - Math.max(e.ts, t.ts);
+      if (overlap > 0) cpu[group(e)] += (e.tdur * overlap) / e.dur / 1000;
+    }
+    return cpu;
+  };
   // Tasks run inside tasks (nested run loops): count the outermost.
   return runs.filter((t) => !runs.some((o) => o !== t && within(t, o))).map((t) => {
     const gpu = main.filter((e) => e.name === 'GLES2::ReadPixels' && within(e, t)).reduce((a, e) => a + e.dur, 0);
     // Thread time: what the page's thread itself ran. On a machine whose cores are busy (the
     // workers, the software GPU) the rest of a task's wall time is waiting for one.
-    return { ms: t.dur / 1000, own: (t.dur - gpu) / 1000, cpu: t.tdur === undefined ? NaN : t.tdur / 1000 };
+    return { ms: t.dur / 1000, own: (t.dur - gpu) / 1000, cpu: t.tdur === undefined ? NaN : t.tdur / 1000, beside: beside(t) };
   });
 }
 
@@ -177,6 +200,14 @@ try {
     const cpu = rs.map((r) => Math.max(0, ...r.traced.map((t) => t.cpu)));
     console.log(`  the page thread's CPU time in those tasks, most per run: ${cpu.map((c) => c.toFixed(0)).join(', ')} ms`
       + ' (the rest of their wall time it waited: for a core, or on the GPU process)');
+    // The cores' other takers during each long task, summed per run (CPU ms).
+    const took = rs.map((r) => r.traced.reduce((a, t) => {
+      for (const k of Object.keys(a)) a[k] += t.beside[k];
+      return a;
+    }, { workers: 0, pool: 0, gpu: 0, other: 0 }));
+    console.log('  meanwhile, other threads\' CPU per run (ms, summed over those tasks): '
+      + took.map((c) => `workers ${c.workers.toFixed(0)}, V8 pool ${c.pool.toFixed(0)}, GPU process ${c.gpu.toFixed(0)}, other ${c.other.toFixed(0)}`).join(' | ')
+      + ' (V8 pool: the renderer\'s background threads: wasm compilation, garbage collection, raster)');
     const gaps = rs.map((r) => r.gap).filter((g) => g !== null);
     if (gaps.length) console.log(`  median gap between two thumbnails: ${median(gaps).toFixed(0)} ms`);
     return rs;
