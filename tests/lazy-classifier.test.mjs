@@ -1,7 +1,8 @@
 // The classifier comes after the map (issue 14), in headless Chromium, both modes: with every
 // classifier file held back by the network, a file still opens and its map is drawn; released,
 // the label follows, from the build that matches the browser (the WebGPU one only where WebGPU
-// exists; the other is never fetched). The service worker keeps that one build only.
+// exists; the other is never fetched). The service worker keeps that one build only. With no
+// file open, the page starts it when first idle.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -70,3 +71,29 @@ for (const mode of ['webgl2', 'webgpu']) {
     }
   });
 }
+
+// With no file open, the page starts the classifier at its first idle moment: its compilation
+// and warm-up happen while the user picks a file, and a file's label follows its map sooner.
+test('with no file open, the classifier starts when the page is idle (webgl2)', async () => {
+  const server = await serve(dist);
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  const browser = await launch('webgl2');
+  try {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const asked = new Promise((resolve) => context.on('request', (r) => {
+      if (!r.serviceWorker() && r.url().endsWith('/classify_cpu_bg.wasm')) resolve();
+    }));
+    await page.goto(url);
+    await Promise.race([asked, new Promise((_, reject) => setTimeout(() => reject(new Error('the classifier was not asked for within 30 s of an idle page')), 30000))]);
+    assert.equal(await page.evaluate(() => document.querySelector('#status')?.dataset.state), 'idle', 'no file was opened');
+    await page.setInputFiles('#file-input', lot2);
+    await until(page, () => document.querySelector('#status')?.dataset.classifyBackend === 'cpu');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
