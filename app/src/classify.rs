@@ -47,9 +47,11 @@ const RECENT: usize = 8;
 pub fn file(st: St, doc: &Rc<Doc>, seq: u32) {
     let doc = doc.clone();
     leptos::task::spawn_local(async move {
-        // Wait for the map whether or not the classifier runs already (`start_when_idle`).
+        // Wait for the map whether or not the classifier runs already (`start_when_idle`), but
+        // not in a hidden tab, which draws no frames: its label then goes to the library.
         let mut frames = 0;
-        while st.first_frame_ms.get_untracked().is_none() && frames < FIRST_MAP_FRAMES {
+        while st.first_frame_ms.get_untracked().is_none() && frames < FIRST_MAP_FRAMES && !hidden()
+        {
             next_frame().await;
             frames += 1;
         }
@@ -89,8 +91,12 @@ pub fn file(st: St, doc: &Rc<Doc>, seq: u32) {
 /// bytes are no extra: the service worker keeps the same build for offline use.
 pub fn start_when_idle(st: St) {
     let start = wasm_bindgen::closure::Closure::once_into_js(move || {
-        // Nothing opened yet, nor opening (`seq` moves on only once a file has been read).
-        if st.seq.get_untracked() == 0 && st.loading.get_untracked().is_none() {
+        // Nothing opened yet, nor opening (`seq` moves on only once a file has been read),
+        // nor about to be: a shared link's wafer opens once the edge has listed its wafers.
+        if st.seq.get_untracked() == 0
+            && st.loading.get_untracked().is_none()
+            && !crate::edge::shared_link()
+        {
             leptos::task::spawn_local(async move {
                 let _ = channel(st).await;
             });
@@ -113,7 +119,7 @@ pub fn model_changed() {
 /// gets the answer (a newer request replaces an unanswered one's reply).
 pub fn bench(gpu: bool, reply: impl FnOnce(Result<BenchTimes, String>) + 'static) {
     let Some(ch) = CHANNEL.with_borrow(Clone::clone) else {
-        reply(Err("the classifier has not started: open a file".into()));
+        reply(Err("the classifier has not started yet: open a file".into()));
         return;
     };
     BENCH_REPLY.with_borrow_mut(|r| *r = Some(Box::new(reply)));
@@ -160,6 +166,10 @@ fn send_model(ch: &Channel) {
 /// What the classifier worker answered, into app state.
 fn received(st: St, msg: FromWorker<JsWire>) {
     match msg {
+        // A model older than the one the page hands out now (it started before the offline
+        // copy or the edge's was swapped in): the newer one follows, so no flicker back.
+        FromWorker::Model(Ok(m))
+            if crate::loader::model_version().is_some_and(|v| v != m.version) => {}
         FromWorker::Model(m) => st.model.set(match m {
             Ok(m) => ModelStatus::Ready {
                 version: m.version,
@@ -212,6 +222,12 @@ fn classified(st: St, c: Classified) {
     {
         crate::library::keep::classified(st, &doc, &classes);
     }
+}
+
+fn hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
 }
 
 async fn next_frame() {

@@ -63,6 +63,19 @@ pub async fn newer_model(st: St) -> Option<(String, Vec<u8>, u32)> {
     Some((info.manifest, weights, info.version))
 }
 
+/// The wafer a shared link names (`?wafer=`), as written.
+fn shared_wafer() -> Option<String> {
+    let q = web_sys::window()?.location().search().ok()?;
+    q.trim_start_matches('?')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("wafer=").map(str::to_string))
+}
+
+/// Whether the page was opened by a shared link, whose wafer it opens once the edge answers.
+pub fn shared_link() -> bool {
+    shared_wafer().is_some()
+}
+
 /// Look for the edge API; when found, list its wafers and open the one a shared link names.
 pub fn probe(st: St, loader: Rc<Loader>) {
     leptos::task::spawn_local(async move {
@@ -73,13 +86,7 @@ pub fn probe(st: St, loader: Rc<Loader>) {
             return;
         };
         st.edge.set(Some(Rc::new(list.wafers)));
-        let shared = web_sys::window()
-            .and_then(|w| w.location().search().ok())
-            .and_then(|q| {
-                q.trim_start_matches('?')
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix("wafer=").map(str::to_string))
-            });
+        let shared = shared_wafer();
         // The link is outside input: only a wafer hash (64 lower-case hex digits) becomes a
         // request path.
         match shared {

@@ -102,9 +102,11 @@ impl MapHandle {
                     coloring: &coloring,
                 };
                 let drawn = gpu.draw(&shown, &view, &style, w, h);
+                // Not while a file loads: the map is still the previous file's.
                 if drawn
                     && st.first_frame_ms.get_untracked().is_none()
                     && st.started_at.get_untracked() > 0.0
+                    && st.loading.get_untracked().is_none()
                 {
                     st.first_frame_ms
                         .set(Some(now_ms() - st.started_at.get_untracked()));
