@@ -1,7 +1,8 @@
 // Time to a file's map and to its label, by hand, not in `cargo xtask bench`:
 //   node tests/benches/label.mjs FILE [PICK_MS] [RUNS] [DIST...]
 // Each run starts the app in a fresh page (WebGL2, so the CPU classifier), waits PICK_MS
-// (default 1000: a person choosing a file; 0 chooses it as soon as the app has started), then
+// (default 1000: a person choosing a file; 0 chooses it as soon as the app has settled, half a
+// second after it chose how to draw: `lib/trace.mjs`'s `appStarted`), then
 // opens FILE and times, from the choice, its first map (`#status` turns `ready`) and its label
 // (`data-classify-backend`). Medians of RUNS (default 5) per build. Several builds (dist folders;
 // default target/dist) are measured in turns, twice each (A B A B), so a comparison shares
