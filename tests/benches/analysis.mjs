@@ -25,8 +25,12 @@
 //   Each is traced the same way (its tasks over 50 ms, whole and without the readback). Last,
 //   the exports: the lot's report, one wafer's CSV, and that wafer's and the stack's map as shown
 //   as PNG, each until its download has come.
-// Medians of RUNS (default 3), each in a fresh page.
-import { join } from 'node:path';
+// Medians of RUNS (default 3), each in a fresh page. `--page-core` (Linux, by hand) gives the
+// page's thread a core of its own (`pin-page-thread.py`): its long tasks are then its own work
+// and its waits on the GPU process, not a wait for a core.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { launch } from '../lib/chromium.mjs';
 import { serve } from '../lib/serve.mjs';
 import { root } from '../lib/corpus.mjs';
@@ -34,8 +38,14 @@ import { appStarted, tracer } from '../lib/trace.mjs';
 
 const argv = process.argv.slice(2);
 const gpuCompositing = argv.includes('--gpu-compositing');
-const [lot, flex, runsArg] = argv.filter((a) => a !== '--gpu-compositing');
-if (!lot || !flex) throw new Error('usage: analysis.mjs LOT.stdf FLEX.stdf.xz [RUNS] [--gpu-compositing]');
+const pageCore = argv.includes('--page-core');
+const [lot, flex, runsArg] = argv.filter((a) => !a.startsWith('--'));
+if (!lot || !flex) throw new Error('usage: analysis.mjs LOT.stdf FLEX.stdf.xz [RUNS] [--gpu-compositing] [--page-core]');
+// By hand, on Linux: the page's thread on CPU 0 alone, everything else on the others
+// (`pin-page-thread.py`), to tell its own work from its wait for a core.
+const pinner = pageCore
+  ? spawn('python3', [join(dirname(fileURLToPath(import.meta.url)), 'pin-page-thread.py'), String(process.pid)], { stdio: 'inherit' })
+  : null;
 const runs = Number(runsArg ?? 3);
 const dist = process.env.WAFERSCOPE_DIST ?? join(root, 'target/dist');
 const server = await serve(dist);
@@ -176,6 +186,7 @@ async function measure(browser, file, done, after) {
 
 const browser = await launch('webgl2', { gpuCompositing });
 console.log(`compositing: ${gpuCompositing ? 'on the GPU (SwiftShader GL), no canvas readback' : 'in software (--disable-gpu), each frame read back'}`);
+if (pageCore) console.log('the page\'s thread on CPU 0 alone, every other thread of the bench and Chromium on the others');
 try {
   const gallery = [];
   const stats = [];
@@ -225,4 +236,5 @@ try {
 } finally {
   await browser.close();
   server.close();
+  pinner?.kill();
 }
