@@ -66,7 +66,7 @@ for (const mode of ['webgl2', 'webgpu']) {
       });
       assert.ok(kept.some((p) => p === `/classify_${want}_bg.wasm`), `cached: ${kept}`);
       assert.ok(!kept.some((p) => p.includes(`classify_${other}`)), `cached: ${kept}`);
-      assert.ok(kept.includes('/worker_bg.wasm'), `cached: ${kept}`);
+      assert.ok(kept.includes('/parsing.js'), `cached: ${kept}`);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

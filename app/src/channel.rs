@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use web_sys::{MessageEvent, Worker};
+use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use crate::protocol::js::{JsWire, from_worker, post_to_worker};
 use crate::protocol::{FromWorker, ToWorker};
@@ -33,6 +33,31 @@ impl Channel {
     ) -> Result<Channel, String> {
         let worker =
             Worker::new(url).map_err(|e| format!("cannot start the {name} worker: {e:?}"))?;
+        Ok(Channel::on(worker, name, received))
+    }
+
+    /// Start the module worker at `url` and post it `boot` first, before any message of the
+    /// protocol: what it needs to start its wasm (`app/parsing.js`).
+    pub fn module(
+        url: &str,
+        boot: &JsValue,
+        name: &'static str,
+        received: impl Fn(FromWorker<JsWire>) + 'static,
+    ) -> Result<Channel, String> {
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        options.set_name(name);
+        let start = |e| format!("cannot start the {name} worker: {e:?}");
+        let worker = Worker::new_with_options(url, &options).map_err(start)?;
+        worker.post_message(boot).map_err(start)?;
+        Ok(Channel::on(worker, name, received))
+    }
+
+    fn on(
+        worker: Worker,
+        name: &'static str,
+        received: impl Fn(FromWorker<JsWire>) + 'static,
+    ) -> Channel {
         let outbox = Rc::new(RefCell::new(Outbox {
             ready: false,
             queue: Vec::new(),
@@ -56,11 +81,11 @@ impl Channel {
                 }
             });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Ok(Channel {
+        Channel {
             worker,
             outbox,
             _on_message: on_message,
-        })
+        }
     }
 
     /// Post now, or queue until the worker listens.

@@ -1,11 +1,11 @@
 //! Waferscope in the browser: open a tester file from disk (no upload, no server), see its wafer
 //! map drawn on the GPU, pan, zoom, hover, pin, compare and export.
 //!
-//! Four bins share this library: `app` (the page, `main.rs`), `worker` (the parsing Web Worker,
-//! `bin/worker.rs`), and the classifier Web Worker (`infer`) twice: `classify_cpu`, and
-//! `classify_gpu` with feature `webgpu` (burn's WebGPU backend). The page loads the classifier
-//! when it is first idle or after the first map, so the first map needs only the page and the
-//! parsing worker.
+//! Three bins share this library: `app` (`main.rs`: the page, and in a module worker the parsing
+//! worker, `parsing`, from the same wasm), and the classifier Web Worker (`infer`) twice:
+//! `classify_cpu`, and `classify_gpu` with feature `webgpu` (burn's WebGPU backend). The page
+//! loads the classifier when it is first idle or after the first map, so the first map needs only
+//! the page's wasm.
 //!
 //! Pure, on every target and unit-tested natively (`cargo test -p app`):
 //! - `doc`: an open file and what views derive from it (die lookup, the stacked map, geometry);
@@ -20,6 +20,7 @@
 //! - `state`: the signals (uses `doc`; the edge's wire types come from the `api` crate);
 //! - `channel`: a worker seen from the page, with its outbox (`protocol`);
 //! - `loader`: the page's side of the parsing worker (`channel`, `state`);
+//! - `parsing`: the parsing worker itself, in this same wasm (`protocol`);
 //! - `ask`: the panels' questions to the parsing worker, which keeps the file (`channel`,
 //!   `state`);
 //! - `map`: the canvas and its interactions (`gpu`, `state`);
@@ -67,6 +68,8 @@ mod map;
 mod overlay;
 #[cfg(all(target_arch = "wasm32", feature = "page"))]
 mod panels;
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
+pub mod parsing;
 #[cfg(all(target_arch = "wasm32", feature = "page"))]
 mod pwa;
 #[cfg(all(target_arch = "wasm32", feature = "page"))]

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use js_sys::Uint8Array;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use web_sys::File;
 
 use crate::channel::Channel;
@@ -21,6 +21,14 @@ use crate::state::{ModelStatus, Origin, St};
 /// The worker, created once per page; it stays alive between files.
 pub struct Loader {
     channel: Rc<Channel>,
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// This page's wasm-bindgen glue (Trunk's `app-<hash>.js`): `import.meta.url`, read inside
+    /// the glue, which is an ES module.
+    #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
+    static GLUE_URL: String;
 }
 
 thread_local! {
@@ -101,8 +109,15 @@ fn source_read() -> (Vec<File>, Origin) {
 
 impl Loader {
     pub fn new(st: St) -> Result<Loader, String> {
-        // Trunk builds `worker` with a loader shim next to the page.
-        let channel = Channel::new("./worker_loader.js", "parsing", move |msg| {
+        // The parsing worker is this wasm (`parsing`): `parsing.js` imports this page's glue
+        // and starts the module the page compiled, so nothing is fetched or compiled again.
+        let boot = js_sys::Object::new();
+        let glue = GLUE_URL.with(String::clone);
+        let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&boot, &k.into(), v);
+        set("glue", &glue.into())
+            .and_then(|_| set("module", &wasm_bindgen::module()))
+            .map_err(|e| format!("cannot start the parsing worker: {e:?}"))?;
+        let channel = Channel::module("./parsing.js", &boot, "parsing", move |msg| {
             received(st, msg)
         })?;
         fetch_model(st);

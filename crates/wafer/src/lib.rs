@@ -98,6 +98,14 @@ pub fn read_from_with_progress<R: Read>(
     read_opened(compression, src, Limits::default(), progress)
 }
 
+/// [`decompress::open`] and [`read_opened`] behind one `dyn Read`, without progress: the reader
+/// is instantiated here, in this crate, not in the caller's. The browser's build optimises this
+/// crate for speed and the page's crate, where the parsing worker's code lives, for size.
+pub fn read_dyn(r: &mut dyn Read, limits: Limits) -> Result<TestFile, ReadError> {
+    let (compression, src) = decompress::open(r)?;
+    read_opened(compression, src, limits, |_| {})
+}
+
 /// Decode a stream that [`decompress::open`] already opened (`compression` is what it found),
 /// without detecting compression again: a caller that caps the opened stream's size (the edge)
 /// caps exactly what is decoded. `limits` bounds the memory the read may hold.
