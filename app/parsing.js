@@ -5,7 +5,13 @@
 // the page holds every other message back until then.
 self.onmessage = async (e) => {
   self.onmessage = null;
-  const { glue, module } = e.data;
-  const { default: init } = await import(glue);
-  await init({ module_or_path: module });
+  try {
+    const { glue, module } = e.data;
+    const { default: init } = await import(glue);
+    await init({ module_or_path: module });
+  } catch (err) {
+    // Thrown again outside the promise, it reaches the page as an `error` event on this worker
+    // (app/src/channel.rs), which says so instead of waiting for Ready.
+    setTimeout(() => { throw err; });
+  }
 };

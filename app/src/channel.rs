@@ -16,6 +16,7 @@ pub struct Channel {
     worker: Worker,
     outbox: Rc<RefCell<Outbox>>,
     _on_message: Closure<dyn Fn(MessageEvent)>,
+    _on_error: Option<Closure<dyn Fn(web_sys::Event)>>,
 }
 
 struct Outbox {
@@ -37,20 +38,34 @@ impl Channel {
     }
 
     /// Start the module worker at `url` and post it `boot` first, before any message of the
-    /// protocol: what it needs to start its wasm (`app/parsing.js`).
+    /// protocol: what it needs to start its wasm (`app/parsing.js`). `stopped` hears an error
+    /// the worker did not catch: its wasm did not start, or stopped (a panic), either of which
+    /// would otherwise leave the page waiting for an answer that never comes.
     pub fn module(
         url: &str,
         boot: &JsValue,
         name: &'static str,
         received: impl Fn(FromWorker<JsWire>) + 'static,
+        stopped: impl Fn(String) + 'static,
     ) -> Result<Channel, String> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
         options.set_name(name);
         let start = |e| format!("cannot start the {name} worker: {e:?}");
         let worker = Worker::new_with_options(url, &options).map_err(start)?;
+        let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+            // An `ErrorEvent`; its message read by name, as it is all that is used of it.
+            let message = js_sys::Reflect::get(&e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_else(|| "an unknown error".into());
+            stopped(message);
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         worker.post_message(boot).map_err(start)?;
-        Ok(Channel::on(worker, name, received))
+        let mut channel = Channel::on(worker, name, received);
+        channel._on_error = Some(on_error);
+        Ok(channel)
     }
 
     fn on(
@@ -85,6 +100,7 @@ impl Channel {
             worker,
             outbox,
             _on_message: on_message,
+            _on_error: None,
         }
     }
 

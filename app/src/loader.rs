@@ -117,9 +117,17 @@ impl Loader {
         set("glue", &glue.into())
             .and_then(|_| set("module", &wasm_bindgen::module()))
             .map_err(|e| format!("cannot start the parsing worker: {e:?}"))?;
-        let channel = Channel::module("./parsing.js", &boot, "parsing", move |msg| {
-            received(st, msg)
-        })?;
+        let stopped = move |message: String| {
+            st.progress.set(None);
+            st.fail("the parsing worker stopped", &message);
+        };
+        let channel = Channel::module(
+            "./parsing.js",
+            &boot,
+            "parsing",
+            move |msg| received(st, msg),
+            stopped,
+        )?;
         fetch_model(st);
         let channel = Rc::new(channel);
         crate::ask::connect(channel.clone());
