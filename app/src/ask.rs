@@ -104,6 +104,23 @@ fn end_other_files(seq: u32) {
     }
 }
 
+/// The parsing worker stopped (`loader`): every ask and export still waiting ends now, with
+/// `why`, since no answer will come.
+pub fn stopped(why: &str) {
+    IN_FLIGHT.with_borrow_mut(HashMap::clear);
+    let slots = SLOTS.with_borrow_mut(std::mem::take);
+    for (id, resolve) in WAITING.with_borrow_mut(std::mem::take) {
+        match slots.get(&id) {
+            Some((_, slot)) => *slot.borrow_mut() = Some(Err(why.into())),
+            // An export: its answer is what `WRITTEN` holds.
+            None => {
+                WRITTEN.with_borrow_mut(|a| a.insert(id, Err(why.into())));
+            }
+        }
+        let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+    }
+}
+
 /// The parsing worker asks go to (`loader` calls it once).
 pub fn connect(worker: Rc<Channel>) {
     WORKER.set(Some(worker));
@@ -139,10 +156,13 @@ fn post(message: impl FnOnce(u32) -> ToWorker<JsWire>) -> Result<(u32, js_sys::P
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         WAITING.with_borrow_mut(|w| w.insert(id, resolve));
     });
-    let posted = WORKER.with_borrow(|w| w.as_ref().map(|w| w.post(message(id))));
-    if posted.is_none() {
+    let posted = WORKER.with_borrow(|w| match w {
+        Some(w) => w.post(message(id)),
+        None => Err("no parsing worker".into()),
+    });
+    if let Err(e) = posted {
         WAITING.with_borrow_mut(|w| w.remove(&id));
-        return Err("no parsing worker".into());
+        return Err(e);
     }
     Ok((id, promise))
 }

@@ -22,6 +22,18 @@ pub struct Channel {
 struct Outbox {
     ready: bool,
     queue: Vec<ToWorker<JsWire>>,
+    /// Why the worker stopped (a module worker's uncaught error): nothing is posted any more.
+    stopped: Option<String>,
+}
+
+impl Outbox {
+    fn new() -> Rc<RefCell<Outbox>> {
+        Rc::new(RefCell::new(Outbox {
+            ready: false,
+            queue: Vec::new(),
+            stopped: None,
+        }))
+    }
 }
 
 impl Channel {
@@ -34,13 +46,15 @@ impl Channel {
     ) -> Result<Channel, String> {
         let worker =
             Worker::new(url).map_err(|e| format!("cannot start the {name} worker: {e:?}"))?;
-        Ok(Channel::on(worker, name, received))
+        Ok(Channel::on(worker, Outbox::new(), name, received))
     }
 
     /// Start the module worker at `url` and post it `boot` first, before any message of the
-    /// protocol: what it needs to start its wasm (`app/parsing.js`). `stopped` hears an error
-    /// the worker did not catch: its wasm did not start, or stopped (a panic), either of which
-    /// would otherwise leave the page waiting for an answer that never comes.
+    /// protocol: what it needs to start its wasm (`app/parsing.js`). An error the worker did
+    /// not catch (its wasm did not start, or stopped: a panic) ends it: the worker is
+    /// terminated, since a trapped wasm keeps no promise about its state, every later `post`
+    /// is refused with the reason, and `stopped` hears it once. Otherwise the page would wait
+    /// for answers that never come.
     pub fn module(
         url: &str,
         boot: &JsValue,
@@ -53,30 +67,42 @@ impl Channel {
         options.set_name(name);
         let start = |e| format!("cannot start the {name} worker: {e:?}");
         let worker = Worker::new_with_options(url, &options).map_err(start)?;
+        let outbox = Outbox::new();
+        let (w, o) = (worker.clone(), outbox.clone());
         let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
-            // An `ErrorEvent`; its message read by name, as it is all that is used of it.
+            // An `ErrorEvent`, or a plain `Event` when the script did not load.
             let message = js_sys::Reflect::get(&e, &"message".into())
                 .ok()
                 .and_then(|m| m.as_string())
-                .unwrap_or_else(|| "an unknown error".into());
-            stopped(message);
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "its script did not load".into());
+            w.terminate();
+            {
+                let mut o = o.borrow_mut();
+                if o.stopped.is_some() {
+                    return;
+                }
+                o.queue.clear();
+                o.stopped = Some(format!("the {name} worker stopped: {message}"));
+            }
+            stopped(format!("the {name} worker stopped: {message}"));
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        worker.post_message(boot).map_err(start)?;
-        let mut channel = Channel::on(worker, name, received);
+        if let Err(e) = worker.post_message(boot) {
+            worker.terminate();
+            return Err(start(e));
+        }
+        let mut channel = Channel::on(worker, outbox, name, received);
         channel._on_error = Some(on_error);
         Ok(channel)
     }
 
     fn on(
         worker: Worker,
+        outbox: Rc<RefCell<Outbox>>,
         name: &'static str,
         received: impl Fn(FromWorker<JsWire>) + 'static,
     ) -> Channel {
-        let outbox = Rc::new(RefCell::new(Outbox {
-            ready: false,
-            queue: Vec::new(),
-        }));
         let (w, o) = (worker.clone(), outbox.clone());
         let on_message =
             Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| match from_worker(&e) {
@@ -104,14 +130,19 @@ impl Channel {
         }
     }
 
-    /// Post now, or queue until the worker listens.
-    pub fn post(&self, msg: ToWorker<JsWire>) {
+    /// Post now, or queue until the worker listens; refused, with the reason, once the worker
+    /// has stopped.
+    pub fn post(&self, msg: ToWorker<JsWire>) -> Result<(), String> {
         let mut o = self.outbox.borrow_mut();
+        if let Some(why) = &o.stopped {
+            return Err(why.clone());
+        }
         if o.ready {
             drop(o);
             post_to_worker(&self.worker, msg);
         } else {
             o.queue.push(msg);
         }
+        Ok(())
     }
 }

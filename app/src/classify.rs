@@ -77,7 +77,7 @@ pub fn file(st: St, doc: &Rc<Doc>, seq: u32) {
         });
         if let Some(ch) = channel(st).await {
             let grids = Uint8Array::from(&bytes[..]);
-            ch.post(ToWorker::Grids { seq, grids });
+            send(&ch, ToWorker::Grids { seq, grids });
         }
     });
 }
@@ -123,7 +123,7 @@ pub fn bench(gpu: bool, reply: impl FnOnce(Result<BenchTimes, String>) + 'static
         return;
     };
     BENCH_REPLY.with_borrow_mut(|r| *r = Some(Box::new(reply)));
-    ch.post(ToWorker::BenchClassify { gpu });
+    send(&ch, ToWorker::BenchClassify { gpu });
 }
 
 /// The classifier worker, started on first use.
@@ -156,10 +156,18 @@ async fn channel(st: St) -> Option<Rc<Channel>> {
     }
 }
 
+/// Post to the classifier, which never refuses: it is a classic worker (`Channel::new`), whose
+/// channel does not stop. Said on the console if it ever did.
+fn send(ch: &Channel, msg: ToWorker<JsWire>) {
+    if let Err(e) = ch.post(msg) {
+        web_sys::console::error_1(&e.into());
+    }
+}
+
 fn send_model(ch: &Channel) {
     if let Some((manifest, bytes)) = crate::loader::model_files() {
         let weights = Uint8Array::from(&bytes[..]);
-        ch.post(ToWorker::Model { manifest, weights });
+        send(ch, ToWorker::Model { manifest, weights });
     }
 }
 

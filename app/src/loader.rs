@@ -97,7 +97,28 @@ fn post_read(st: St, channel: &Channel, msg: ToWorker<JsWire>) {
     };
     let origin = st.origin.get_untracked();
     SOURCES.with_borrow_mut(|q| q.push_back((files, origin)));
-    channel.post(msg);
+    if let Err(why) = channel.post(msg) {
+        SOURCES.with_borrow_mut(VecDeque::pop_back);
+        st.progress.set(None);
+        st.fail(&why, RELOAD);
+    }
+}
+
+/// What to do once the parsing worker has stopped.
+const RELOAD: &str = "reload the page to open files again";
+
+/// The parsing worker stopped (`Channel::module`): what waited on it ends, and the page says so.
+fn stopped(st: St, why: &str) {
+    SOURCES.with_borrow_mut(VecDeque::clear);
+    crate::ask::stopped(why);
+    // The library's copies that will not come: whoever waits takes none.
+    let woken: Vec<js_sys::Function> =
+        KEPT_WAITING.with_borrow_mut(|w| w.drain(..).map(|(_, f)| f).collect());
+    for f in woken {
+        let _ = f.call0(&JsValue::NULL);
+    }
+    st.progress.set(None);
+    st.fail(why, RELOAD);
 }
 
 /// The sources and origin of the oldest file still being read (its answer has come).
@@ -117,16 +138,12 @@ impl Loader {
         set("glue", &glue.into())
             .and_then(|_| set("module", &wasm_bindgen::module()))
             .map_err(|e| format!("cannot start the parsing worker: {e:?}"))?;
-        let stopped = move |message: String| {
-            st.progress.set(None);
-            st.fail("the parsing worker stopped", &message);
-        };
         let channel = Channel::module(
             "./parsing.js",
             &boot,
             "parsing",
             move |msg| received(st, msg),
-            stopped,
+            move |why| stopped(st, &why),
         )?;
         fetch_model(st);
         let channel = Rc::new(channel);

@@ -47,7 +47,7 @@ async function load(mode) {
     const context = await browser.newContext({ serviceWorkers: 'block' });
     const page = await context.newPage();
     const fetched = [];
-    // Workers' requests too (the parsing worker's wasm, the classifier's).
+    // Workers' requests too (the parsing worker's script, the classifier's wasm).
     context.on('request', (r) => { if (r.url().startsWith(url)) fetched.push(new URL(r.url()).pathname); });
     await timeToMap(page, () => page.goto(url));
     const before = [...new Set(fetched)];

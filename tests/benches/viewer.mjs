@@ -8,7 +8,7 @@
 //   against a plain Canvas2D reference renderer of the same dies in the same page, and the ratio;
 // - frame time p50/p95 over a scripted pan/zoom (120 frames, each drawn and waited for on the GPU; at most 30 s each),
 //   against the same script on the Canvas2D reference.
-// - the classifier's warm latency in the parsing worker (CPU) and, where the page has WebGPU, on
+// - the classifier's warm latency in its worker on the CPU and, where the page has WebGPU, on
 //   WebGPU (one wafer, a batch of 25), and its first inference (shader compilation);
 // - per mode, the second file's map figures as a ratio of the first's: with the 1 M-die wafer
 //   first and the 4.8 M-die one second, whether a frame grows with the number of dies.
