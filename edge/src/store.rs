@@ -162,9 +162,28 @@ pub fn normalise(file: &TestFile, i: usize) -> TestFile {
     // file's catalogue (3,000 one-die wafers and 10,000 tests made 600 MB of packed wafers).
     let mut wafer = file.wafers[i].clone();
     let mut tests = TestCatalogue::default();
+    let mut moved = BTreeMap::new();
     for c in &mut wafer.dies.columns {
         tests.tests.push(file.tests.tests[c.test as usize].clone());
-        c.test = tests.tests.len() as u32 - 1;
+        let to = tests.tests.len() as u32 - 1;
+        moved.insert(c.test, to);
+        c.test = to;
+    }
+    // The first attempts' results name tests too, some of which only a first attempt ran: the
+    // same move (those join the catalogue), then their order. Left in the file's numbering
+    // they named other tests, or none, and the stored wafer did not unpack.
+    if let Some(first) = &mut wafer.first_results {
+        first.retain_mut(|r| {
+            let Some(t) = file.tests.tests.get(r.test as usize) else {
+                return false;
+            };
+            r.test = *moved.entry(r.test).or_insert_with(|| {
+                tests.tests.push(t.clone());
+                tests.tests.len() as u32 - 1
+            });
+            true
+        });
+        first.sort_unstable_by_key(|r| (r.row, r.test));
     }
     let used = |bins: &BTreeMap<u16, BinInfo>, numbers: &[u16]| {
         let numbers: BTreeSet<u16> = numbers.iter().copied().collect();
@@ -250,159 +269,4 @@ pub fn unpack(packed: &[u8]) -> Result<TestFile, ApiError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn demo() -> Vec<u8> {
-        wafer::demo::demo_files()[0].bytes.clone()
-    }
-
-    fn gzip(bytes: &[u8]) -> Vec<u8> {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(bytes).unwrap();
-        gz.finish().unwrap()
-    }
-
-    #[test]
-    fn each_wafer_is_stored_under_the_hash_of_its_content_whatever_the_compression() {
-        let plain = demo();
-        let gz = gzip(&plain);
-        let a = ingest(&plain).unwrap();
-        let b = ingest(&gz).unwrap();
-        assert!(a.wafers.len() > 1);
-        let hashes = |i: &Ingest| i.wafers.iter().map(|w| w.hash).collect::<Vec<_>>();
-        assert_eq!(hashes(&a), hashes(&b));
-        // Different wafers, different addresses; the address is the content's hash.
-        assert_ne!(a.wafers[0].hash, a.wafers[1].hash);
-        for w in &a.wafers {
-            assert_eq!(WaferHash::of_packed(&w.packed), w.hash);
-            let back = unpack(&w.packed).unwrap();
-            assert_eq!(back.wafers[0].dies.len(), w.meta.dies);
-            assert_eq!(w.meta.hash, w.hash.to_hex());
-            assert!(w.meta.feature_hash.is_some());
-            assert!(serde_json::to_string(&w.meta).unwrap().len() < 1024);
-        }
-    }
-
-    #[test]
-    fn damaged_or_foreign_files_are_refused_whole_with_the_offset() {
-        let plain = demo();
-        // Cut inside a record, and cut on a record boundary (no MRR at the end).
-        for cut in [plain.len() * 2 / 3 + 3, plain.len() * 2 / 3] {
-            let e = ingest(&plain[..cut]).err().unwrap();
-            assert_eq!((e.status, e.error), (400, "corrupt_file"));
-            assert!(e.detail.contains("offset"), "{}", e.detail);
-        }
-        let e = ingest(b"PK not stdf at all").err().unwrap();
-        assert_eq!(e.status, 400);
-        assert!(e.detail.contains("offset 0"), "{}", e.detail);
-    }
-
-    #[test]
-    fn every_corpus_file_is_stored_or_refused_with_a_reason_never_a_panic() {
-        let dir = corpus::dir().join("stdf");
-        let mut stored = Vec::new();
-        for e in std::fs::read_dir(&dir).expect("the corpus's stdf folder") {
-            let path = e.unwrap().path();
-            let bytes = std::fs::read(&path).unwrap();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            match ingest(&bytes) {
-                Ok(i) => stored.push((name, i.wafers.len())),
-                Err(e) => {
-                    assert!(matches!(e.status, 400 | 422), "{name}: {e}");
-                    assert!(
-                        e.status == 422 || e.detail.contains("offset"),
-                        "{name}: {e}"
-                    );
-                }
-            }
-        }
-        eprintln!("stored: {stored:?}");
-        assert!(
-            stored.iter().any(|(n, w)| n == "lot2.stdf.gz" && *w == 1),
-            "{stored:?}"
-        );
-        assert!(stored.len() >= 3, "{stored:?}");
-    }
-
-    #[test]
-    fn a_file_over_the_decompressed_limit_is_413_even_when_small_compressed() {
-        let plain = demo();
-        let gz = gzip(&plain);
-        assert!(ingest_limited(&gz, plain.len() as u64).is_ok());
-        let e = ingest_limited(&gz, plain.len() as u64 / 2).err().unwrap();
-        assert_eq!((e.status, e.error), (413, "too_large"));
-    }
-
-    /// Every crafted file of `tests/hostile/` is refused with a 4xx that says why (nested
-    /// compression and bombs before they cost anything), never a panic or a partial store.
-    #[test]
-    fn hostile_files_are_refused_with_a_reason() {
-        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/hostile"));
-        let mut seen = 0;
-        for e in std::fs::read_dir(dir).unwrap() {
-            let path = e.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if name.ends_with(".md") || path.is_dir() {
-                continue;
-            }
-            seen += 1;
-            let bytes = std::fs::read(&path).unwrap();
-            let e = match ingest(&bytes) {
-                // The others are whole files, only odd: stored within the reader's bounds (the
-                // upload handler limits how many wafers one upload may store).
-                Ok(i) => {
-                    let want = match name.as_str() {
-                        "dies-far-apart.stdf" => (1, 4),
-                        "new-test-per-die.stdf" => (1, 16_000),
-                        "retest-storm.stdf" | "every-site.stdf" => (1, 1),
-                        "one-die-per-wafer-wide-catalogue.stdf" => (3_000, 1),
-                        _ => panic!("{name} was stored"),
-                    };
-                    assert_eq!((i.wafers.len(), i.wafers[0].meta.dies), want, "{name}");
-                    // What is stored follows what was sent, however many wafers share a catalogue.
-                    let packed: usize = i.wafers.iter().map(|w| w.packed.len()).sum();
-                    assert!(
-                        packed <= 4 * bytes.len() + (1 << 20),
-                        "{name}: {packed} bytes"
-                    );
-                    continue;
-                }
-                Err(e) => e,
-            };
-            let want = match name.as_str() {
-                "gzip-bomb.stdf.gz" | "catalogue-times-wafers.stdf" => 413,
-                _ => 400,
-            };
-            assert_eq!(e.status, want, "{name}: {e}");
-            assert!(!e.detail.is_empty(), "{name}");
-            eprintln!("{name}: {e}");
-        }
-        assert!(seen >= 8);
-        // Inputs that once crashed the `ingest` fuzz target: any answer but a panic or a 5xx.
-        for e in std::fs::read_dir(dir.join("fuzz")).unwrap() {
-            let path = e.unwrap().path();
-            if path.extension().is_some_and(|x| x == "md") {
-                continue;
-            }
-            if let Err(e) = ingest(&std::fs::read(&path).unwrap()) {
-                assert!((400..500).contains(&e.status), "{}: {e}", path.display());
-            }
-        }
-    }
-
-    #[test]
-    fn resident_bytes_grow_with_the_dies() {
-        let f = unpack(&ingest(&demo()).unwrap().wafers[0].packed).unwrap();
-        assert!(resident_bytes(&f) > f.wafers[0].dies.len() * 17);
-    }
-
-    #[test]
-    fn hashes_are_canonical_hex() {
-        let h = WaferHash::of_packed(b"x");
-        assert_eq!(WaferHash::from_hex(&h.to_hex()), Some(h));
-        assert_eq!(WaferHash::from_hex(&h.to_hex().to_uppercase()), None);
-        assert_eq!(WaferHash::from_hex("zz"), None);
-    }
-}
+mod tests;
