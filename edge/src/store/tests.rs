@@ -39,33 +39,10 @@ fn each_wafer_is_stored_under_the_hash_of_its_content_whatever_the_compression()
 /// the file's (found by `cargo xtask fuzz`'s `ingest` target).
 #[test]
 fn a_stored_wafer_keeps_its_first_attempts_results_under_their_tests() {
-    use wafer::Verdict;
     use wafer::stdf::Le;
     use wafer::stdf::write::{ParametricResult, PartResult, StdfWriter};
-    let ptr = |test, result| ParametricResult {
-        test,
-        head: 1,
-        site: 1,
-        result,
-        failed: false,
-        info: None,
-    };
-    let part = |x, hard_bin| PartResult {
-        head: 1,
-        site: 1,
-        verdict: if hard_bin == 1 {
-            Verdict::Pass
-        } else {
-            Verdict::Fail
-        },
-        num_tests: 1,
-        hard_bin,
-        soft_bin: hard_bin,
-        x,
-        y: 0,
-        test_time_ms: 5,
-        part_id: "p",
-    };
+    let ptr = |test, result| ParametricResult::value(test, 1, result);
+    let part = |x, hard_bin| PartResult::die(1, x, 0, hard_bin);
     let mut w = StdfWriter::<Le>::new();
     w.wir(1, 0, "A");
     w.ptr(&ptr(10, 1.0));

@@ -64,6 +64,43 @@ pub struct PartResult<'a> {
     pub part_id: &'a str,
 }
 
+impl PartResult<'static> {
+    /// A die on head 1 at (x, y) of `site`, passing only in hard bin 1 (soft bin = hard bin +
+    /// 100): the small files the tests build.
+    pub fn die(site: u8, x: i16, y: i16, hard_bin: u16) -> Self {
+        PartResult {
+            head: 1,
+            site,
+            verdict: if hard_bin == 1 {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            },
+            num_tests: 1,
+            hard_bin,
+            soft_bin: hard_bin + 100,
+            x,
+            y,
+            test_time_ms: 5,
+            part_id: "p",
+        }
+    }
+}
+
+impl ParametricResult<'static> {
+    /// A passing result of `test` on head 1 and `site`, without the test's name or limits.
+    pub fn value(test: u32, site: u8, result: f32) -> Self {
+        ParametricResult {
+            test,
+            head: 1,
+            site,
+            result,
+            failed: false,
+            info: None,
+        }
+    }
+}
+
 /// One PTR. `info` is written for the first result of a test (name, units, limits); later PTRs
 /// of the same test may leave it out, as testers do.
 #[derive(Clone, Copy, Debug)]
