@@ -82,10 +82,26 @@ fn kept(key: &Key) -> Option<String> {
 /// panels have moved on, and an answer that never came (a message the page could not read)
 /// would otherwise keep its question waiting for good, and every asker who joins it.
 fn end_other_files(seq: u32) {
+    end_asks(|k| k.0 != seq, "another file was opened");
+}
+
+/// The parsing worker stopped (`loader`): every ask and export still waiting ends now, with
+/// `why`, since no answer will come.
+pub fn stopped(why: &str) {
+    end_asks(|_| true, why);
+    // What still waits is an export (no slot): its answer is what `WRITTEN` holds.
+    for (id, resolve) in WAITING.with_borrow_mut(std::mem::take) {
+        WRITTEN.with_borrow_mut(|a| a.insert(id, Err(why.into())));
+        let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+    }
+}
+
+/// The asks still waiting whose question `which` picks end now, with `why`.
+fn end_asks(which: impl Fn(&Key) -> bool, why: &str) {
     let ended: Vec<(u32, Slot)> = SLOTS.with_borrow_mut(|s| {
         let ids: Vec<u32> = s
             .iter()
-            .filter(|(_, (k, _))| k.0 != seq)
+            .filter(|(_, (k, _))| which(k))
             .map(|(id, _)| *id)
             .collect();
         ids.into_iter()
@@ -95,29 +111,12 @@ fn end_other_files(seq: u32) {
     if ended.is_empty() {
         return;
     }
-    IN_FLIGHT.with_borrow_mut(|f| f.retain(|k, _| k.0 == seq));
+    IN_FLIGHT.with_borrow_mut(|f| f.retain(|k, _| !which(k)));
     for (id, slot) in ended {
-        *slot.borrow_mut() = Some(Err("another file was opened".into()));
+        *slot.borrow_mut() = Some(Err(why.into()));
         if let Some(resolve) = WAITING.with_borrow_mut(|w| w.remove(&id)) {
             let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
         }
-    }
-}
-
-/// The parsing worker stopped (`loader`): every ask and export still waiting ends now, with
-/// `why`, since no answer will come.
-pub fn stopped(why: &str) {
-    IN_FLIGHT.with_borrow_mut(HashMap::clear);
-    let slots = SLOTS.with_borrow_mut(std::mem::take);
-    for (id, resolve) in WAITING.with_borrow_mut(std::mem::take) {
-        match slots.get(&id) {
-            Some((_, slot)) => *slot.borrow_mut() = Some(Err(why.into())),
-            // An export: its answer is what `WRITTEN` holds.
-            None => {
-                WRITTEN.with_borrow_mut(|a| a.insert(id, Err(why.into())));
-            }
-        }
-        let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
     }
 }
 

@@ -77,15 +77,16 @@ impl Channel {
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| "its script did not load".into());
             w.terminate();
+            let why = format!("the {name} worker stopped: {message}");
             {
                 let mut o = o.borrow_mut();
                 if o.stopped.is_some() {
                     return;
                 }
                 o.queue.clear();
-                o.stopped = Some(format!("the {name} worker stopped: {message}"));
+                o.stopped = Some(why.clone());
             }
-            stopped(format!("the {name} worker stopped: {message}"));
+            stopped(why);
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         if let Err(e) = worker.post_message(boot) {

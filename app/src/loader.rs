@@ -78,6 +78,11 @@ pub async fn kept_blob(seq: u32) -> Option<web_sys::Blob> {
 /// this file or an older one (an older one then makes its own).
 fn kept_arrived(seq: u32, blob: Option<web_sys::Blob>) {
     KEPT.set(Some((seq, blob)));
+    wake_kept(seq);
+}
+
+/// Wake whoever waits for the Blob of file `seq` or an older one.
+fn wake_kept(seq: u32) {
     let woken: Vec<js_sys::Function> = KEPT_WAITING.with_borrow_mut(|w| {
         let (now, later): (Vec<_>, Vec<_>) = w.drain(..).partition(|(s, _)| *s <= seq);
         *w = later;
@@ -112,11 +117,7 @@ fn stopped(st: St, why: &str) {
     SOURCES.with_borrow_mut(VecDeque::clear);
     crate::ask::stopped(why);
     // The library's copies that will not come: whoever waits takes none.
-    let woken: Vec<js_sys::Function> =
-        KEPT_WAITING.with_borrow_mut(|w| w.drain(..).map(|(_, f)| f).collect());
-    for f in woken {
-        let _ = f.call0(&JsValue::NULL);
-    }
+    wake_kept(u32::MAX);
     st.progress.set(None);
     st.fail(why, RELOAD);
 }

@@ -161,30 +161,21 @@ pub fn normalise(file: &TestFile, i: usize) -> TestFile {
     // Only the tests and bins this wafer has: a stored wafer costs what it holds, not the whole
     // file's catalogue (3,000 one-die wafers and 10,000 tests made 600 MB of packed wafers).
     let mut wafer = file.wafers[i].clone();
-    let mut tests = TestCatalogue::default();
+    // Its columns' tests in order, then those only a first attempt ran (its retested dies'
+    // first results name tests too: `Wafer::renumber_tests` moves both).
     let mut moved = BTreeMap::new();
-    for c in &mut wafer.dies.columns {
-        tests.tests.push(file.tests.tests[c.test as usize].clone());
-        let to = tests.tests.len() as u32 - 1;
-        moved.insert(c.test, to);
-        c.test = to;
+    let mut tests = TestCatalogue::default();
+    let firsts = wafer.first_results.iter().flatten().map(|r| r.test);
+    for t in wafer.dies.columns.iter().map(|c| c.test).chain(firsts) {
+        if let (Some(info), false) = (file.tests.tests.get(t as usize), moved.contains_key(&t)) {
+            moved.insert(t, tests.tests.len() as u32);
+            tests.tests.push(info.clone());
+        }
     }
-    // The first attempts' results name tests too, some of which only a first attempt ran: the
-    // same move (those join the catalogue), then their order. Left in the file's numbering
-    // they named other tests, or none, and the stored wafer did not unpack.
     if let Some(first) = &mut wafer.first_results {
-        first.retain_mut(|r| {
-            let Some(t) = file.tests.tests.get(r.test as usize) else {
-                return false;
-            };
-            r.test = *moved.entry(r.test).or_insert_with(|| {
-                tests.tests.push(t.clone());
-                tests.tests.len() as u32 - 1
-            });
-            true
-        });
-        first.sort_unstable_by_key(|r| (r.row, r.test));
+        first.retain(|r| moved.contains_key(&r.test));
     }
+    wafer.renumber_tests(|t| moved.get(&t).copied().unwrap_or(t));
     let used = |bins: &BTreeMap<u16, BinInfo>, numbers: &[u16]| {
         let numbers: BTreeSet<u16> = numbers.iter().copied().collect();
         bins.iter()

@@ -27,6 +27,17 @@ pub struct FirstResult {
 }
 
 impl Wafer {
+    /// Move this wafer to another test catalogue: `to(old)` is each test's new number. Its
+    /// dies' columns and its first attempts' results both name tests, so both move (and stay
+    /// in order): a wafer given a new catalogue through here cannot keep a stale number.
+    pub fn renumber_tests(&mut self, to: impl Fn(u32) -> u32) {
+        self.dies.renumber_tests(&to);
+        if let Some(first) = &mut self.first_results {
+            first.iter_mut().for_each(|r| r.test = to(r.test));
+            first.sort_unstable_by_key(|r| (r.row, r.test));
+        }
+    }
+
     /// The dies as their first attempt left them: retested dies take their first PRR's bins,
     /// verdict and test results (a test the first attempt did not run has no result there;
     /// where the first results are not known, the final ones stay).

@@ -32,13 +32,9 @@ pub fn merge(files: Vec<(String, TestFile)>) -> TestFile {
             .iter()
             .map(|t| add_test(&mut out.tests, t))
             .collect();
+        let to = |t: u32| map.get(t as usize).copied().unwrap_or(t);
         for mut w in f.wafers {
-            remap(&mut w.dies, &map);
-            // The first attempts' results name tests too: the same move, then their order.
-            if let Some(first) = &mut w.first_results {
-                first.iter_mut().for_each(|r| r.test = map[r.test as usize]);
-                first.sort_unstable_by_key(|r| (r.row, r.test));
-            }
+            w.renumber_tests(to);
             if out.wafer(&w.id).is_some() {
                 w.id = format!("{} ({name})", w.id);
             }
@@ -46,7 +42,7 @@ pub fn merge(files: Vec<(String, TestFile)>) -> TestFile {
             out.wafers.push(w);
         }
         let mut loose = f.loose_parts;
-        remap(&mut loose, &map);
+        loose.renumber_tests(to);
         append(&mut out.loose_parts, loose);
         for (table, from) in [
             (&mut out.bins.hard, f.bins.hard),
@@ -88,14 +84,6 @@ fn add_test(c: &mut TestCatalogue, t: &TestInfo) -> u32 {
             (c.tests.len() - 1) as u32
         }
     }
-}
-
-/// Point a table's columns at the merged catalogue (`map[old] = new`), kept sorted by test.
-fn remap(d: &mut DieTable, map: &[u32]) {
-    for c in &mut d.columns {
-        c.test = map.get(c.test as usize).copied().unwrap_or(c.test);
-    }
-    d.columns.sort_by_key(|c| c.test);
 }
 
 /// Rows of `more` after those of `d`, columns matched by test.

@@ -191,6 +191,14 @@ pub struct DieTable {
 }
 
 impl DieTable {
+    /// Point the columns at other test numbers (`to(old)`), kept sorted by test.
+    pub fn renumber_tests(&mut self, to: impl Fn(u32) -> u32) {
+        for c in &mut self.columns {
+            c.test = to(c.test);
+        }
+        self.columns.sort_by_key(|c| c.test);
+    }
+
     /// Untested dies at these coordinates (hard bin 0, no soft bin, verdict unknown, no part id
     /// or results): what layouts (map geometry, texture grids) and their tests start from.
     pub fn at(coords: impl IntoIterator<Item = (i16, i16)>) -> DieTable {
