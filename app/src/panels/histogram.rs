@@ -94,9 +94,10 @@ pub fn Histogram() -> impl IntoView {
             let bar = hh.bars[k];
             let last = k + 1 == hh.bars.len();
             // Which dies the bar holds: one look at each die's value, for the map to mark.
-            let dies = &d.file.wafers[i].dies;
-            let keep = (0..dies.len())
-                .map(|r| bar.holds(f64::from(dies.value(t, r)), last))
+            let keep = d.file.wafers[i]
+                .dies
+                .values(t)
+                .map(|v| bar.holds(f64::from(v), last))
                 .collect();
             let what = format!("{:.4} to {:.4}", bar.lo, bar.hi);
             st.emphasis

@@ -235,7 +235,7 @@ impl Coloring {
             Layer::SoftBin => Self::bins(&dies.soft_bin, &file.bins.soft, hidden),
             Layer::Test(t) => {
                 let info = &file.tests.tests[t];
-                let values: Vec<f32> = (0..dies.len()).map(|i| dies.value(t, i)).collect();
+                let values: Vec<f32> = dies.values(t).collect();
                 Self::values(&values, info.lo_limit, info.hi_limit)
             }
         }

@@ -290,9 +290,11 @@ fn worst_tests(h: &mut String, f: &TestFile, held: Option<&[TestStats]>, o: &Opt
         };
         let info = &f.tests.tests[i];
         let (low, high) = (info.lo_limit.map(f64::from), info.hi_limit.map(f64::from));
-        let column =
-            |d: &DieTable| -> Vec<f64> { (0..d.len()).map(|r| f64::from(d.value(i, r))).collect() };
-        let values: Vec<f64> = f.wafers.iter().flat_map(|w| column(&w.dies)).collect();
+        let values: Vec<f64> = f
+            .wafers
+            .iter()
+            .flat_map(|w| w.dies.values(i).map(f64::from))
+            .collect();
         let _ = write!(h, "<div class=\"charts test\" data-test=\"{}\">", t.number);
         let title = format!("test {} {}", t.number, t.name);
         if let Ok(c) = charts::histogram(&title, &values, low, high, (360, 200)) {
@@ -302,7 +304,12 @@ fn worst_tests(h: &mut String, f: &TestFile, held: Option<&[TestStats]>, o: &Opt
             let groups: Vec<(String, stats::BoxStats)> = f
                 .wafers
                 .iter()
-                .filter_map(|w| Some((w.id.clone(), stats::BoxStats::of(column(&w.dies))?)))
+                .filter_map(|w| {
+                    Some((
+                        w.id.clone(),
+                        stats::BoxStats::of(w.dies.values(i).map(f64::from))?,
+                    ))
+                })
                 .collect();
             if let Ok(svg) = charts::boxplots("per wafer", &groups, low, high, (360, 200)) {
                 h.push_str(&svg);
@@ -310,11 +317,8 @@ fn worst_tests(h: &mut String, f: &TestFile, held: Option<&[TestStats]>, o: &Opt
         }
         let mut sites: std::collections::BTreeMap<u8, Vec<f64>> = Default::default();
         for w in &f.wafers {
-            for r in 0..w.dies.len() {
-                sites
-                    .entry(w.dies.site[r])
-                    .or_default()
-                    .push(f64::from(w.dies.value(i, r)));
+            for (&site, v) in w.dies.site.iter().zip(w.dies.values(i)) {
+                sites.entry(site).or_default().push(f64::from(v));
             }
         }
         if sites.len() > 1 {

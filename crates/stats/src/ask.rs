@@ -242,7 +242,7 @@ impl Held {
             Ask::Distribution { wafer, test } => {
                 let limits = self.test(*test)?;
                 let d = self.dies(*wafer, false)?;
-                let values: Vec<f64> = (0..d.len()).map(|r| f64::from(d.value(*test, r))).collect();
+                let values: Vec<f64> = d.values(*test).map(f64::from).collect();
                 let sites = place::site_rows(d)
                     .into_iter()
                     .filter_map(|(site, rows)| {
