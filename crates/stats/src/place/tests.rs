@@ -279,9 +279,10 @@ fn a_lasso_takes_the_dies_whose_centres_it_encloses() {
 }
 
 #[test]
-fn a_lasso_s_rows_are_the_dies_it_contains_the_box_only_skips_work() {
+fn a_lasso_s_rows_are_exactly_the_dies_it_contains() {
+    // `rows` crosses the edges once per die row; `contains` tests one die against every edge.
+    // They must agree on every die, also where an edge or a vertex passes through a centre.
     let w = disc();
-    // A star of many points, and shapes whose box edges pass through die centres.
     let star: Vec<String> = (0..200)
         .map(|k| {
             let a = k as f32 * std::f32::consts::TAU / 200.0;
@@ -289,17 +290,48 @@ fn a_lasso_s_rows_are_the_dies_it_contains_the_box_only_skips_work() {
             format!("{},{}", r * a.cos(), r * a.sin())
         })
         .collect();
-    for spec in [
+    let mut shapes: Vec<Lasso> = [
         star.join(";"),
         "0,0; 3,0; 3,3".into(),
         "-4,-4; 4,-4; 4,4; -4,4".into(),
-    ] {
-        let l = Lasso::parse(&spec).unwrap();
-        let every: Vec<usize> = (0..w.dies.len())
-            .filter(|&r| l.contains(w.dies.x[r], w.dies.y[r]))
-            .collect();
-        assert_eq!(l.rows(&w.dies), every, "{spec}");
+        "-9,-9; 9,-9; 0,9".into(),
+        "-1,0; 1,0; 0,0.5".into(),
+    ]
+    .iter()
+    .map(|spec| Lasso::parse(spec).unwrap())
+    .collect();
+    // Random paths that cross themselves, their points on die centres, half-dies and beyond
+    // the wafer (a seeded LCG: the same shapes every run).
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) % 25) as f32 / 2.0 - 6.0
+    };
+    for n in 3..40 {
+        let points = (0..n).map(|_| [next(), next()]).collect();
+        shapes.push(Lasso { points });
     }
+    let coords: Vec<(i16, i16)> = (-6..=6i16)
+        .flat_map(|y| (-6..=6i16).map(move |x| (x, y)))
+        .collect();
+    let square = DieTable::at(coords);
+    for l in &shapes {
+        for d in [&w.dies, &square] {
+            let every: Vec<usize> = (0..d.len())
+                .filter(|&r| l.contains(d.x[r], d.y[r]))
+                .collect();
+            assert_eq!(l.rows(d), every, "{:?}", l.points);
+        }
+    }
+    assert!(
+        Lasso {
+            points: vec![[0.0, 0.0]; 2]
+        }
+        .rows(&w.dies)
+        .is_empty()
+    );
 }
 
 #[test]
