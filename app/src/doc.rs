@@ -2,12 +2,14 @@
 //! all wafers, and the maps a view can show. Pure (no browser), so it is tested natively.
 
 use std::cell::OnceCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use paint::{Coloring, Layer, MapGeometry};
 use wafer::{DieTable, TestFile};
 
+pub mod index;
 pub mod stack;
+use index::DieIndex;
 pub use stack::Stack;
 
 /// What the map shows.
@@ -21,9 +23,8 @@ pub enum Subject {
 pub struct Doc {
     pub name: String,
     pub file: TestFile,
-    /// Per wafer: (x, y) -> row, made the first time the wafer is pointed at: a lot of a million
-    /// dies would otherwise spend a tenth of a second on the page's thread before its first map.
-    index: Vec<OnceCell<HashMap<(i16, i16), usize>>>,
+    /// Per wafer: (x, y) -> row, made the first time the wafer is pointed at.
+    index: Vec<OnceCell<DieIndex>>,
     stack: OnceCell<Stack>,
     /// Per wafer, then the stack: geometry walks every die, so it is computed once, not per
     /// pointer move or frame.
@@ -161,15 +162,9 @@ impl Doc {
         match s {
             Subject::Wafer(i) => {
                 let w = self.file.wafers.get(i)?;
-                let index = self.index[i].get_or_init(|| {
-                    let d = &w.dies;
-                    d.x.iter()
-                        .zip(&d.y)
-                        .enumerate()
-                        .map(|(r, (&x, &y))| ((x, y), r))
-                        .collect()
-                });
-                index.get(&xy).copied()
+                self.index[i]
+                    .get_or_init(|| DieIndex::new(&w.dies))
+                    .row_at(xy)
             }
             Subject::Stack => self.stack().row_at(xy),
         }

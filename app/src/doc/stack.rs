@@ -97,6 +97,19 @@ pub fn extent(d: &DieTable) -> [i16; 4] {
     e
 }
 
+/// `extent`'s box as (x0, y0, width, height) when a cell per position of it costs at most a few
+/// per die (`n` dies): a wafer's dies fill most of their box. None for no dies, or for
+/// coordinates spread far apart, which a dense box would make huge.
+pub fn dense_box(n: usize, [x0, x1, y0, y1]: [i16; 4]) -> Option<(i16, i16, usize, usize)> {
+    if n == 0 || x0 > x1 || y0 > y1 {
+        return None;
+    }
+    // In i32 and u64: an i16 span can exceed i16, and a box can exceed wasm's 32-bit usize.
+    let span = |a: i16, b: i16| (i32::from(b) - i32::from(a)) as usize + 1;
+    let (w, h) = (span(x0, x1), span(y0, y1));
+    ((w as u64) * (h as u64) <= 4 * n as u64 + (1 << 16)).then_some((x0, y0, w, h))
+}
+
 /// The box around two boxes.
 pub fn merge(a: [i16; 4], b: [i16; 4]) -> [i16; 4] {
     [
@@ -117,22 +130,15 @@ impl Counts {
 
     /// Ready for `n` dies whose coordinates lie within `extent` (of [`extent`] and [`merge`]),
     /// so a lot's bounding box can be found a table per task too.
-    pub fn within(n: usize, [x0, x1, y0, y1]: [i16; 4]) -> Counts {
-        if n == 0 || x0 > x1 || y0 > y1 {
-            return Counts::Sparse(BTreeMap::new());
-        }
-        // In i32 and u64: an i16 span can exceed i16, and a box can exceed wasm's 32-bit usize.
-        let span = |a: i16, b: i16| (i32::from(b) - i32::from(a)) as usize + 1;
-        let (w, h) = (span(x0, x1), span(y0, y1));
-        if (w as u64) * (h as u64) <= 4 * n as u64 + (1 << 16) {
-            Counts::Dense {
+    pub fn within(n: usize, extent: [i16; 4]) -> Counts {
+        match dense_box(n, extent) {
+            Some((x0, y0, w, h)) => Counts::Dense {
                 x0,
                 y0,
                 h,
                 acc: vec![(0, 0); w * h],
-            }
-        } else {
-            Counts::Sparse(BTreeMap::new())
+            },
+            None => Counts::Sparse(BTreeMap::new()),
         }
     }
 

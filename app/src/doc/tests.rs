@@ -29,6 +29,40 @@ fn every_die_is_found_at_its_coordinates() {
 }
 
 #[test]
+fn the_die_index_finds_the_last_row_at_each_position_dense_or_sparse() {
+    use super::index::DieIndex;
+    use std::collections::HashMap;
+    // A disc (a dense box) with a position twice (the later row wins), then the same dies with
+    // one without coordinates and one far away (sorted instead).
+    let mut coords: Vec<(i16, i16)> = (-20..=20i16)
+        .flat_map(|y| (-20..=20i16).map(move |x| (x, y)))
+        .filter(|(x, y)| x * x + y * y <= 400)
+        .collect();
+    coords.push((3, 4));
+    let twice = coords.len() - 1;
+    let mut far = coords.clone();
+    far.push((wafer::NO_COORD, wafer::NO_COORD));
+    far.push((i16::MAX, i16::MIN));
+    for (table, dense) in [(coords, true), (far, false)] {
+        let d = DieTable::at(table);
+        let index = DieIndex::new(&d);
+        assert_eq!(matches!(index, DieIndex::Dense { .. }), dense);
+        let want: HashMap<(i16, i16), usize> =
+            (0..d.len()).map(|r| ((d.x[r], d.y[r]), r)).collect();
+        for y in -25..=25i16 {
+            for x in -25..=25i16 {
+                assert_eq!(index.row_at((x, y)), want.get(&(x, y)).copied(), "{x},{y}");
+            }
+        }
+        for (xy, &r) in &want {
+            assert_eq!(index.row_at(*xy), Some(r), "{xy:?}");
+        }
+        assert_eq!(index.row_at((3, 4)), Some(twice));
+    }
+    assert_eq!(DieIndex::new(&DieTable::default()).row_at((0, 0)), None);
+}
+
+#[test]
 fn the_stack_counts_every_position_over_the_wafers() {
     let doc = demo();
     let s = doc.stack();
