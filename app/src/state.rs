@@ -342,19 +342,23 @@ impl St {
         })
     }
 
-    /// The colours of the map shown (tracked: the app's colouring effect reruns on a change of
-    /// file, subject, layer or hidden bins).
+    /// The colours of the map shown, without marks (tracked: the app's colouring effect reruns
+    /// on a change of file, subject, layer, hidden bins or pass).
     pub fn coloring_of_shown(&self) -> Option<Coloring> {
         let (doc, s) = self.shown()?;
         let (layer, hidden) = (self.layer.get(), self.hidden.get());
-        let c = match s {
+        Some(match s {
             Subject::Wafer(i) if self.first_pass.get() => {
                 doc.first_pass_coloring(i, layer, &hidden)
             }
             _ => doc.coloring(s, layer, &hidden),
-        };
-        Some(match self.emphasis.get() {
-            Some(e) if e.keep.len() == c.keys.len() => c.emphasize(&e.keep),
+        })
+    }
+
+    /// `c` with the marked dies standing out (tracked: reruns when the marks change).
+    pub fn marked(&self, c: Rc<Coloring>) -> Rc<Coloring> {
+        self.emphasis.with(|e| match e {
+            Some(e) if e.keep.len() == c.keys.len() => Rc::new(c.emphasize(&e.keep)),
             _ => c,
         })
     }
