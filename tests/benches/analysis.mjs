@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { launch } from '../lib/chromium.mjs';
 import { serve } from '../lib/serve.mjs';
 import { root } from '../lib/corpus.mjs';
-import { appStarted, tracer } from '../lib/trace.mjs';
+import { appStarted, traced, longTasks, tracer } from '../lib/trace.mjs';
 
 const argv = process.argv.slice(2);
 const gpuCompositing = argv.includes('--gpu-compositing');
@@ -51,57 +51,6 @@ const dist = process.env.WAFERSCOPE_DIST ?? join(root, 'target/dist');
 const server = await serve(dist);
 const url = `http://127.0.0.1:${server.address().port}/`;
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-
-/** The page's tasks over 50 ms in a trace: whole, without the wait for the canvas readback,
- * and the page thread's CPU time in them. */
-function longTasks(events) {
-  const threads = new Map(events.filter((e) => e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args.name]));
-  const main = events.filter((e) => e.ph === 'X' && e.dur && threads.get(`${e.pid}:${e.tid}`) === 'CrRendererMain');
-  const within = (e, t) => e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur;
-  const runs = main.filter((e) => e.name === 'ThreadControllerImpl::RunTask' && e.dur > 50000);
-  // Who else ran meanwhile: every other thread's tasks, by their thread time.
-  const processes = new Map(events.filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args.name]));
-  const group = (e) => {
-    const thread = threads.get(`${e.pid}:${e.tid}`);
-    if (processes.get(e.pid) === 'GPU Process') return 'gpu';
-    if (thread === 'DedicatedWorker thread') return 'workers';
-    // The renderer's pool: V8's wasm compilation and tier-up, garbage collection, raster.
-    if (processes.get(e.pid) === 'Renderer' && thread?.startsWith('ThreadPool')) return 'pool';
-    return 'other';
-  };
-  const others = events.filter((e) => e.ph === 'X' && e.dur && e.tdur !== undefined
-    && (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'ThreadPool_RunTask')
-    && threads.get(`${e.pid}:${e.tid}`) !== 'CrRendererMain');
-  const beside = (t) => {
-    const cpu = { workers: 0, pool: 0, gpu: 0, other: 0 };
-    for (const e of others) {
-      const overlap = Math.min(e.ts + e.dur, t.ts + t.dur) - Math.max(e.ts, t.ts);
-      if (overlap > 0) cpu[group(e)] += (e.tdur * overlap) / e.dur / 1000;
-    }
-    return cpu;
-  };
-  // Tasks run inside tasks (nested run loops): count the outermost.
-  return runs.filter((t) => !runs.some((o) => o !== t && within(t, o))).map((t) => {
-    const gpu = main.filter((e) => e.name === 'GLES2::ReadPixels' && within(e, t)).reduce((a, e) => a + e.dur, 0);
-    // Thread time: what the page's thread itself ran. On a machine whose cores are busy (the
-    // workers, the software GPU) the rest of a task's wall time is waiting for one.
-    return { ms: t.dur / 1000, own: (t.dur - gpu) / 1000, cpu: t.tdur === undefined ? NaN : t.tdur / 1000, beside: beside(t) };
-  });
-}
-
-/** Trace `action` on `page` and 2 s after it: its long tasks, and how long the action took
- * until it resolved. */
-async function traced(page, action) {
-  const trace = await tracer(page);
-  await trace.start('toplevel,gpu');
-  const t0 = Date.now();
-  await action();
-  const ms = Date.now() - t0;
-  await page.waitForTimeout(2000);
-  const events = await trace.stop();
-  await trace.cdp.detach();
-  return { tasks: longTasks(events), ms };
-}
 
 /** Click the export `button` and wait for its download. */
 async function download(page, button) {

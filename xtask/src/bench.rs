@@ -107,24 +107,17 @@ pub fn bench() -> Result {
                 sh(c)?;
                 // Synthetic wafers of 1,001,010 dies (1137 across) and 4,840,832 (2500 across),
                 // written once: the second shows whether a frame grows with the die count.
-                let dir = target_dir().join("bench");
                 let mut c = Command::new("node");
                 c.current_dir(root()).arg("tests/benches/viewer.mjs");
                 for diameter in ["1137", "2500"] {
-                    let big = dir.join(format!("WSBENCH_d{diameter}.stdf"));
-                    if !big.exists() {
-                        let mut c = Command::new(target_dir().join("release/waferscope"));
-                        c.args(["demo", "--big", diameter, "-o"]).arg(&dir);
-                        sh(c)?;
-                    }
-                    c.arg(big);
+                    c.arg(big_wafer(diameter)?);
                 }
                 c.arg(&flex);
                 sh(c)
             },
         )?;
         p.run(
-            "analysis in headless Chromium: a 25-wafer lot's gallery and Flex_3's statistics, long tasks",
+            "analysis in headless Chromium: a 25-wafer lot's gallery, Flex_3's statistics, clicks on 1M dies, long tasks",
             || {
                 ensure_app_tools()?;
                 build_app(Lint::Off)?;
@@ -148,7 +141,10 @@ pub fn bench() -> Result {
                     }
                     sh(c)?;
                 }
-                Ok(())
+                // What a click costs the page on a million dies (selection, lasso, marks).
+                let mut c = Command::new("node");
+                c.current_dir(root()).arg("tests/benches/clicks.mjs").arg(big_wafer("1137")?);
+                sh(c)
             },
         )?;
         p.run(
@@ -194,4 +190,17 @@ pub fn bench() -> Result {
     })();
     p.summary();
     result
+}
+
+/// The synthetic wafer `diameter` dies across (`waferscope demo --big`), written once into the
+/// bench folder by the release CLI, which the caller has built.
+fn big_wafer(diameter: &str) -> Result<PathBuf> {
+    let dir = target_dir().join("bench");
+    let big = dir.join(format!("WSBENCH_d{diameter}.stdf"));
+    if !big.exists() {
+        let mut c = Command::new(target_dir().join("release/waferscope"));
+        c.args(["demo", "--big", diameter, "-o"]).arg(&dir);
+        sh(c)?;
+    }
+    Ok(big)
 }
