@@ -41,12 +41,13 @@ pub fn App() -> impl IntoView {
     crate::classify::start_when_idle(st);
     crate::pwa::on_launch(open_file);
 
-    // Recolour when the file, subject, layer, hidden bins or pass change; when only the marked
-    // dies change, fade the same colours again: colouring a million dies anew took about half
-    // of a histogram bar's click on the page's thread (37 ms of CPU, now 18-25: clicks.mjs).
-    let unmarked = RwSignal::new_local(None::<Rc<paint::Coloring>>);
-    Effect::new(move |_| unmarked.set(st.coloring_of_shown().map(Rc::new)));
-    Effect::new(move |_| st.coloring.set(unmarked.get().map(|c| st.marked(c))));
+    // Recolour when the file, subject, layer, hidden bins, pass or marked dies change (one
+    // effect, so the colours never lag the file behind another effect's turn).
+    let kept = StoredValue::new_local(None);
+    Effect::new(move |_| {
+        let c = kept.try_update_value(|k| st.coloring_of_shown(k)).flatten();
+        st.coloring.set(c);
+    });
     // Marks belong to one map: another wafer drops them.
     Effect::new(move |prev: Option<Subject>| {
         let s = st.subject.get();

@@ -14,9 +14,9 @@ use crate::state::St;
 pub fn Legend() -> impl IntoView {
     let st = expect_context::<St>();
     move || {
-        let doc = st.doc.get()?;
+        // The subject as shown (one of this file's), whatever the colours' turn.
+        let (doc, subject) = st.shown()?;
         let coloring = st.coloring.get()?;
-        let subject = st.subject.get();
         let dies = doc.dies(subject);
         let n = dies.len().max(1);
         if let Some((lo, hi, source)) = coloring.limits {
