@@ -3,7 +3,7 @@
 //! are inside, so the page's selection panel and the CLI count the same dies.
 
 use serde::{Deserialize, Serialize};
-use wafer::DieTable;
+use wafer::{DieTable, NO_COORD};
 
 /// A rectangle of die coordinates, both ends included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,53 +61,31 @@ impl Lasso {
         (points.len() >= 3).then_some(Lasso { points })
     }
 
+    /// Whether die (x, y)'s centre is inside. A die without coordinates is on no map, so in
+    /// no lasso.
     pub fn contains(&self, x: i16, y: i16) -> bool {
-        let (px, py) = (f32::from(x), f32::from(y));
-        let n = self.points.len();
-        if n < 3 {
+        if self.points.len() < 3 || x == NO_COORD || y == NO_COORD {
             return false;
         }
+        let (px, py) = (f32::from(x), f32::from(y));
         // Ray casting to +x: count the edges that cross the die's row at its right.
-        let mut inside = false;
-        for i in 0..n {
-            let [ax, ay] = self.points[i];
-            let [bx, by] = self.points[(i + 1) % n];
-            if (ay > py) != (by > py) && px < ax + (py - ay) * (bx - ax) / (by - ay) {
-                inside = !inside;
-            }
-        }
-        inside
+        let right = self.edges().filter_map(|(a, b)| cross_x(a, b, py));
+        right.filter(|&cx| px < cx).count() % 2 == 1
     }
 
-    /// Where the lasso's edges cross the line y = `py`, sorted: a point of that line is
-    /// inside when an odd number of them lie to its right. The same sum, edge by edge, as
-    /// [`Lasso::contains`], so both always agree.
-    fn crossings(&self, py: f32, out: &mut Vec<f32>) {
-        out.clear();
+    /// Each edge, the last closing the path.
+    fn edges(&self) -> impl Iterator<Item = ([f32; 2], [f32; 2])> + '_ {
         let n = self.points.len();
-        for i in 0..n {
-            let [ax, ay] = self.points[i];
-            let [bx, by] = self.points[(i + 1) % n];
-            if (ay > py) != (by > py) {
-                let cx = ax + (py - ay) * (bx - ax) / (by - ay);
-                // A NaN (from points far out of range) is right of nothing in `contains`.
-                if !cx.is_nan() {
-                    out.push(cx);
-                }
-            }
-        }
-        out.sort_unstable_by(f32::total_cmp);
+        (0..n).map(move |i| (self.points[i], self.points[(i + 1) % n]))
     }
 
-    /// The rows of `dies` inside. A hand-drawn lasso has hundreds of points, and a wafer up to
-    /// a million dies: testing each die against every edge took a third of a second for half
-    /// a large wafer. So the edges are crossed once per die row (y) the lasso spans, and each
-    /// die looks its x up among its row's crossings (`benches/page.rs` in `charts` measures both).
+    /// The rows of `dies` inside: exactly those `contains` takes. A hand-drawn lasso has
+    /// hundreds of points and a wafer up to a million dies: testing each die against every edge
+    /// took 164 ms natively for half a large wafer (`benches/page.rs` in `charts`). So the dies
+    /// are grouped by row (y), each row with dies crosses the edges once, and each of its dies
+    /// counts the crossings to its right among them, sorted.
     pub fn rows(&self, dies: &DieTable) -> Vec<usize> {
-        if self.points.len() < 3 {
-            return Vec::new();
-        }
-        // Dies without coordinates are on no map, so in no lasso.
+        let n = dies.len();
         let Some((_, [dy0, dy1])) = dies.ranges() else {
             return Vec::new();
         };
@@ -116,34 +94,69 @@ impl Lasso {
             lo = lo.min(p[1]);
             hi = hi.max(p[1]);
         }
-        // Die rows outside [lo, hi] cross no edge; those inside with dies, by their y.
+        // Rows outside [lo, hi] cross no edge.
         let (y0, y1) = (
             lo.ceil().max(f32::from(dy0)),
             hi.floor().min(f32::from(dy1)),
         );
-        if y0 > y1 {
+        if self.points.len() < 3 || y0 > y1 {
             return Vec::new();
         }
-        let base = y0 as i32;
-        let mut lines: Vec<Vec<f32>> = vec![Vec::new(); (y1 as i32 - base + 1) as usize];
-        for (k, line) in lines.iter_mut().enumerate() {
-            self.crossings((base + k as i32) as f32, line);
+        let (base, span) = (y0 as i32, (y1 - y0) as usize + 1);
+        let row_of = |r: usize| {
+            let k = i32::from(dies.y[r]) - base;
+            let placed = dies.x[r] != NO_COORD && dies.y[r] != NO_COORD;
+            (placed && (0..span as i32).contains(&k)).then_some(k as usize)
+        };
+        // A counting sort by row: `order[start[k]..start[k + 1]]` are row base + k's dies.
+        let mut start = vec![0u32; span + 1];
+        for r in 0..n {
+            if let Some(k) = row_of(r) {
+                start[k + 1] += 1;
+            }
         }
-        (0..dies.len())
-            .filter(|&r| {
-                let Some(line) = usize::try_from(i32::from(dies.y[r]) - base)
-                    .ok()
-                    .and_then(|k| lines.get(k))
-                else {
-                    return false;
-                };
-                let px = f32::from(dies.x[r]);
-                // Crossings right of the die: `px < cx`, as in `contains`.
+        for k in 0..span {
+            start[k + 1] += start[k];
+        }
+        let mut next = start.clone();
+        let mut order = vec![0u32; start[span] as usize];
+        for r in 0..n {
+            if let Some(k) = row_of(r) {
+                order[next[k] as usize] = r as u32;
+                next[k] += 1;
+            }
+        }
+        let mut inside = vec![false; n];
+        let mut line: Vec<f32> = Vec::new();
+        for k in 0..span {
+            let here = &order[start[k] as usize..start[k + 1] as usize];
+            if here.is_empty() {
+                continue;
+            }
+            let py = (base + k as i32) as f32;
+            line.clear();
+            line.extend(self.edges().filter_map(|(a, b)| cross_x(a, b, py)));
+            line.sort_unstable_by(f32::total_cmp);
+            for &r in here {
+                let px = f32::from(dies.x[r as usize]);
+                // Crossings right of the die, `px < cx`, as `contains` counts them.
                 let right = line.len() - line.partition_point(|&cx| cx <= px);
-                right % 2 == 1
-            })
-            .collect()
+                inside[r as usize] = right % 2 == 1;
+            }
+        }
+        (0..n).filter(|&r| inside[r]).collect()
     }
+}
+
+/// Where the edge from `a` to `b` crosses the line y = `py`, if it does: the one formula of
+/// [`Lasso::contains`] and [`Lasso::rows`]. None also for a NaN (points far out of range),
+/// which is right of no die.
+fn cross_x([ax, ay]: [f32; 2], [bx, by]: [f32; 2], py: f32) -> Option<f32> {
+    if (ay > py) == (by > py) {
+        return None;
+    }
+    let cx = ax + (py - ay) * (bx - ax) / (by - ay);
+    (!cx.is_nan()).then_some(cx)
 }
 
 /// A selection of dies on one wafer.

@@ -2,7 +2,7 @@
 //! counts are written out below.
 
 use super::*;
-use wafer::{FirstPass, Wafer};
+use wafer::{FirstPass, NO_COORD, Wafer};
 
 /// Dies of the disc x^2 + y^2 <= 16 (49 dies), all passing, hard bin 1.
 fn disc() -> Wafer {
@@ -296,6 +296,8 @@ fn a_lasso_s_rows_are_exactly_the_dies_it_contains() {
         "-4,-4; 4,-4; 4,4; -4,4".into(),
         "-9,-9; 9,-9; 0,9".into(),
         "-1,0; 1,0; 0,0.5".into(),
+        // Round every i16 position, those of dies without coordinates too.
+        "-200000,-40000; 200000,-40000; 0,40000".into(),
     ]
     .iter()
     .map(|spec| Lasso::parse(spec).unwrap())
@@ -316,6 +318,9 @@ fn a_lasso_s_rows_are_exactly_the_dies_it_contains() {
     let coords: Vec<(i16, i16)> = (-6..=6i16)
         .flat_map(|y| (-6..=6i16).map(move |x| (x, y)))
         .collect();
+    // Dies without coordinates (x, y or both) are in no lasso, whatever its shape.
+    let mut coords = coords;
+    coords.extend([(NO_COORD, 0), (0, NO_COORD), (NO_COORD, NO_COORD)]);
     let square = DieTable::at(coords);
     for l in &shapes {
         for d in [&w.dies, &square] {
