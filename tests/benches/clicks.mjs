@@ -43,18 +43,23 @@ async function drag(page, points) {
   for (const p of at.slice(1)) await page.mouse.move(...p);
 }
 
-/** Let go of a drag, and the pointer leaves the map. */
-async function release(page) {
+/** Let go of a drag (the pointer leaves the map), until the selection panel shows a `kind`
+ * (rect, lasso) counted by the worker. */
+async function release(page, kind) {
   await page.mouse.up();
   await page.keyboard.up('Shift');
   await page.mouse.move(5, 5);
+  await until(page, (kind) => {
+    const j = document.querySelector('#selection')?.dataset.json;
+    return j && JSON.parse(j)[kind] && !document.querySelector('#selection')?.dataset.pending;
+  }, kind);
 }
 
-/** Until the selection panel shows a `kind` (rect, lasso) counted by the worker. */
-const selected = (page, kind) => until(page, (kind) => {
-  const j = document.querySelector('#selection')?.dataset.json;
-  return j && JSON.parse(j)[kind] && !document.querySelector('#selection')?.dataset.pending;
-}, kind);
+/** Clear the selection, until its panel has gone. */
+async function clear(page) {
+  await page.click('#selection-clear');
+  await until(page, () => !document.querySelector('#selection'));
+}
 
 async function steps(page) {
   // A wobbly loop round the map's middle, as a hand draws, half the wafer's area.
@@ -67,38 +72,28 @@ async function steps(page) {
   return [
     // The first pointer move over the wafer finds the die under it (the page indexes the
     // wafer's positions then).
-    ['the first hover', async () => {
+    ['the first hover (with a 300 ms pause)', async () => {
       for (const p of await onMap(page, [[0.5, 0.5], [0.52, 0.5], [0.54, 0.52]])) await page.mouse.move(...p);
       await page.waitForTimeout(300);
       await page.mouse.move(5, 5);
     }],
     ['drawing a rectangle', () => drag(page, [[0.3, 0.3], [0.5, 0.45], [0.7, 0.6]])],
-    ['the rectangle let go', async () => {
-      await release(page);
-      await selected(page, 'rect');
-    }],
-    ['clear the selection', async () => {
-      await page.click('#selection-clear');
-      await until(page, () => !document.querySelector('#selection'));
-    }],
+    ['the rectangle let go', () => release(page, 'rect')],
+    ['clear the selection', () => clear(page)],
     ['drawing a lasso of 300 points', async () => {
       await page.check('#selection-lasso-mode');
       await drag(page, loop);
     }],
-    ['the lasso closed', async () => {
-      await release(page);
-      await selected(page, 'lasso');
-    }],
+    ['the lasso closed', () => release(page, 'lasso')],
     ['clear the lasso', async () => {
-      await page.click('#selection-clear');
-      await until(page, () => !document.querySelector('#selection'));
+      await clear(page);
       await page.uncheck('#selection-lasso-mode');
     }],
-    ['a pareto bar', async () => {
+    ['a pareto bar (with a 300 ms pause)', async () => {
       await page.click('.bar-row[data-bin]');
       await page.waitForTimeout(300);
     }],
-    ['the pareto bar again (clear)', async () => {
+    ['the pareto bar again, clearing it (with a 300 ms pause)', async () => {
       await page.click('.bar-row[data-bin]');
       await page.waitForTimeout(300);
     }],

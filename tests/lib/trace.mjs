@@ -58,7 +58,9 @@ export function longTasks(events, over = 50) {
     const gpu = main.filter((e) => e.name === 'GLES2::ReadPixels' && within(e, t)).reduce((a, e) => a + e.dur, 0);
     // Thread time: what the page's thread itself ran. On a machine whose cores are busy (the
     // workers, the software GPU) the rest of a task's wall time is waiting for one.
-    return { ms: t.dur / 1000, own: (t.dur - gpu) / 1000, cpu: t.tdur === undefined ? NaN : t.tdur / 1000, beside: beside(t) };
+    // Who else ran only for the long ones: with a low `over`, every task is one.
+    const cpu = t.tdur === undefined ? NaN : t.tdur / 1000;
+    return { ms: t.dur / 1000, own: (t.dur - gpu) / 1000, cpu, beside: t.dur > 50000 ? beside(t) : null };
   });
 }
 

@@ -141,9 +141,25 @@ pub fn bench() -> Result {
                     }
                     sh(c)?;
                 }
-                // What a click costs the page on a million dies (selection, lasso, marks).
-                let mut c = Command::new("node");
-                c.current_dir(root()).arg("tests/benches/clicks.mjs").arg(big_wafer("1137")?);
+                // What a click costs the page on a million dies (selection, lasso, marks), both
+                // ways of compositing too.
+                let big = big_wafer("1137")?;
+                for gpu in [false, true] {
+                    let mut c = Command::new("node");
+                    c.current_dir(root()).arg("tests/benches/clicks.mjs").arg(&big);
+                    if gpu {
+                        c.arg("3").arg("--gpu-compositing");
+                    }
+                    sh(c)?;
+                }
+                Ok(())
+            },
+        )?;
+        p.run(
+            "the page's own work per click natively: a million dies' marks, the charts",
+            || {
+                let mut c = cargo();
+                c.args(["bench", "-p", "charts", "--bench", "page"]);
                 sh(c)
             },
         )?;

@@ -39,7 +39,7 @@ fn main() -> ExitCode {
                 "usage: cargo xtask <command>\n\
                  \n  run     build app + edge Worker, serve both from workerd on http://127.0.0.1:8787 with demo wafers\
                  \n  test    every check CI runs: fmt, clippy, tests, GPU golden, wasm32, docs, app, browser, edge\
-                 \n  bench   reader (native, wasm32), app size, viewer frames (Chromium, native), classifier vs PyTorch, peak memory\
+                 \n  bench   reader (native, wasm32), app size, viewer frames (Chromium, native), analysis and clicks (Chromium), a click's own work (native), classifier vs PyTorch, peak memory\
                  \n  bench edge [--rates=25,50,100,200 --window=S ...]  the edge Worker on workerd, open-loop at\
                  \n              fixed rates on a Zipf mix (tiles, predictions), fault-free and with KV/R2 failing\
                  \n  fuzz [SECONDS]  fuzz the STDF reader with cargo fuzz (nightly)\

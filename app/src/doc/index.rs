@@ -1,9 +1,9 @@
 //! Which row of a wafer's die table lies at (x, y): what hovering the map asks on every pointer
 //! move. Made the first time a wafer is pointed at.
 //!
-//! A hash map of a million dies took 165 ms of the page's thread in one task (the first hover
-//! over a 1,001,010-die wafer, `tests/benches/clicks.mjs`); the dies' bounding box, one row
-//! number per cell, is one pass. Coordinates spread far apart (a hostile or odd file) would make
+//! A hash map of a million dies took a quarter of a second of the page's thread in one task
+//! (the first hover over a 1,001,010-die wafer, `tests/benches/clicks.mjs`); the dies' bounding
+//! box, one row number per cell, is one pass. Coordinates spread far apart (a hostile or odd file) would make
 //! that box huge, so they are sorted instead and found by binary search, as the stack's counts
 //! are ([`super::stack::Counts`]).
 
