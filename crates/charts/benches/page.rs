@@ -62,7 +62,8 @@ fn marks(c: &mut Criterion) {
     let l = lasso();
     let mut g = c.benchmark_group("marks (1M dies)");
     g.sample_size(10);
-    // The lasso's rows before: the dies inside its bounding box, each tested against every edge.
+    // The lasso's rows before (2026-12-07's code, as it was): the dies inside its bounding box,
+    // each tested against every edge.
     g.bench_function("lasso, per-die ray test in its box (baseline)", |b| {
         let (mut lo, mut hi) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
         for p in &l.points {
@@ -75,9 +76,22 @@ fn marks(c: &mut Criterion) {
             let (x, y) = (f32::from(x), f32::from(y));
             (lo[0]..=hi[0]).contains(&x) && (lo[1]..=hi[1]).contains(&y)
         };
+        let contains = |x: i16, y: i16| {
+            let (px, py) = (f32::from(x), f32::from(y));
+            let n = l.points.len();
+            let mut inside = false;
+            for i in 0..n {
+                let [ax, ay] = l.points[i];
+                let [bx, by] = l.points[(i + 1) % n];
+                if (ay > py) != (by > py) && px < ax + (py - ay) * (bx - ax) / (by - ay) {
+                    inside = !inside;
+                }
+            }
+            inside
+        };
         b.iter(|| {
             (0..d.len())
-                .filter(|&r| boxed(d.x[r], d.y[r]) && l.contains(d.x[r], d.y[r]))
+                .filter(|&r| boxed(d.x[r], d.y[r]) && contains(d.x[r], d.y[r]))
                 .count()
         })
     });

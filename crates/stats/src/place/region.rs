@@ -69,8 +69,13 @@ impl Lasso {
         }
         let (px, py) = (f32::from(x), f32::from(y));
         // Ray casting to +x: count the edges that cross the die's row at its right.
-        let right = self.edges().filter_map(|(a, b)| cross_x(a, b, py));
-        right.filter(|&cx| px < cx).count() % 2 == 1
+        let mut inside = false;
+        for (a, b) in self.edges() {
+            if cross_x(a, b, py).is_some_and(|cx| px < cx) {
+                inside = !inside;
+            }
+        }
+        inside
     }
 
     /// Each edge, the last closing the path.
