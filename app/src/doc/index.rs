@@ -3,9 +3,9 @@
 //!
 //! A hash map of a million dies took a quarter of a second of the page's thread in one task
 //! (the first hover over a 1,001,010-die wafer, `tests/benches/clicks.mjs`); the dies' bounding
-//! box, one row number per cell, is one pass. Coordinates spread far apart (a hostile or odd file) would make
-//! that box huge, so they are sorted instead and found by binary search, as the stack's counts
-//! are ([`super::stack::Counts`]).
+//! box, one row number per cell, is one pass. Coordinates spread far apart (a hostile or odd
+//! file) would make that box huge, so they are sorted instead and found by binary search, by
+//! the stack's rule for a box too sparse ([`super::stack::dense_box`]).
 
 use wafer::DieTable;
 

@@ -337,6 +337,8 @@ fn a_lasso_s_rows_are_exactly_the_dies_it_contains() {
         .rows(&w.dies)
         .is_empty()
     );
+    // The lasso round everything takes every die but the three without coordinates.
+    assert_eq!(shapes[5].rows(&square).len(), square.len() - 3);
 }
 
 #[test]
